@@ -118,7 +118,10 @@ pub fn canonical_host(input: &str) -> Result<String, CanonError> {
     if h.is_empty() {
         return Err(CanonError::Empty);
     }
-    if !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+    if !h
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    {
         return Err(CanonError::BadHost(h));
     }
     Ok(h)

@@ -1,0 +1,403 @@
+//! The filtering policy as a school writes it: the school, and its profiles.
+//!
+//! The same structures are the TOML format of `schoolgate policy export` and
+//! `import` (documented in `docs/policy-format.md`). Unknown keys are refused,
+//! and [`Policy::validate`] checks everything serde cannot: that ids are
+//! unique, that the default profile exists and is a pupil profile, that every
+//! override is a domain or URL, that schedules make sense.
+
+use std::fmt;
+use std::str::FromStr;
+
+use classify::canon::CanonUrl;
+use classify::taxonomy::CategorySet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A whole filtering policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub school: School,
+    #[serde(rename = "profile", default)]
+    pub profiles: Vec<Profile>,
+}
+
+/// The school the policy belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct School {
+    /// Shown on block pages.
+    pub name: String,
+    /// The IANA time zone schedules are read in.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// The profile for anyone schoolgate cannot identify: the strictest pupil
+    /// profile, so an unknown user is never given more than a child would be.
+    pub unidentified_profile: String,
+}
+
+fn default_timezone() -> String {
+    "Europe/London".to_owned()
+}
+
+/// Who a profile is for. The DfE standard asks for separate staff and pupil
+/// filtering at least, and for guests to be filtered too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    Pupil,
+    Staff,
+    Guest,
+}
+
+/// A filtering profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// A short id: lower-case letters, digits and hyphens.
+    pub id: String,
+    pub name: String,
+    pub audience: Audience,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Only sites on the `allow` list are reachable (§7.1: EYFS and KS1 use
+    /// only specific, approved online materials).
+    #[serde(default)]
+    pub walled_garden: bool,
+    #[serde(default)]
+    pub blocked_categories: CategorySet,
+    /// Domains (covering their subdomains) or URL prefixes always allowed,
+    /// unless a deny override or a statutory list says otherwise.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Domains or URL prefixes always blocked, unless a statutory list
+    /// already blocks them.
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Block sites addressed by a bare IP address, which would otherwise slip
+    /// past every domain list.
+    #[serde(default)]
+    pub block_ip_addresses: bool,
+    #[serde(default)]
+    pub safe_search: SafeSearch,
+    #[serde(rename = "schedule", default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<Schedule>,
+}
+
+/// Safe search per engine family; YouTube is set apart from web search
+/// because schools often want it moderate where search is strict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeSearch {
+    /// Google, Bing, DuckDuckGo and the other web search engines.
+    pub search: SearchLevel,
+    pub youtube: YoutubeLevel,
+}
+
+impl Default for SafeSearch {
+    fn default() -> Self {
+        SafeSearch {
+            search: SearchLevel::Enforced,
+            youtube: YoutubeLevel::Strict,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchLevel {
+    Enforced,
+    Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum YoutubeLevel {
+    Strict,
+    Moderate,
+    Off,
+}
+
+/// A time window in which some categories are allowed or blocked, such as
+/// staff personal use at break and lunch (Appendix 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub name: String,
+    pub days: Vec<Day>,
+    pub from: ClockTime,
+    pub to: ClockTime,
+    /// Categories this window allows even though the profile blocks them.
+    #[serde(default)]
+    pub allow_categories: CategorySet,
+    /// Categories this window blocks even though the profile allows them.
+    #[serde(default)]
+    pub block_categories: CategorySet,
+}
+
+/// A day of the week, written `mon` to `sun`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    pub const WEEKDAYS: [Day; 5] = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri];
+
+    pub fn from_weekday(w: jiff::civil::Weekday) -> Day {
+        use jiff::civil::Weekday as W;
+        match w {
+            W::Monday => Day::Mon,
+            W::Tuesday => Day::Tue,
+            W::Wednesday => Day::Wed,
+            W::Thursday => Day::Thu,
+            W::Friday => Day::Fri,
+            W::Saturday => Day::Sat,
+            W::Sunday => Day::Sun,
+        }
+    }
+}
+
+/// A time of day to the minute, written `HH:MM` (24-hour clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClockTime(u16);
+
+impl ClockTime {
+    pub fn new(hour: u8, minute: u8) -> Option<ClockTime> {
+        (hour < 24 && minute < 60).then(|| ClockTime(hour as u16 * 60 + minute as u16))
+    }
+
+    /// Minutes since midnight.
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+}
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl FromStr for ClockTime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("'{s}' is not a time of day; write it as HH:MM, for example 12:30");
+        let (h, m) = s.split_once(':').ok_or_else(bad)?;
+        if h.is_empty() || h.len() > 2 || m.len() != 2 {
+            return Err(bad());
+        }
+        let h: u8 = h.parse().map_err(|_| bad())?;
+        let m: u8 = m.parse().map_err(|_| bad())?;
+        ClockTime::new(h, m).ok_or_else(bad)
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What is wrong with a policy, naming the place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the policy is not valid TOML or does not fit the format: {0}")]
+    Format(String),
+    #[error("{place}: {problem}")]
+    Invalid { place: String, problem: String },
+    #[error("there is no profile '{0}'; `schoolgate policy show` lists the profiles")]
+    UnknownProfile(String),
+}
+
+impl PolicyError {
+    fn invalid(place: impl Into<String>, problem: impl Into<String>) -> PolicyError {
+        PolicyError::Invalid {
+            place: place.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// An override entry: a domain (covering its subdomains) or a URL prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OverrideEntry {
+    Domain(String),
+    Url(String),
+}
+
+/// Reads an override as written in a profile. A bare host is a domain entry;
+/// anything with a `/` after the host is a URL prefix.
+pub fn parse_override(text: &str) -> Result<OverrideEntry, String> {
+    let trimmed = text.trim();
+    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    let url = CanonUrl::parse(trimmed).map_err(|e| e.to_string())?;
+    if after_scheme.contains('/') || url.query().is_some() {
+        Ok(OverrideEntry::Url(url.as_key().to_owned()))
+    } else {
+        Ok(OverrideEntry::Domain(url.host().to_owned()))
+    }
+}
+
+impl Policy {
+    /// Reads a policy from TOML and validates it.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy =
+            toml::from_str(text).map_err(|e| PolicyError::Format(e.to_string()))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Writes the policy as TOML in the documented format.
+    pub fn to_toml(&self) -> String {
+        // Serialising plain data structures to TOML cannot fail: every field
+        // is a string, number, bool, array or table.
+        toml::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("# could not write the policy: {e}\n"))
+    }
+
+    pub fn profile(&self, id: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.id == id)
+    }
+
+    pub fn profile_index(&self, id: &str) -> Result<usize, PolicyError> {
+        self.profiles
+            .iter()
+            .position(|p| p.id == id)
+            .ok_or_else(|| PolicyError::UnknownProfile(id.to_owned()))
+    }
+
+    /// Checks everything the format alone cannot.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.school.name.trim().is_empty() {
+            return Err(PolicyError::invalid(
+                "school.name",
+                "the school's name is empty",
+            ));
+        }
+        if jiff::tz::TimeZone::get(&self.school.timezone).is_err() {
+            return Err(PolicyError::invalid(
+                "school.timezone",
+                format!(
+                    "'{}' is not a time zone name; use one such as Europe/London",
+                    self.school.timezone
+                ),
+            ));
+        }
+        if self.profiles.is_empty() {
+            return Err(PolicyError::invalid(
+                "profile",
+                "the policy has no profiles",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, profile) in self.profiles.iter().enumerate() {
+            let place = format!("profile[{i}] ({})", profile.id);
+            if profile.id.is_empty()
+                || !profile
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(PolicyError::invalid(
+                    format!("{place}.id"),
+                    "an id may hold only lower-case letters, digits and hyphens",
+                ));
+            }
+            if !seen.insert(profile.id.as_str()) {
+                return Err(PolicyError::invalid(
+                    format!("{place}.id"),
+                    "another profile has the same id",
+                ));
+            }
+            if profile.name.trim().is_empty() {
+                return Err(PolicyError::invalid(
+                    format!("{place}.name"),
+                    "the name is empty",
+                ));
+            }
+            for (field, entries) in [("allow", &profile.allow), ("deny", &profile.deny)] {
+                for (j, entry) in entries.iter().enumerate() {
+                    parse_override(entry).map_err(|why| {
+                        PolicyError::invalid(
+                            format!("{place}.{field}[{j}]"),
+                            format!("'{entry}' is not a domain or URL: {why}"),
+                        )
+                    })?;
+                }
+            }
+            if profile.walled_garden && profile.allow.is_empty() {
+                return Err(PolicyError::invalid(
+                    format!("{place}.walled_garden"),
+                    "a walled garden with nothing on its allow list would block every site; add the approved sites to allow",
+                ));
+            }
+            for (j, schedule) in profile.schedules.iter().enumerate() {
+                let place = format!("{place}.schedule[{j}] ({})", schedule.name);
+                if schedule.days.is_empty() {
+                    return Err(PolicyError::invalid(
+                        format!("{place}.days"),
+                        "no days are given",
+                    ));
+                }
+                if schedule.from >= schedule.to {
+                    return Err(PolicyError::invalid(
+                        place,
+                        format!(
+                            "it starts at {} but ends at {}; the end must be later",
+                            schedule.from, schedule.to
+                        ),
+                    ));
+                }
+                if schedule.allow_categories.is_empty() && schedule.block_categories.is_empty() {
+                    return Err(PolicyError::invalid(
+                        place,
+                        "it neither allows nor blocks any category, so it does nothing",
+                    ));
+                }
+                if schedule
+                    .allow_categories
+                    .intersects(schedule.block_categories)
+                {
+                    return Err(PolicyError::invalid(
+                        place,
+                        "a category is both allowed and blocked",
+                    ));
+                }
+            }
+        }
+        match self.profile(&self.school.unidentified_profile) {
+            None => Err(PolicyError::invalid(
+                "school.unidentified_profile",
+                format!("there is no profile '{}'", self.school.unidentified_profile),
+            )),
+            Some(p) if p.audience != Audience::Pupil => Err(PolicyError::invalid(
+                "school.unidentified_profile",
+                format!(
+                    "'{}' is a {} profile; people schoolgate cannot identify must get a pupil profile",
+                    p.id,
+                    match p.audience {
+                        Audience::Staff => "staff",
+                        _ => "guest",
+                    }
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
