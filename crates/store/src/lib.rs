@@ -1,1 +1,152 @@
-//! store
+//! Storage for what schoolgate must remember: the filtering policy and its
+//! history, the lists in force, what is known of the statutory lists, and
+//! the audit trail.
+//!
+//! [`Store`] is the interface callers use; [`sqlite::SqliteStore`] is the
+//! embedded backend every install starts with. A PostgreSQL backend for
+//! trusts with many filter nodes implements the same trait with its own
+//! migrations, so callers never change.
+//!
+//! Every change to the policy is recorded with who, when, what changed (the
+//! readable lines of [`policy::diff`]) and why; a reason is required
+//! (§7.3.1: changes are risk assessed, logged and recorded). The history and
+//! the audit trail are append-only, enforced by the database itself.
+
+use std::future::Future;
+
+use jiff::Timestamp;
+use policy::Policy;
+use serde::Serialize;
+
+pub mod sqlite;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database could not be opened at {path}: {source}")]
+    Open { path: String, source: sqlx::Error },
+    #[error("the database could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("a reason is required for every policy change (§7.3.1); give one with --reason")]
+    ReasonRequired,
+    #[error("nothing would change: the new policy is the same as the current one")]
+    NoChange,
+    #[error("the stored policy revision {number} could not be read: {problem}")]
+    BadRevision { number: i64, problem: String },
+}
+
+/// One saved version of the policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyRevision {
+    pub number: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub reason: String,
+    /// What changed from the revision before, one readable line each.
+    pub changes: Vec<String>,
+    /// The whole policy in the TOML format.
+    pub document: String,
+}
+
+impl PolicyRevision {
+    pub fn policy(&self) -> Result<Policy, StoreError> {
+        Policy::from_toml(&self.document).map_err(|e| StoreError::BadRevision {
+            number: self.number,
+            problem: e.to_string(),
+        })
+    }
+}
+
+/// A category list in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListRecord {
+    pub name: String,
+    /// The category id, or none for lists that carry several (never the case
+    /// for imported lists today, kept for lists a trust shares).
+    pub category: Option<String>,
+    pub format: String,
+    pub source: String,
+    pub domains: i64,
+    pub urls: i64,
+    pub junk: i64,
+    pub imported_at: Timestamp,
+    pub actor: String,
+}
+
+/// What anyone may know of a statutory list: never its contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatutoryRecord {
+    pub kind: String,
+    pub entries: i64,
+    pub fingerprint: String,
+    /// `urls` or `hashes`: the form the list was loaded from.
+    pub form: String,
+    pub loaded_at: Timestamp,
+    pub actor: String,
+}
+
+/// One line of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// The storage interface. Methods return `Send` futures so they can be
+/// called from any task.
+pub trait Store: Send + Sync {
+    /// The policy in force, or none on a store that has never had one.
+    fn current_policy(
+        &self,
+    ) -> impl Future<Output = Result<Option<PolicyRevision>, StoreError>> + Send;
+
+    /// Saves a new revision of the policy, recording who, when, what and why.
+    /// Refuses an empty reason and a change that changes nothing.
+    fn save_policy(
+        &self,
+        policy: &Policy,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<PolicyRevision, StoreError>> + Send;
+
+    /// The newest `limit` revisions, newest first.
+    fn policy_history(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PolicyRevision>, StoreError>> + Send;
+
+    /// Records a list import, replacing the record of a list with the same name.
+    fn record_list(
+        &self,
+        record: &ListRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets lists, for example UT1 categories that a newer UT1 no longer has.
+    fn remove_lists(
+        &self,
+        names: &[String],
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The lists in force, by name.
+    fn lists(&self) -> impl Future<Output = Result<Vec<ListRecord>, StoreError>> + Send;
+
+    /// Records a statutory list load (count, fingerprint, when; never contents).
+    fn record_statutory(
+        &self,
+        record: &StatutoryRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn statutory(&self) -> impl Future<Output = Result<Vec<StatutoryRecord>, StoreError>> + Send;
+
+    /// The newest `limit` audit entries, newest first.
+    fn audit_trail(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}
