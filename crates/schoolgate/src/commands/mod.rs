@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ListsCommand, PolicyCommand};
 use crate::datadir::DataDir;
 use crate::exit::Failure;
 
@@ -27,9 +27,23 @@ fn actor(cli: &Cli) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// Whether a command changes anything, and so needs someone to record.
+fn changes_something(command: &Command) -> bool {
+    match command {
+        Command::Check(_) => false,
+        Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
+        Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
-    let actor = actor(&cli)?;
-    let dir = DataDir::open(&cli.data, &actor).await?;
+    let actor = if changes_something(&cli.command) {
+        actor(&cli)?
+    } else {
+        cli.by.clone().unwrap_or_else(|| "schoolgate".to_owned())
+    };
+    // A new data folder is set up by schoolgate itself, whoever asked.
+    let dir = DataDir::open(&cli.data, "schoolgate (first set-up)").await?;
     let result = match &cli.command {
         Command::Check(args) => check::run(&dir, args).await,
         Command::Lists(command) => lists::run(&dir, command, &actor).await,
