@@ -36,16 +36,17 @@ is_kept() {
     for skip in $left_out; do [ "$name" = "$skip" ] && return 1; done
     for keep in $white_kept; do [ "$name" = "$keep" ] && return 0; done
     # "usage says black": any uncommented line of the usage file is exactly "black".
-    [ -f "$src/$name/usage" ] && grep -v '^#' "$src/$name/usage" | grep -qx 'black'
+    [ -f "$src/$name/usage" ] && tr -d '\r' < "$src/$name/usage" | grep -v '^#' | grep -qx 'black'
 }
 
 for dir in "$src"/*/; do
     name=$(basename "$dir")
-    [ -L "$src/$name" ] && continue
-    is_kept "$name" || continue
+    if [ -L "$src/$name" ] || ! is_kept "$name"; then continue; fi
     mkdir "$stage/blacklists/$name"
     for file in domains urls usage; do
-        [ -f "$src/$name/$file" ] && cp "$src/$name/$file" "$stage/blacklists/$name/$file"
+        if [ -f "$src/$name/$file" ]; then
+            cp "$src/$name/$file" "$stage/blacklists/$name/$file"
+        fi
     done
 done
 
@@ -57,12 +58,14 @@ for entry in "$src"/*; do
         target=$(basename "$(readlink "$entry")")
     elif [ -f "$entry" ] && [ "$(wc -c < "$entry")" -lt 64 ] && [ -s "$entry" ]; then
         target=$(tr -d '\n\r' < "$entry")
-        [ -d "$src/$target" ] || continue
+        if [ ! -d "$src/$target" ]; then continue; fi
     else
         continue
     fi
     # Only link to folders the bundle holds, so no link dangles.
-    [ -d "$stage/blacklists/$target" ] && ln -s "$target" "$stage/blacklists/$name"
+    if [ -d "$stage/blacklists/$target" ]; then
+        ln -s "$target" "$stage/blacklists/$name"
+    fi
 done
 
 cp "$src/global_usage" "$stage/blacklists/global_usage"
