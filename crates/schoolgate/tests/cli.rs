@@ -44,7 +44,11 @@ fn template() -> &'static Path {
                 .env_remove("SCHOOLGATE_DATA")
                 .output()
                 .expect("run");
-            assert!(out.status.success(), "set-up failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "set-up failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             (dir, data)
         })
         .1
@@ -145,10 +149,21 @@ fn check_json_has_the_documented_fields() {
         "https://www.bet365.com/",
         "http://www.example.org/",
     ]);
-    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(lines.len(), 2);
     let first = &lines[0];
-    for field in ["url", "verdict", "categories", "rule", "profile", "reason", "matches"] {
+    for field in [
+        "url",
+        "verdict",
+        "categories",
+        "rule",
+        "profile",
+        "reason",
+        "matches",
+    ] {
         assert!(first.get(field).is_some(), "{field} missing from {first}");
     }
     assert_eq!(first["profile"], "ks2");
@@ -163,10 +178,20 @@ fn check_json_has_the_documented_fields() {
 #[test]
 fn text_output_explains_the_verdict() {
     let school = School::new();
-    let out = school.ok(&["check", "--profile", "ks2", "--at", LESSON, "https://www.bet365.com/"]);
+    let out = school.ok(&[
+        "check",
+        "--profile",
+        "ks2",
+        "--at",
+        LESSON,
+        "https://www.bet365.com/",
+    ]);
     assert!(out.contains("verdict:    BLOCK"), "{out}");
     assert!(out.contains("rule:       category:gambling"), "{out}");
-    assert!(out.contains("listed:     bet365.com in ut1/gambling (gambling)"), "{out}");
+    assert!(
+        out.contains("listed:     bet365.com in ut1/gambling (gambling)"),
+        "{out}"
+    );
 }
 
 /// Every shipped default profile against real UT1 entries from the starter lists.
@@ -175,32 +200,156 @@ fn default_profiles_against_the_starter_lists() {
     let school = School::new();
     let cases: &[(&str, &str, &str, &str, &str)] = &[
         // profile, time, url, verdict, rule
-        ("ks2", LESSON, "https://www.bet365.com/", "block", "category:gambling"),
-        ("ks2", LESSON, "https://www.facebook.com/", "block", "category:social-networking"),
-        ("ks2", LESSON, "https://nordvpn.com/", "block", "category:vpn"),
-        ("ks2", LESSON, "https://dns.google/dns-query", "block", "category:dns-over-https"),
-        ("ks2", LESSON, "https://chatgpt.com/", "block", "category:generative-ai"),
-        ("ks2", LESSON, "https://www.roblox.com/", "block", "category:games"),
-        ("ks2", LESSON, "https://www.youtube.com/watch?v=x", "safe-search", "default"),
-        ("ks2", LESSON, "https://www.childline.org.uk/", "allow", "allow:childline.org.uk"),
-        ("ks2", LESSON, "https://www.nhs.uk/mental-health/", "allow", "allow:nhs.uk"),
+        (
+            "ks2",
+            LESSON,
+            "https://www.bet365.com/",
+            "block",
+            "category:gambling",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://www.facebook.com/",
+            "block",
+            "category:social-networking",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://nordvpn.com/",
+            "block",
+            "category:vpn",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://dns.google/dns-query",
+            "block",
+            "category:dns-over-https",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://chatgpt.com/",
+            "block",
+            "category:generative-ai",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://www.roblox.com/",
+            "block",
+            "category:games",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://www.youtube.com/watch?v=x",
+            "safe-search",
+            "default",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://www.childline.org.uk/",
+            "allow",
+            "allow:childline.org.uk",
+        ),
+        (
+            "ks2",
+            LESSON,
+            "https://www.nhs.uk/mental-health/",
+            "allow",
+            "allow:nhs.uk",
+        ),
         ("ks2", LESSON, "http://203.0.113.9/", "block", "ip-address"),
-        ("eyfs-ks1", LESSON, "https://www.example.org/", "block", "walled-garden"),
-        ("eyfs-ks1", LESSON, "https://www.bbc.co.uk/bitesize", "allow", "allow:bbc.co.uk/bitesize"),
-        ("eyfs-ks1", LESSON, "https://www.bet365.com/", "block", "walled-garden"),
-        ("eyfs-ks1", LESSON, "https://www.childline.org.uk/", "allow", "allow:childline.org.uk"),
-        ("staff", LESSON, "https://www.facebook.com/", "block", "category:social-networking"),
-        ("staff", LUNCH, "https://www.facebook.com/", "allow", "schedule:Lunch"),
-        ("staff", LUNCH, "https://www.bet365.com/", "block", "category:gambling"),
+        (
+            "eyfs-ks1",
+            LESSON,
+            "https://www.example.org/",
+            "block",
+            "walled-garden",
+        ),
+        (
+            "eyfs-ks1",
+            LESSON,
+            "https://www.bbc.co.uk/bitesize",
+            "allow",
+            "allow:bbc.co.uk/bitesize",
+        ),
+        (
+            "eyfs-ks1",
+            LESSON,
+            "https://www.bet365.com/",
+            "block",
+            "walled-garden",
+        ),
+        (
+            "eyfs-ks1",
+            LESSON,
+            "https://www.childline.org.uk/",
+            "allow",
+            "allow:childline.org.uk",
+        ),
+        (
+            "staff",
+            LESSON,
+            "https://www.facebook.com/",
+            "block",
+            "category:social-networking",
+        ),
+        (
+            "staff",
+            LUNCH,
+            "https://www.facebook.com/",
+            "allow",
+            "schedule:Lunch",
+        ),
+        (
+            "staff",
+            LUNCH,
+            "https://www.bet365.com/",
+            "block",
+            "category:gambling",
+        ),
         ("staff", LESSON, "https://chatgpt.com/", "allow", "default"),
-        ("staff", LESSON, "https://www.youtube.com/", "safe-search", "default"),
-        ("guest", LESSON, "https://www.facebook.com/", "allow", "default"),
-        ("guest", LESSON, "https://www.bet365.com/", "block", "category:gambling"),
-        ("guest", LESSON, "https://nordvpn.com/", "block", "category:vpn"),
+        (
+            "staff",
+            LESSON,
+            "https://www.youtube.com/",
+            "safe-search",
+            "default",
+        ),
+        (
+            "guest",
+            LESSON,
+            "https://www.facebook.com/",
+            "allow",
+            "default",
+        ),
+        (
+            "guest",
+            LESSON,
+            "https://www.bet365.com/",
+            "block",
+            "category:gambling",
+        ),
+        (
+            "guest",
+            LESSON,
+            "https://nordvpn.com/",
+            "block",
+            "category:vpn",
+        ),
     ];
     for (profile, at, url, want_verdict, want_rule) in cases {
         let v = school.check(profile, at, url);
-        assert_eq!((verdict(&v), rule(&v)), (*want_verdict, *want_rule), "{profile} {url}: {v}");
+        assert_eq!(
+            (verdict(&v), rule(&v)),
+            (*want_verdict, *want_rule),
+            "{profile} {url}: {v}"
+        );
     }
     // YouTube's restriction differs between pupils and staff.
     assert_eq!(
@@ -216,7 +365,13 @@ fn default_profiles_against_the_starter_lists() {
 #[test]
 fn unidentified_people_get_the_strictest_pupil_profile() {
     let school = School::new();
-    let out = school.ok(&["check", "--json", "--at", LESSON, "https://www.example.org/"]);
+    let out = school.ok(&[
+        "check",
+        "--json",
+        "--at",
+        LESSON,
+        "https://www.example.org/",
+    ]);
     let v: Value = serde_json::from_str(out.trim()).expect("json");
     assert_eq!(v["profile"], "eyfs-ks1");
     assert_eq!(rule(&v), "walled-garden");
@@ -228,11 +383,23 @@ fn unknown_profiles_bad_times_and_bad_urls_are_errors() {
     let err = school.fails(&["check", "--profile", "year7", "http://example.org/"], 64);
     assert!(err.contains("there is no profile 'year7'"), "{err}");
     let err = school.fails(&["check", "--at", "tomorrow", "http://example.org/"], 64);
-    assert!(err.contains("--at 'tomorrow' is not an RFC 3339 time"), "{err}");
-    let out = school.run(&["check", "--profile", "ks2", "http://[zz/", "https://www.bet365.com/"]);
+    assert!(
+        err.contains("--at 'tomorrow' is not an RFC 3339 time"),
+        "{err}"
+    );
+    let out = school.run(&[
+        "check",
+        "--profile",
+        "ks2",
+        "http://[zz/",
+        "https://www.bet365.com/",
+    ]);
     assert_eq!(out.status.code(), Some(65));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("'http://[zz/' is not a URL schoolgate can check"), "{stderr}");
+    assert!(
+        stderr.contains("'http://[zz/' is not a URL schoolgate can check"),
+        "{stderr}"
+    );
     // The good URL was still checked.
     assert!(String::from_utf8_lossy(&out.stdout).contains("category:gambling"));
 }
@@ -245,16 +412,37 @@ fn importing_a_domain_list_reports_junk_with_line_numbers() {
         "# games the school blocks\nlocal-game-one.example\nLOCAL-GAME-TWO.example.\n*.local-game-three.example\nhttp//bad\nlocal-game-one.example\n\nnot a domain\n",
     );
     let file = file.to_str().expect("path");
-    let out = school.run(&["--by", "a.technician", "lists", "import", "--format", "domains", "--category", "games", file]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = school.run(&[
+        "--by",
+        "a.technician",
+        "lists",
+        "import",
+        "--format",
+        "domains",
+        "--category",
+        "games",
+        file,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2 junk lines"), "{stderr}");
     assert!(stderr.contains("line 5: 'http//bad'"), "{stderr}");
     assert!(stderr.contains("line 8: 'not a domain'"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("as local/local-games (games): 3 domains"), "{stdout}");
+    assert!(
+        stdout.contains("as local/local-games (games): 3 domains"),
+        "{stdout}"
+    );
 
-    for url in ["http://local-game-one.example/", "https://www.local-game-two.example/", "http://local-game-three.example/x"] {
+    for url in [
+        "http://local-game-one.example/",
+        "https://www.local-game-two.example/",
+        "http://local-game-three.example/x",
+    ] {
         let v = school.check("ks2", LESSON, url);
         assert_eq!(rule(&v), "category:games", "{url}: {v}");
         assert_eq!(v["matches"][0]["lists"][0], "local/local-games (games)");
@@ -263,7 +451,10 @@ fn importing_a_domain_list_reports_junk_with_line_numbers() {
     assert!(status.contains("local/local-games"), "{status}");
     assert!(status.contains("by a.technician"), "{status}");
     // The starter lists are still there.
-    assert_eq!(rule(&school.check("ks2", LESSON, "https://www.bet365.com/")), "category:gambling");
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "https://www.bet365.com/")),
+        "category:gambling"
+    );
 }
 
 #[test]
@@ -275,12 +466,28 @@ fn a_file_that_is_mostly_junk_is_refused_and_nothing_changes() {
         "<html>\n<head><title>Not found</title></head>\n<body>\n<p>The page is gone</p>\nok-domain.example\n</body>\n</html>\n",
     );
     let file = file.to_str().expect("path");
-    let err = school.fails(&["--by", "tech", "lists", "import", "--format", "domains", "--category", "games", file], 65);
+    let err = school.fails(
+        &[
+            "--by",
+            "tech",
+            "lists",
+            "import",
+            "--format",
+            "domains",
+            "--category",
+            "games",
+            file,
+        ],
+        65,
+    );
     assert!(err.contains("line 1 of"), "{err}");
     assert!(err.contains("not-a-list.txt"), "{err}");
     assert!(err.contains("was refused"), "{err}");
     assert_eq!(school.ok(&["lists", "status", "--json"]), before);
-    assert_eq!(verdict(&school.check("ks2", LESSON, "http://ok-domain.example/")), "allow");
+    assert_eq!(
+        verdict(&school.check("ks2", LESSON, "http://ok-domain.example/")),
+        "allow"
+    );
 }
 
 #[test]
@@ -290,16 +497,59 @@ fn hosts_and_url_lists_import() {
         "hosts",
         "127.0.0.1 localhost\n0.0.0.0 tracker-one.example tracker-two.example # ads\n::1 ip6-localhost\n",
     );
-    school.ok(&["--by", "tech", "lists", "import", "--format", "hosts", "--category", "advertising", hosts.to_str().expect("p")]);
-    assert_eq!(rule(&school.check("ks2", LESSON, "http://tracker-two.example/")), "category:advertising");
-    assert_eq!(verdict(&school.check("ks2", LESSON, "http://localhost/")), "allow");
+    school.ok(&[
+        "--by",
+        "tech",
+        "lists",
+        "import",
+        "--format",
+        "hosts",
+        "--category",
+        "advertising",
+        hosts.to_str().expect("p"),
+    ]);
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "http://tracker-two.example/")),
+        "category:advertising"
+    );
+    assert_eq!(
+        verdict(&school.check("ks2", LESSON, "http://localhost/")),
+        "allow"
+    );
 
-    let urls = school.write("cheats.txt", "homework-site.example/answers/\nhttps://other.example/cheat?id=3\n");
-    school.ok(&["--by", "tech", "lists", "import", "--format", "urls", "--category", "cheating", "--name", "local/cheats", urls.to_str().expect("p")]);
-    assert_eq!(rule(&school.check("ks2", LESSON, "http://homework-site.example/answers/maths")), "category:cheating");
-    assert_eq!(verdict(&school.check("ks2", LESSON, "http://homework-site.example/lessons")), "allow");
-    assert_eq!(rule(&school.check("ks2", LESSON, "http://other.example/cheat?id=3")), "category:cheating");
-    assert_eq!(verdict(&school.check("ks2", LESSON, "http://other.example/cheat?id=4")), "allow");
+    let urls = school.write(
+        "cheats.txt",
+        "homework-site.example/answers/\nhttps://other.example/cheat?id=3\n",
+    );
+    school.ok(&[
+        "--by",
+        "tech",
+        "lists",
+        "import",
+        "--format",
+        "urls",
+        "--category",
+        "cheating",
+        "--name",
+        "local/cheats",
+        urls.to_str().expect("p"),
+    ]);
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "http://homework-site.example/answers/maths")),
+        "category:cheating"
+    );
+    assert_eq!(
+        verdict(&school.check("ks2", LESSON, "http://homework-site.example/lessons")),
+        "allow"
+    );
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "http://other.example/cheat?id=3")),
+        "category:cheating"
+    );
+    assert_eq!(
+        verdict(&school.check("ks2", LESSON, "http://other.example/cheat?id=4")),
+        "allow"
+    );
 }
 
 #[test]
@@ -307,12 +557,39 @@ fn unknown_categories_and_missing_options_are_usage_errors() {
     let school = School::new();
     let file = school.write("x.txt", "a.example\n");
     let file = file.to_str().expect("path");
-    let err = school.fails(&["--by", "t", "lists", "import", "--format", "domains", "--category", "nasty", file], 64);
+    let err = school.fails(
+        &[
+            "--by",
+            "t",
+            "lists",
+            "import",
+            "--format",
+            "domains",
+            "--category",
+            "nasty",
+            file,
+        ],
+        64,
+    );
     assert!(err.contains("'nasty' is not a category"), "{err}");
     assert!(err.contains("gambling"), "the error lists the ids: {err}");
-    let err = school.fails(&["--by", "t", "lists", "import", "--format", "domains", file], 64);
+    let err = school.fails(
+        &["--by", "t", "lists", "import", "--format", "domains", file],
+        64,
+    );
     assert!(err.contains("--category is required"), "{err}");
-    let err = school.fails(&["lists", "import", "--format", "domains", "--category", "games", file], 64);
+    let err = school.fails(
+        &[
+            "lists",
+            "import",
+            "--format",
+            "domains",
+            "--category",
+            "games",
+            file,
+        ],
+        64,
+    );
     assert!(err.contains("--by NAME"), "{err}");
 }
 
@@ -326,12 +603,29 @@ fn a_ut1_folder_replaces_the_ut1_lists() {
     std::fs::write(root.join("adult/urls"), "adult-pages.example/gallery\n").expect("write");
     // As in a checkout without symbolic links: an alias is a file naming its target.
     std::fs::write(root.join("porn"), "adult").expect("write");
-    let out = school.ok(&["--by", "tech", "lists", "import", "--format", "ut1", root.to_str().expect("p")]);
+    let out = school.ok(&[
+        "--by",
+        "tech",
+        "lists",
+        "import",
+        "--format",
+        "ut1",
+        root.to_str().expect("p"),
+    ]);
     assert!(out.contains("Imported 2 UT1 categories"), "{out}");
-    assert_eq!(rule(&school.check("ks2", LESSON, "http://new-casino.example/")), "category:gambling");
-    assert_eq!(rule(&school.check("ks2", LESSON, "http://adult-pages.example/gallery/1")), "category:pornography");
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "http://new-casino.example/")),
+        "category:gambling"
+    );
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "http://adult-pages.example/gallery/1")),
+        "category:pornography"
+    );
     // The starter's UT1 lists were replaced, not added to.
-    assert_eq!(verdict(&school.check("ks2", LESSON, "https://www.bet365.com/")), "allow");
+    assert_eq!(
+        verdict(&school.check("ks2", LESSON, "https://www.bet365.com/")),
+        "allow"
+    );
     let status = school.ok(&["lists", "status"]);
     assert!(status.contains("2 lists"), "{status}");
 }
@@ -352,21 +646,59 @@ fn statutory_lists_block_first_and_are_never_shown() {
     let school = School::new();
     // An allow override on the same host must not matter.
     let policy = school.ok(&["policy", "export"]);
-    let policy = policy.replace("allow = [\n    \"childline.org.uk\",", "allow = [\n    \"statutory-test.example\",\n    \"childline.org.uk\",");
+    let policy = policy.replace(
+        "allow = [\n    \"childline.org.uk\",",
+        "allow = [\n    \"statutory-test.example\",\n    \"childline.org.uk\",",
+    );
     let file = school.write("policy.toml", &policy);
-    school.ok(&["--by", "dsl", "policy", "import", file.to_str().expect("p"), "--reason", "test: allow the host"]);
+    school.ok(&[
+        "--by",
+        "dsl",
+        "policy",
+        "import",
+        file.to_str().expect("p"),
+        "--reason",
+        "test: allow the host",
+    ]);
 
-    let list = school.write("iwf.txt", "# invented test entries\nstatutory-test.example/secret-path/\n");
-    let out = school.ok(&["--by", "dsl", "lists", "import", "--statutory", "iwf", list.to_str().expect("p")]);
+    let list = school.write(
+        "iwf.txt",
+        "# invented test entries\nstatutory-test.example/secret-path/\n",
+    );
+    let out = school.ok(&[
+        "--by",
+        "dsl",
+        "lists",
+        "import",
+        "--statutory",
+        "iwf",
+        list.to_str().expect("p"),
+    ]);
     assert!(out.contains("1 entries"), "{out}");
     assert!(!out.contains("secret-path"), "{out}");
 
     for profile in ["ks2", "staff", "guest", "eyfs-ks1"] {
-        let v = school.check(profile, LUNCH, "https://statutory-test.example/secret-path/page.html");
-        assert_eq!((verdict(&v), rule(&v)), ("block", "statutory:iwf"), "{profile}: {v}");
-        assert!(v["reason"].as_str().expect("reason").contains("Internet Watch Foundation"));
+        let v = school.check(
+            profile,
+            LUNCH,
+            "https://statutory-test.example/secret-path/page.html",
+        );
+        assert_eq!(
+            (verdict(&v), rule(&v)),
+            ("block", "statutory:iwf"),
+            "{profile}: {v}"
+        );
+        assert!(
+            v["reason"]
+                .as_str()
+                .expect("reason")
+                .contains("Internet Watch Foundation")
+        );
     }
-    assert_eq!(rule(&school.check("ks2", LESSON, "https://statutory-test.example/other")), "allow:statutory-test.example");
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "https://statutory-test.example/other")),
+        "allow:statutory-test.example"
+    );
 
     let status = school.ok(&["lists", "status"]);
     assert!(status.contains("Internet Watch Foundation"), "{status}");
@@ -377,7 +709,10 @@ fn statutory_lists_block_first_and_are_never_shown() {
     // Nothing in the data folder holds the entry in plain text.
     let mut everything = Vec::new();
     all_bytes_under(&school.data, &mut everything);
-    assert!(!everything.windows(11).any(|w| w == b"secret-path"), "the entry is stored in plain text");
+    assert!(
+        !everything.windows(11).any(|w| w == b"secret-path"),
+        "the entry is stored in plain text"
+    );
 
     // The same entry as a SHA-256 hash gives the same fingerprint.
     let fingerprint = |status: &str| {
@@ -389,11 +724,26 @@ fn statutory_lists_block_first_and_are_never_shown() {
         "iwf-hashed.txt",
         &format!("{}\n", sha256_hex("statutory-test.example/secret-path")),
     );
-    school.ok(&["--by", "dsl", "lists", "import", "--statutory", "iwf", hashed.to_str().expect("p")]);
+    school.ok(&[
+        "--by",
+        "dsl",
+        "lists",
+        "import",
+        "--statutory",
+        "iwf",
+        hashed.to_str().expect("p"),
+    ]);
     let status = school.ok(&["lists", "status"]);
     assert_eq!(fingerprint(&status), plain);
     assert!(status.contains("(from hashes)"), "{status}");
-    assert_eq!(rule(&school.check("staff", LESSON, "http://STATUTORY-TEST.example:80/secret-path")), "statutory:iwf");
+    assert_eq!(
+        rule(&school.check(
+            "staff",
+            LESSON,
+            "http://STATUTORY-TEST.example:80/secret-path"
+        )),
+        "statutory:iwf"
+    );
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -405,7 +755,11 @@ fn sha256_hex(text: &str) -> String {
         .spawn()
         .and_then(|mut child| {
             use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(text.as_bytes())?;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())?;
             child.wait_with_output()
         })
         .expect("sha256sum (coreutils)");
@@ -416,10 +770,24 @@ fn sha256_hex(text: &str) -> String {
 fn a_bad_statutory_file_is_refused_whole() {
     let school = School::new();
     let list = school.write("ctiru.txt", "good.example/a\nhttp://[::1/\n");
-    let err = school.fails(&["--by", "dsl", "lists", "import", "--statutory", "ctiru", list.to_str().expect("p")], 65);
+    let err = school.fails(
+        &[
+            "--by",
+            "dsl",
+            "lists",
+            "import",
+            "--statutory",
+            "ctiru",
+            list.to_str().expect("p"),
+        ],
+        65,
+    );
     assert!(err.contains("line 2 of"), "{err}");
     let status = school.ok(&["lists", "status"]);
-    assert!(status.contains("Counter Terrorism Internet Referral Unit   NOT LOADED"), "{status}");
+    assert!(
+        status.contains("Counter Terrorism Internet Referral Unit   NOT LOADED"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -429,12 +797,25 @@ fn policy_changes_need_a_reason_and_land_in_the_history() {
     school.ok(&["policy", "export", exported.to_str().expect("p")]);
     let text = std::fs::read_to_string(&exported).expect("read");
     assert!(text.contains("[[profile]]"), "{text}");
-    let changed = text.replacen("    \"games\",\n", "", 1).replace("name = \"Our school\"", "name = \"Dallimore Primary\"");
+    let changed = text
+        .replacen("    \"games\",\n", "", 1)
+        .replace("name = \"Our school\"", "name = \"Dallimore Primary\"");
     assert_ne!(changed, text);
     let file = school.write("changed.toml", &changed);
     let file = file.to_str().expect("p");
 
-    let err = school.fails(&["--by", "a.technician", "policy", "import", file, "--reason", "  "], 64);
+    let err = school.fails(
+        &[
+            "--by",
+            "a.technician",
+            "policy",
+            "import",
+            file,
+            "--reason",
+            "  ",
+        ],
+        64,
+    );
     assert!(err.contains("a reason is required"), "{err}");
     let err = school.fails(&["--by", "a.technician", "policy", "import", file], 64);
     assert!(err.contains("--reason"), "{err}");
@@ -449,20 +830,37 @@ fn policy_changes_need_a_reason_and_land_in_the_history() {
         "Coding club uses game sites; risk assessed with the DSL",
     ]);
     assert!(out.contains("Saved revision 2"), "{out}");
-    assert!(out.contains("school: name changed from Our school to Dallimore Primary"), "{out}");
+    assert!(
+        out.contains("school: name changed from Our school to Dallimore Primary"),
+        "{out}"
+    );
     assert!(out.contains("blocked_categories removed games"), "{out}");
 
     let history = school.ok(&["policy", "history"]);
     assert!(history.contains("Revision 2"), "{history}");
     assert!(history.contains("by a.technician"), "{history}");
-    assert!(history.contains("Why: Coding club uses game sites"), "{history}");
+    assert!(
+        history.contains("Why: Coding club uses game sites"),
+        "{history}"
+    );
     assert!(history.contains("Revision 1"), "{history}");
     let json = school.ok(&["policy", "history", "--json", "--limit", "1"]);
     let latest: Value = serde_json::from_str(json.trim()).expect("json");
     assert_eq!(latest["revision"], 2);
     assert_eq!(latest["by"], "a.technician");
 
-    let err = school.fails(&["--by", "a.technician", "policy", "import", file, "--reason", "again"], 64);
+    let err = school.fails(
+        &[
+            "--by",
+            "a.technician",
+            "policy",
+            "import",
+            file,
+            "--reason",
+            "again",
+        ],
+        64,
+    );
     assert!(err.contains("nothing would change"), "{err}");
 
     let shown = school.ok(&["policy", "show"]);
@@ -475,19 +873,64 @@ fn bad_policies_are_refused_with_the_place_named() {
     let school = School::new();
     let text = school.ok(&["policy", "export"]);
     let cases: &[(&str, String, &str)] = &[
-        ("unknown key", text.replacen("walled_garden = true", "walled_garden = true\nwalled_gardn = false", 1), "walled_gardn"),
-        ("unknown category", text.replacen("\"gambling\"", "\"betting\"", 1), "'betting' is not a schoolgate category"),
-        ("bad time", text.replacen("from = \"12:00\"", "from = \"12.00\"", 1), "HH:MM"),
-        ("bad override", text.replacen("\"childline.org.uk\"", "\"http://[bad\"", 1), "allow["),
-        ("staff default", text.replacen("unidentified_profile = \"eyfs-ks1\"", "unidentified_profile = \"staff\"", 1), "must get a pupil profile"),
+        (
+            "unknown key",
+            text.replacen(
+                "walled_garden = true",
+                "walled_garden = true\nwalled_gardn = false",
+                1,
+            ),
+            "walled_gardn",
+        ),
+        (
+            "unknown category",
+            text.replacen("\"gambling\"", "\"betting\"", 1),
+            "'betting' is not a schoolgate category",
+        ),
+        (
+            "bad time",
+            text.replacen("from = \"12:00\"", "from = \"12.00\"", 1),
+            "HH:MM",
+        ),
+        (
+            "bad override",
+            text.replacen("\"childline.org.uk\"", "\"http://[bad\"", 1),
+            "allow[",
+        ),
+        (
+            "staff default",
+            text.replacen(
+                "unidentified_profile = \"eyfs-ks1\"",
+                "unidentified_profile = \"staff\"",
+                1,
+            ),
+            "must get a pupil profile",
+        ),
     ];
     for (what, changed, expected) in cases {
         assert_ne!(changed, &text, "{what}: the edit did not apply");
         let file = school.write("bad.toml", changed);
-        let err = school.fails(&["--by", "t", "policy", "import", file.to_str().expect("p"), "--reason", "test"], 65);
+        let err = school.fails(
+            &[
+                "--by",
+                "t",
+                "policy",
+                "import",
+                file.to_str().expect("p"),
+                "--reason",
+                "test",
+            ],
+            65,
+        );
         assert!(err.contains(expected), "{what}: {err}");
     }
-    assert!(school.ok(&["policy", "history"]).matches("Revision").count() == 1);
+    assert!(
+        school
+            .ok(&["policy", "history"])
+            .matches("Revision")
+            .count()
+            == 1
+    );
 }
 
 #[test]
@@ -502,5 +945,8 @@ fn a_damaged_index_stops_filtering_rather_than_passing_traffic() {
     assert!(err.contains("damaged"), "{err}");
     assert!(err.contains("schoolgate lists rebuild"), "{err}");
     school.ok(&["--by", "tech", "lists", "rebuild"]);
-    assert_eq!(rule(&school.check("ks2", LESSON, "https://www.bet365.com/")), "category:gambling");
+    assert_eq!(
+        rule(&school.check("ks2", LESSON, "https://www.bet365.com/")),
+        "category:gambling"
+    );
 }

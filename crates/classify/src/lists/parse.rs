@@ -27,10 +27,9 @@ const LOCAL_NAMES: &[&str] = &[
     "0.0.0.0",
 ];
 
-// A file is refused when more than half of its entries are junk, and there
-// are at least this many junk lines or nothing but junk. A few bad lines in a
-// good list are normal; a file that is mostly bad is the wrong file.
-const REFUSE_AT_JUNK: usize = 10;
+// A file is refused when more than half of its entries are junk, however
+// short it is: a few bad lines in a good list are normal, but a file that is
+// mostly bad is the wrong file (an HTML error page saved as a list, say).
 
 pub(super) fn parse(source: &str, bytes: &[u8], format: ListFormat) -> Result<Parsed, ListError> {
     let mut parser = Parser {
@@ -193,7 +192,7 @@ impl Parser {
     fn finish(mut self) -> Result<Parsed, ListError> {
         let junk = self.report.junk_count;
         let checked = self.accepted + junk;
-        let refuse = junk * 2 > checked && (junk >= REFUSE_AT_JUNK || junk == checked);
+        let refuse = junk * 2 > checked;
         if let (true, Some(first)) = (refuse, self.report.junk.first()) {
             return Err(ListError::MostlyJunk {
                 file: self.report.source,
