@@ -417,11 +417,20 @@ fn prepare(input: &str) -> Result<Cow<'_, str>, CanonError> {
     if input.len() > MAX_INPUT_LEN {
         return Err(CanonError::TooLong { len: input.len() });
     }
-    let trimmed = input.trim_matches(|c: char| c <= ' ');
+    // Spaces and C0 controls are ASCII, so cutting beside them keeps whole
+    // characters.
+    let b = input.as_bytes();
+    let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c > b' ').map_or(start, |i| i + 1);
+    let trimmed = input.get(start..end).unwrap_or("");
     if trimmed.is_empty() {
         return Err(CanonError::Empty);
     }
-    if trimmed.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+    // No early exit, so that the compiler can test many bytes at once.
+    let has_tab_or_newline = trimmed
+        .bytes()
+        .fold(false, |found, c| found | matches!(c, b'\t' | b'\n' | b'\r'));
+    if has_tab_or_newline {
         Ok(Cow::Owned(trimmed.replace(['\t', '\n', '\r'], "")))
     } else {
         Ok(Cow::Borrowed(trimmed))
@@ -459,16 +468,39 @@ fn canonicalise_lone_host(s: &str, out: &mut Vec<u8>) -> Result<HostKind, CanonE
 
 fn canonicalise_url(input: &str, out: &mut Vec<u8>) -> Result<Layout, CanonError> {
     let prepared = prepare(input)?;
-    let s: &str = &prepared;
-    // The fragment never reaches the server; it ends the authority too.
-    let s = s.split_once('#').map_or(s, |(before, _)| before);
-    let (scheme, rest) = split_scheme(s)?;
+    let (scheme, rest) = split_scheme(&prepared)?;
+    let b = rest.as_bytes();
 
-    let authority_end = rest.find(['/', '\\', '?']).unwrap_or(rest.len());
-    let (authority, after) = rest.split_at(authority_end);
-    // The host follows the last '@': everything before it is userinfo.
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-    let (host, port_text) = split_host_port(host_port)?;
+    // One pass over the authority. It ends at '/', '\', '?' or '#' (so a
+    // fragment cannot hide a host), and the host follows its last '@':
+    // everything before that is userinfo.
+    let mut host_start = 0;
+    let mut colon = None;
+    let mut authority_end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'/' | b'\\' | b'?' | b'#' => {
+                authority_end = i;
+                break;
+            }
+            b'@' => {
+                host_start = i + 1;
+                colon = None;
+            }
+            b':' if colon.is_none() => colon = Some(i),
+            _ => {}
+        }
+    }
+    let (host, port_text) = match colon {
+        _ if b.get(host_start) == Some(&b'[') => {
+            split_bracketed(rest.get(host_start..authority_end).unwrap_or(""))?
+        }
+        Some(c) => (
+            rest.get(host_start..c).unwrap_or(""),
+            rest.get(c + 1..authority_end),
+        ),
+        None => (rest.get(host_start..authority_end).unwrap_or(""), None),
+    };
 
     let port = parse_port(port_text)?.filter(|&p| !scheme.drops_port(p));
     let host_kind = write_host(host, out)?;
@@ -479,18 +511,22 @@ fn canonicalise_url(input: &str, out: &mut Vec<u8>) -> Result<Layout, CanonError
     }
 
     let path_start = out.len();
-    let (path, query) = match after.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (after, None),
-    };
-    write_path(path.as_bytes(), out);
-    let query_start = match query {
-        Some(q) if !q.is_empty() => {
+    let after = b.get(authority_end..).unwrap_or_default();
+    let path_end = write_path(after, out);
+    let query_start = match after.get(path_end) {
+        Some(b'?') => {
             out.push(b'?');
             let start = out.len();
-            copy_escaped(q.as_bytes(), 0, out, &QUERY_CLASS);
-            Some(start)
+            copy_escaped(after, path_end + 1, out, &QUERY_CLASS);
+            if out.len() == start {
+                // An empty query is no query.
+                out.pop();
+                None
+            } else {
+                Some(start)
+            }
         }
+        // The end, or a fragment, which never reaches the server.
         _ => None,
     };
     // The host is already lower case; this covers the path, the query and the
@@ -522,56 +558,68 @@ fn split_scheme(s: &str) -> Result<(Scheme, &str), CanonError> {
     } else {
         0
     };
-    let Some((name, after)) = s
-        .split_at_checked(name_len)
-        .filter(|(_, a)| name_len > 0 && a.starts_with(':'))
-    else {
+    let name = s.get(..name_len).filter(|n| !n.is_empty());
+    let after = s.get(name_len..).and_then(|a| a.strip_prefix(':'));
+    let (Some(name), Some(after)) = (name, after) else {
         // A scheme-relative `//host/path`; a lone `/path` has no host.
-        let relative = s
-            .get(..2)
-            .is_some_and(|p| p.bytes().all(|c| c == b'/' || c == b'\\'));
-        return Ok((Scheme::None, if relative { &s[2..] } else { s }));
+        let relative = b.get(..2).is_some_and(|p| p.iter().all(|&c| is_slash(c)));
+        return Ok((
+            Scheme::None,
+            if relative {
+                s.get(2..).unwrap_or("")
+            } else {
+                s
+            },
+        ));
     };
-    let after = &after[1..];
     let slashes = after
         .as_bytes()
         .get(..2)
-        .is_some_and(|p| p.iter().all(|&c| c == b'/' || c == b'\\'));
-    let authority = after.split(['/', '\\', '?']).next().unwrap_or("");
+        .is_some_and(|p| p.iter().all(|&c| is_slash(c)));
+    if slashes {
+        return match Scheme::from_name(name) {
+            Some(scheme) => Ok((scheme, skip_slashes(after))),
+            None => Err(CanonError::UnsupportedScheme {
+                scheme: excerpt(name),
+            }),
+        };
+    }
+    let authority_len = after
+        .bytes()
+        .position(|c| matches!(c, b'/' | b'\\' | b'?' | b'#'))
+        .unwrap_or(after.len());
+    let authority = after.get(..authority_len).unwrap_or("");
     let all_digits = authority.bytes().all(|c| c.is_ascii_digit());
     match Scheme::from_name(name) {
         // `http:8080` is the host `http` and a port: see the module docs.
-        Some(_) if !slashes && !authority.is_empty() && all_digits => Ok((Scheme::None, s)),
+        Some(_) if !authority.is_empty() && all_digits => Ok((Scheme::None, s)),
         Some(scheme) => Ok((scheme, skip_slashes(after))),
         // `host:port` and `user:password@host` without a scheme.
-        None if !slashes && (all_digits || authority.contains('@')) => Ok((Scheme::None, s)),
+        None if all_digits || authority.contains('@') => Ok((Scheme::None, s)),
         None => Err(CanonError::UnsupportedScheme {
             scheme: excerpt(name),
         }),
     }
 }
 
+fn is_slash(c: u8) -> bool {
+    c == b'/' || c == b'\\'
+}
+
 fn skip_slashes(s: &str) -> &str {
     s.trim_start_matches(['/', '\\'])
 }
 
-/// Splits `host[:port]`, taking care of the colons inside `[ipv6]`.
-fn split_host_port(hp: &str) -> Result<(&str, Option<&str>), CanonError> {
-    if hp.starts_with('[') {
-        let Some(close) = hp.find(']') else {
-            return Err(CanonError::InvalidIpv6 { host: excerpt(hp) });
-        };
-        let (host, rest) = hp.split_at(close + 1);
-        return match rest.strip_prefix(':') {
-            Some(port) => Ok((host, Some(port))),
-            None if rest.is_empty() => Ok((host, None)),
-            None => Err(CanonError::InvalidIpv6 { host: excerpt(hp) }),
-        };
+/// Splits `[ipv6][:port]`, whose address has colons of its own.
+fn split_bracketed(hp: &str) -> Result<(&str, Option<&str>), CanonError> {
+    let bad = || CanonError::InvalidIpv6 { host: excerpt(hp) };
+    let close = hp.find(']').ok_or_else(bad)?;
+    let (host, rest) = hp.split_at(close + 1);
+    match rest.strip_prefix(':') {
+        Some(port) => Ok((host, Some(port))),
+        None if rest.is_empty() => Ok((host, None)),
+        None => Err(bad()),
     }
-    Ok(match hp.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (hp, None),
-    })
 }
 
 /// Parses a port; an empty one (`host:`) counts as none.
@@ -623,75 +671,150 @@ fn write_host(host: &str, out: &mut Vec<u8>) -> Result<HostKind, CanonError> {
         return Ok(write_ipv6(addr, out));
     }
 
-    let mut escaped = false;
-    let mut non_ascii = false;
-    for &b in host.as_bytes() {
-        match b {
-            _ if is_host_byte(b) => {}
-            b'%' => escaped = true,
-            0x80.. => non_ascii = true,
-            _ => return Err(forbidden(host, b)),
-        }
-    }
-    if !escaped && !non_ascii {
-        return write_ascii_host(host.as_bytes(), host, out);
+    let h = strip_root_dot(host.as_bytes());
+    let scan = scan_host(h, host)?;
+    if !scan.escaped && !scan.non_ascii {
+        return write_plain_host(h, &scan, host, out);
     }
 
     // Slow paths: percent-escapes, then international names.
-    let decoded: Cow<'_, [u8]> = if escaped {
-        let d = percent_decode(host.as_bytes());
-        for &b in &d {
-            match b {
-                _ if is_host_byte(b) => {}
-                0x80.. => non_ascii = true,
-                _ => return Err(forbidden(host, b)),
-            }
-        }
-        Cow::Owned(d)
+    let decoded: Cow<'_, [u8]> = if scan.escaped {
+        Cow::Owned(percent_decode(host.as_bytes()))
     } else {
         Cow::Borrowed(host.as_bytes())
     };
-    if !non_ascii {
-        return write_ascii_host(&decoded, host, out);
+    let ascii: Cow<'_, [u8]> = if decoded.is_ascii() {
+        decoded
+    } else {
+        if std::str::from_utf8(&decoded).is_err() {
+            return Err(CanonError::HostNotUtf8 {
+                host: excerpt(host),
+            });
+        }
+        // No deny list: ASCII passes through UTS #46 unchanged but for case,
+        // and the result is checked below, which also catches characters
+        // that are mapped to forbidden ASCII (a full-width '/', say).
+        let mapped =
+            idna::domain_to_ascii_cow(&decoded, idna::AsciiDenyList::EMPTY).map_err(|_| {
+                CanonError::InvalidIdn {
+                    host: excerpt(host),
+                }
+            })?;
+        Cow::Owned(mapped.into_owned().into_bytes())
+    };
+    let h = strip_root_dot(&ascii);
+    let scan = scan_host(h, host)?;
+    if scan.escaped {
+        // A '%' that was not an escape, or an escaped '%'.
+        return Err(forbidden(host, b'%'));
     }
-    if std::str::from_utf8(&decoded).is_err() {
-        return Err(CanonError::HostNotUtf8 {
+    if scan.non_ascii {
+        // IDNA output is ASCII; this only guards against a surprise.
+        return Err(CanonError::InvalidIdn {
             host: excerpt(host),
         });
     }
-    // Every ASCII byte is already known to be allowed, so no deny list is
-    // needed; characters that UTS #46 maps to forbidden ASCII (full-width
-    // '/', say) are caught when the result is checked below.
-    let ascii = idna::domain_to_ascii_cow(&decoded, idna::AsciiDenyList::EMPTY).map_err(|_| {
-        CanonError::InvalidIdn {
-            host: excerpt(host),
-        }
-    })?;
-    write_ascii_host(ascii.as_bytes(), host, out)
+    write_plain_host(h, &scan, host, out)
 }
 
-/// Checks and writes an ASCII host: a domain or an IPv4 address. `original`
-/// is the host as given, for error messages.
-fn write_ascii_host(h: &[u8], original: &str, out: &mut Vec<u8>) -> Result<HostKind, CanonError> {
-    if let Some(&b) = h.iter().find(|&&b| !is_host_byte(b)) {
-        return Err(forbidden(original, b));
-    }
-    // One trailing dot names the root; it is not part of the host.
-    let h = h.strip_suffix(b".").unwrap_or(h);
-    if h.is_empty() {
-        return Err(if original.is_empty() {
-            CanonError::NoHost
+/// One trailing dot names the DNS root; it is not part of the host.
+fn strip_root_dot(h: &[u8]) -> &[u8] {
+    h.strip_suffix(b".").unwrap_or(h)
+}
+
+/// What one pass over a host found.
+struct HostScan {
+    escaped: bool,
+    non_ascii: bool,
+    empty_label: bool,
+    longest_label: usize,
+    last_label_start: usize,
+}
+
+const H_PLAIN: u8 = 0;
+const H_DOT: u8 = 1;
+const H_PERCENT: u8 = 2;
+const H_NON_ASCII: u8 = 3;
+const H_FORBIDDEN: u8 = 4;
+
+/// Letters, digits, '-' and '_' are plain; '.' separates labels.
+static HOST_CLASS: [u8; 256] = {
+    let mut t = [H_FORBIDDEN; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            H_PLAIN
+        } else if c == b'.' {
+            H_DOT
+        } else if c == b'%' {
+            H_PERCENT
+        } else if c >= 0x80 {
+            H_NON_ASCII
         } else {
-            CanonError::EmptyLabel {
-                host: excerpt(original),
-            }
-        });
+            H_FORBIDDEN
+        };
+        b += 1;
     }
-    let last_label = h.rsplit(|&b| b == b'.').next().unwrap_or(h);
+    t
+};
+
+/// Checks every byte of a host (naming the first forbidden one) and measures
+/// its labels, in one pass.
+fn scan_host(h: &[u8], original: &str) -> Result<HostScan, CanonError> {
+    let mut scan = HostScan {
+        escaped: false,
+        non_ascii: false,
+        empty_label: false,
+        longest_label: 0,
+        last_label_start: 0,
+    };
+    let mut label_start = 0;
+    for (i, &b) in h.iter().enumerate() {
+        match HOST_CLASS[usize::from(b)] {
+            H_PLAIN => {}
+            H_DOT => {
+                let len = i - label_start;
+                scan.empty_label |= len == 0;
+                scan.longest_label = scan.longest_label.max(len);
+                label_start = i + 1;
+            }
+            H_PERCENT => scan.escaped = true,
+            H_NON_ASCII => scan.non_ascii = true,
+            _ => return Err(forbidden(original, b)),
+        }
+    }
+    let len = h.len() - label_start;
+    scan.empty_label |= len == 0;
+    scan.longest_label = scan.longest_label.max(len);
+    scan.last_label_start = label_start;
+    Ok(scan)
+}
+
+/// Writes a scanned host of plain ASCII (its root dot already removed): an
+/// IPv4 address or a domain. `original` is the host as given, for errors.
+fn write_plain_host(
+    h: &[u8],
+    scan: &HostScan,
+    original: &str,
+    out: &mut Vec<u8>,
+) -> Result<HostKind, CanonError> {
+    let last_label = h.get(scan.last_label_start..).unwrap_or_default();
     if ends_in_number(last_label) {
         let addr = parse_ipv4(h, original)?;
         write_ipv4(addr, out);
         return Ok(HostKind::Ipv4);
+    }
+    if scan.empty_label {
+        return Err(CanonError::EmptyLabel {
+            host: excerpt(original),
+        });
+    }
+    if scan.longest_label > MAX_LABEL_LEN {
+        return Err(CanonError::LabelTooLong {
+            host: excerpt(original),
+            len: scan.longest_label,
+        });
     }
     if h.len() > MAX_HOST_LEN {
         return Err(CanonError::HostTooLong {
@@ -699,30 +822,12 @@ fn write_ascii_host(h: &[u8], original: &str, out: &mut Vec<u8>) -> Result<HostK
             len: h.len(),
         });
     }
-    for label in h.split(|&b| b == b'.') {
-        if label.is_empty() {
-            return Err(CanonError::EmptyLabel {
-                host: excerpt(original),
-            });
-        }
-        if label.len() > MAX_LABEL_LEN {
-            return Err(CanonError::LabelTooLong {
-                host: excerpt(original),
-                len: label.len(),
-            });
-        }
-    }
     let start = out.len();
     out.extend_from_slice(h);
     if let Some(written) = out.get_mut(start..) {
         written.make_ascii_lowercase();
     }
     Ok(HostKind::Domain)
-}
-
-/// Letters, digits, '-', '_' and the label separator.
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
 }
 
 fn forbidden(host: &str, b: u8) -> CanonError {
@@ -865,20 +970,21 @@ fn write_decimal(out: &mut Vec<u8>, mut n: u32) {
 
 /// What to do with a byte of a path or query.
 const COPY: u8 = 0;
-/// A path separator: `/` or `\`.
-const SEP: u8 = 1;
-const PERCENT: u8 = 2;
+const PERCENT: u8 = 1;
 /// Written as `%xx`.
-const ENCODE: u8 = 3;
+const ENCODE: u8 = 2;
+/// Ends a path segment (`/`, `\`, `?`, `#`) or the query (`#`).
+const STOP: u8 = 3;
 
-const fn byte_classes(backslash_and_slash_separate: bool) -> [u8; 256] {
+const fn byte_classes(in_path: bool) -> [u8; 256] {
     let mut t = [ENCODE; 256];
     let mut b = 0x21;
     while b < 0x7f {
         t[b] = match b as u8 {
             b'"' | b'<' | b'>' | b'`' | b'{' | b'}' => ENCODE,
             b'%' => PERCENT,
-            b'/' | b'\\' if backslash_and_slash_separate => SEP,
+            b'#' => STOP,
+            b'/' | b'\\' | b'?' if in_path => STOP,
             _ => COPY,
         };
         b += 1;
@@ -905,22 +1011,24 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Writes `/path` with separators collapsed and dot segments removed.
-/// `p` is the raw path: empty, or starting with a separator.
-fn write_path(p: &[u8], out: &mut Vec<u8>) {
+/// Writes `/path` with separators collapsed and dot segments removed. `p`
+/// is what follows the authority: empty, or starting with `/`, `\`, `?` or
+/// `#`. Returns where the path ends in `p` (at `?`, `#` or the end).
+fn write_path(p: &[u8], out: &mut Vec<u8>) -> usize {
     let root = out.len();
     out.push(b'/');
     let mut i = 0;
     // Invariant at the top of the loop: `out` ends with '/'.
     loop {
-        while p.get(i).is_some_and(|&b| b == b'/' || b == b'\\') {
+        while p.get(i).is_some_and(|&b| is_slash(b)) {
             i += 1;
         }
-        if i >= p.len() {
-            break;
+        if !p.get(i).is_some_and(|&b| b != b'?' && b != b'#') {
+            return i;
         }
         let seg_start = out.len();
         i = copy_escaped(p, i, out, &PATH_CLASS);
+        let more = p.get(i).is_some_and(|&b| is_slash(b));
         // Compare after normalising, so `%2e` and `.%2E` count as dots.
         match out.get(seg_start..) {
             Some(b".") => out.truncate(seg_start),
@@ -935,14 +1043,14 @@ fn write_path(p: &[u8], out: &mut Vec<u8>) {
                     out.truncate(root + j + 1);
                 }
             }
-            _ if i < p.len() => out.push(b'/'),
-            _ => {}
+            _ if more => out.push(b'/'),
+            _ => return i,
         }
     }
 }
 
-/// Copies `src[i..]` to `out` up to a separator (for the path table) or the
-/// end, normalising escapes. Returns where it stopped.
+/// Copies `src[i..]` to `out` up to a byte of class STOP or the end,
+/// normalising escapes. Returns where it stopped.
 fn copy_escaped(src: &[u8], mut i: usize, out: &mut Vec<u8>, class: &[u8; 256]) -> usize {
     let mut run = i;
     while let Some(&b) = src.get(i) {
@@ -951,7 +1059,7 @@ fn copy_escaped(src: &[u8], mut i: usize, out: &mut Vec<u8>, class: &[u8; 256]) 
                 i += 1;
                 continue;
             }
-            SEP => break,
+            STOP => break,
             _ => {}
         }
         out.extend_from_slice(src.get(run..i).unwrap_or_default());
