@@ -26,7 +26,11 @@
 //!   number of `/` or `\` may follow `scheme:` (`http:\\example.com`). Other
 //!   schemes are refused. A known scheme name followed by `:` and digits only
 //!   (`http:8080`) is read as a host and port, not a scheme, so that the key
-//!   of a host called `http` re-parses to itself.
+//!   of a host called `http` re-parses to itself; with anything else after
+//!   the `:` it is a scheme (`http:/` has no host). Without a scheme, text
+//!   before the first `:` is a host when a port or userinfo follows
+//!   (`host:443`, `user:pw@host`); otherwise it is an unsupported scheme
+//!   (`javascript:...`, `mailto:...` without an `@`).
 //! * **Case.** The whole canonical form is lower case, path, query and
 //!   percent-escape hex digits (`%2f`) included. Servers may treat `/A` and
 //!   `/a` differently, but matching without regard to case only ever blocks
