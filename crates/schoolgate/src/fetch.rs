@@ -86,10 +86,10 @@ pub fn download(
         progress(done, total);
     }
     file.sync_all()?;
-    if let Some(total) = total {
-        if total != done {
-            bail!("the download from {url} ended after {done} of {total} bytes; try again");
-        }
+    if let Some(total) = total
+        && total != done
+    {
+        bail!("the download from {url} ended after {done} of {total} bytes; try again");
     }
     Ok(done)
 }
