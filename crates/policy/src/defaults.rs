@@ -7,7 +7,7 @@ use crate::model::{
     Audience, ClockTime, Day, Policy, Profile, SafeSearch, Schedule, School, SearchLevel,
     YoutubeLevel,
 };
-use classify::taxonomy::{Category, CategorySet};
+use classify::taxonomy::{Category, CategorySet, Group};
 
 /// Help and education sites that stay reachable for every pupil: over-blocking
 /// is a failure too (§7.3.1), and a child looking for help must find it.
@@ -45,34 +45,24 @@ const EARLY_YEARS_SITES: &[&str] = &[
     "natgeokids.com",
 ];
 
-fn set(ids: &[&str]) -> CategorySet {
-    ids.iter()
-        .map(|id| {
-            Category::from_id(id)
-                .unwrap_or_else(|| panic!("the default policy names an unknown category '{id}'"))
-        })
-        .collect()
+fn category(id: &str) -> Category {
+    Category::from_id(id)
+        .unwrap_or_else(|| panic!("the default policy names an unknown category '{id}'"))
 }
 
-/// Categories no pupil profile allows: every UK Safer Internet Centre
-/// category and every way round the filter.
-const HARMFUL: &[&str] = &[
-    "discrimination",
-    "drugs",
-    "extremism",
-    "gambling",
-    "hate-speech",
-    "malware-hacking",
-    "pornography",
-    "piracy",
-    "self-harm",
-    "violence",
-    "misinformation",
-    "harmful-content",
-    "violence-against-women-and-girls",
-];
+fn set(ids: &[&str]) -> CategorySet {
+    ids.iter().map(|id| category(id)).collect()
+}
 
-const CIRCUMVENTION: &[&str] = &["vpn", "proxy", "dns-over-https", "remote-access"];
+/// Every category of a group: the UK Safer Internet Centre categories are the
+/// `Harmful` group, and every way round the filter is `Circumvention`.
+fn group(group: Group) -> CategorySet {
+    Category::all()
+        .iter()
+        .copied()
+        .filter(|c| c.group() == group)
+        .collect()
+}
 
 const PUPIL_EXTRA: &[&str] = &[
     "adult-themes",
@@ -107,32 +97,19 @@ fn time(h: u8, m: u8) -> ClockTime {
 
 /// The shipped default policy.
 pub fn default_policy() -> Policy {
-    let pupil_blocked = set(HARMFUL)
-        .union(set(CIRCUMVENTION))
-        .union(set(PUPIL_EXTRA));
+    let harmful = group(Group::Harmful);
+    let circumvention = group(Group::Circumvention);
+    let pupil_blocked = harmful.union(circumvention).union(set(PUPIL_EXTRA));
     let mut early_years_allow = strings(EARLY_YEARS_SITES);
     early_years_allow.extend(strings(HELP_SITES));
 
-    let staff_blocked = set(&[
-        "pornography",
-        "gambling",
-        "drugs",
-        "extremism",
-        "hate-speech",
-        "discrimination",
-        "malware-hacking",
-        "piracy",
-        "self-harm",
-        "violence",
-        "harmful-content",
-        "violence-against-women-and-girls",
-        "vpn",
-        "proxy",
-        "dns-over-https",
-        "dating",
-        "adult-themes",
-    ])
-    .union(set(STAFF_PERSONAL_USE));
+    // Staff teach about misinformation, and IT staff may need remote access.
+    let mut staff_blocked = harmful
+        .union(circumvention)
+        .union(set(&["dating", "adult-themes"]))
+        .union(set(STAFF_PERSONAL_USE));
+    staff_blocked.remove(category("misinformation"));
+    staff_blocked.remove(category("remote-access"));
 
     Policy {
         school: School {
@@ -212,9 +189,7 @@ pub fn default_policy() -> Policy {
                 audience: Audience::Guest,
                 description: "Visitors and bring-your-own devices on the guest network: harmful content and ways round the filter blocked.".to_owned(),
                 walled_garden: false,
-                blocked_categories: set(HARMFUL)
-                    .union(set(CIRCUMVENTION))
-                    .union(set(&["adult-themes", "dating"])),
+                blocked_categories: harmful.union(circumvention).union(set(&["adult-themes", "dating"])),
                 allow: strings(HELP_SITES),
                 deny: Vec::new(),
                 block_ip_addresses: true,

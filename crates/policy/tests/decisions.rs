@@ -490,3 +490,28 @@ fn explanation_names_entry_lists_and_categories() {
         ]
     );
 }
+
+/// The DfE standard: harmful content and ways round the filter are blocked
+/// for pupils and guests whatever else a school changes.
+#[test]
+fn pupil_and_guest_defaults_block_every_harmful_and_circumvention_category() {
+    use classify::taxonomy::Group;
+    use policy::model::Audience;
+    for profile in default_policy()
+        .profiles
+        .iter()
+        .filter(|p| p.audience != Audience::Staff)
+    {
+        for category in Category::all()
+            .iter()
+            .filter(|c| matches!(c.group(), Group::Harmful | Group::Circumvention))
+        {
+            assert!(
+                profile.blocked_categories.contains(*category),
+                "{} allows {}",
+                profile.id,
+                category.id()
+            );
+        }
+    }
+}
