@@ -56,22 +56,25 @@ impl StatutoryKind {
 
 /// The text a statutory block shows, and nothing else.
 ///
-/// The IWF asks members to show a standard page that says access was denied
-/// because the page may contain indecent images of children as identified by
-/// the IWF, and how to report an error; CTIRU hits get the equivalent wording.
+/// For the IWF this opens with the standard text the IWF asks every member
+/// that blocks its list to show, word for word, then says where to turn:
+/// the school for a block in error, and Stop It Now for anyone worried about
+/// their own behaviour (IWF splash pages point there). CTIRU hits get the
+/// equivalent wording.
 pub fn block_text(kind: StatutoryKind) -> &'static str {
     match kind {
         StatutoryKind::Iwf => {
-            "Access has been denied by your internet service because this page may contain \
+            "Access has been denied by your internet access provider because this page may contain \
              indecent images of children as identified by the Internet Watch Foundation. \
-             Under UK law it is a crime to make, possess or distribute indecent images of \
-             children. If you think this page has been blocked in error, you can report it \
-             to the Internet Watch Foundation at https://www.iwf.org.uk/ ."
+             If you think this page has been blocked in error, please contact your school's \
+             Designated Safeguarding Lead, or the Internet Watch Foundation at https://www.iwf.org.uk/. \
+             If you are worried about your own or someone else's thoughts or behaviour towards children, \
+             Stop It Now offers confidential help at https://www.stopitnow.org.uk/."
         }
         StatutoryKind::Ctiru => {
-            "Access has been denied because this page has been identified by the Counter \
-             Terrorism Internet Referral Unit as containing unlawful terrorist material. \
-             If you think this page has been blocked in error, tell your school's \
+            "Access has been denied by your internet access provider because this page may contain \
+             unlawful terrorist material as identified by the Counter Terrorism Internet Referral Unit. \
+             If you think this page has been blocked in error, please contact your school's \
              Designated Safeguarding Lead."
         }
     }

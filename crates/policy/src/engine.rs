@@ -110,6 +110,9 @@ pub struct Explanation {
     pub matches: Vec<ExplainedMatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe_search_host: Option<&'static str>,
+    /// For statutory blocks: the standard text the block page shows, alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_text: Option<&'static str>,
 }
 
 /// A list entry that matched, with the lists holding it.
@@ -507,6 +510,10 @@ impl Engine {
             categories: decision.categories.iter().map(Category::id).collect(),
             matches,
             safe_search_host: decision.safe_search.map(|(_, host)| host),
+            block_text: match decision.rule {
+                Rule::Statutory(kind) => Some(classify::statutory::block_text(kind)),
+                _ => None,
+            },
         }
     }
 }

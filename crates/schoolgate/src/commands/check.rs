@@ -50,6 +50,9 @@ pub async fn run(dir: &DataDir, args: &CheckArgs) -> Result<()> {
         if !explanation.categories.is_empty() {
             writeln!(out, "  categories: {}", explanation.categories.join(", "))?;
         }
+        if let Some(text) = explanation.block_text {
+            writeln!(out, "  block page: {text}")?;
+        }
         for m in &explanation.matches {
             writeln!(out, "  listed:     {} in {}", m.entry, m.lists.join(", "))?;
         }
