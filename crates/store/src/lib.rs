@@ -18,7 +18,12 @@ use jiff::Timestamp;
 use policy::Policy;
 use serde::Serialize;
 
+pub mod records;
 pub mod sqlite;
+
+pub use records::{
+    ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
+};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +40,10 @@ pub enum StoreError {
     NoChange,
     #[error("the stored policy revision {number} could not be read: {problem}")]
     BadRevision { number: i64, problem: String },
+    #[error("{what} '{name}' already exists; choose another name or remove the old one first")]
+    Exists { what: &'static str, name: String },
+    #[error("there is no {what} '{name}'")]
+    NotFound { what: &'static str, name: String },
 }
 
 /// One saved version of the policy.
@@ -149,4 +158,77 @@ pub trait Store: Send + Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+
+    /// Adds a person, or replaces one with the same username.
+    fn save_person(
+        &self,
+        person: &Person,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn people(&self) -> impl Future<Output = Result<Vec<Person>, StoreError>> + Send;
+    /// Leavers are disabled, never deleted (§7.10).
+    fn disable_person(
+        &self,
+        username: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn save_device(
+        &self,
+        device: &Device,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn devices(&self) -> impl Future<Output = Result<Vec<Device>, StoreError>> + Send;
+    fn remove_device(
+        &self,
+        name: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn save_network(
+        &self,
+        network: &Network,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn networks(&self) -> impl Future<Output = Result<Vec<Network>, StoreError>> + Send;
+    fn remove_network(
+        &self,
+        name: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a login session, replacing any for the same address.
+    fn save_session(
+        &self,
+        session: &LoginSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sessions that have not expired at `now`.
+    fn sessions(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<LoginSession>, StoreError>> + Send;
+
+    fn save_review_request(
+        &self,
+        request: &ReviewRequest,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn review_requests(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ReviewRequest>, StoreError>> + Send;
+
+    /// Writes a batch of activity events in one transaction.
+    fn record_activity(
+        &self,
+        events: &[ActivityEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn search_activity(
+        &self,
+        query: &ActivityQuery,
+    ) -> impl Future<Output = Result<Vec<ActivityEvent>, StoreError>> + Send;
+    /// Removes activity older than `before`; returns how many events went.
+    fn purge_activity(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

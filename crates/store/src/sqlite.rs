@@ -12,7 +12,64 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::{AuditEntry, ListRecord, PolicyRevision, StatutoryRecord, Store, StoreError};
+use crate::{
+    ActivityEvent, ActivityQuery, AuditEntry, Device, ListRecord, LoginSession, Network, Person,
+    PolicyRevision, ReviewRequest, Source, StatutoryRecord, Store, StoreError,
+};
+
+/// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
+/// parameters a statement.
+const ACTIVITY_ROWS_PER_INSERT: usize = 1000;
+
+fn micros(at: Timestamp) -> i64 {
+    at.as_microsecond()
+}
+
+fn from_micros(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
+    let us: i64 = row.try_get(column)?;
+    Timestamp::from_microsecond(us)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// A unique-constraint failure becomes a plain "already exists".
+fn exists(what: &'static str, name: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let name = name.to_owned();
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists { what, name },
+        _ => StoreError::Database(e),
+    }
+}
+
+fn activity_event(row: &SqliteRow) -> Result<ActivityEvent, StoreError> {
+    let source: String = row.try_get("source")?;
+    Ok(ActivityEvent {
+        at: from_micros(row, "at_us")?,
+        source: if source == "dns" {
+            Source::Dns
+        } else {
+            Source::Proxy
+        },
+        client_ip: row.try_get("client_ip")?,
+        username: row.try_get("username")?,
+        device: row.try_get("device")?,
+        profile: row.try_get("profile")?,
+        method: row.try_get("method")?,
+        url: row.try_get("url")?,
+        host: row.try_get("host")?,
+        search_term: row.try_get("search_term")?,
+        categories: row.try_get("categories")?,
+        verdict: row.try_get("verdict")?,
+        rule: row.try_get("rule")?,
+        status: row
+            .try_get::<Option<i64>, _>("status")?
+            .and_then(|s| u16::try_from(s).ok()),
+        bytes: row.try_get::<i64, _>("bytes")?.max(0) as u64,
+        duration_ms: row
+            .try_get::<i64, _>("duration_ms")?
+            .clamp(0, u32::MAX as i64) as u32,
+        reference: row.try_get("reference")?,
+    })
+}
 
 /// A store in one SQLite file.
 #[derive(Clone, Debug)]
@@ -299,6 +356,385 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn save_person(&self, person: &Person, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let at = Timestamp::now();
+        sqlx::query(
+            "INSERT INTO person (username, display_name, profile, password_hash, disabled, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+               profile = excluded.profile, password_hash = excluded.password_hash, disabled = excluded.disabled",
+        )
+        .bind(&person.username)
+        .bind(&person.display_name)
+        .bind(&person.profile)
+        .bind(&person.password_hash)
+        .bind(person.disabled)
+        .bind(at.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!(
+            "{} ({}), profile {}{}",
+            person.username,
+            person.display_name,
+            person.profile,
+            if person.password_hash.is_some() {
+                ", can sign in to the proxy"
+            } else {
+                ""
+            }
+        );
+        audit(&mut tx, at, actor, "person.save", &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn people(&self) -> Result<Vec<Person>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM person ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Person {
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    profile: row.try_get("profile")?,
+                    password_hash: row.try_get("password_hash")?,
+                    disabled: row.try_get("disabled")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn disable_person(&self, username: &str, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE person SET disabled = 1 WHERE username = ?")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "person",
+                name: username.to_owned(),
+            });
+        }
+        audit(&mut tx, Timestamp::now(), actor, "person.disable", username).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_device(&self, device: &Device, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let at = Timestamp::now();
+        sqlx::query(
+            "INSERT INTO device (name, kind, address, owner, school_owned, created_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, address = excluded.address,
+               owner = excluded.owner, school_owned = excluded.school_owned",
+        )
+        .bind(&device.name)
+        .bind(&device.kind)
+        .bind(&device.address)
+        .bind(&device.owner)
+        .bind(device.school_owned)
+        .bind(at.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!(
+            "{} at {} ({}, {})",
+            device.name,
+            device.address,
+            if device.school_owned {
+                "school-owned"
+            } else {
+                "personal"
+            },
+            if device.owner.is_empty() {
+                "no owner given"
+            } else {
+                &device.owner
+            }
+        );
+        audit(&mut tx, at, actor, "device.save", &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM device ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Device {
+                    name: row.try_get("name")?,
+                    kind: row.try_get("kind")?,
+                    address: row.try_get("address")?,
+                    owner: row.try_get("owner")?,
+                    school_owned: row.try_get("school_owned")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn remove_device(&self, name: &str, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM device WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "device",
+                name: name.to_owned(),
+            });
+        }
+        audit(&mut tx, Timestamp::now(), actor, "device.remove", name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_network(&self, network: &Network, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let at = Timestamp::now();
+        let ranges = network.ranges.join(",");
+        sqlx::query(
+            "INSERT INTO network (name, ranges, profile, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET ranges = excluded.ranges, profile = excluded.profile",
+        )
+        .bind(&network.name)
+        .bind(&ranges)
+        .bind(&network.profile)
+        .bind(at.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(exists("network", &network.name))?;
+        let detail = format!(
+            "{}: {} gets profile {}",
+            network.name, ranges, network.profile
+        );
+        audit(&mut tx, at, actor, "network.save", &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn networks(&self) -> Result<Vec<Network>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM network ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let ranges: String = row.try_get("ranges")?;
+                Ok(Network {
+                    name: row.try_get("name")?,
+                    ranges: ranges
+                        .split(',')
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    profile: row.try_get("profile")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn remove_network(&self, name: &str, actor: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM network WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "network",
+                name: name.to_owned(),
+            });
+        }
+        audit(&mut tx, Timestamp::now(), actor, "network.remove", name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_session(&self, session: &LoginSession) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_session (address, username, device, started_at, expires_us) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (address) DO UPDATE SET username = excluded.username, device = excluded.device,
+               started_at = excluded.started_at, expires_us = excluded.expires_us",
+        )
+        .bind(&session.address)
+        .bind(&session.username)
+        .bind(&session.device)
+        .bind(session.started_at.to_string())
+        .bind(micros(session.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn sessions(&self, now: Timestamp) -> Result<Vec<LoginSession>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM login_session WHERE expires_us > ? ORDER BY address")
+            .bind(micros(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LoginSession {
+                    address: row.try_get("address")?,
+                    username: row.try_get("username")?,
+                    device: row.try_get("device")?,
+                    started_at: timestamp(row, "started_at")?,
+                    expires_at: from_micros(row, "expires_us")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_review_request(&self, r: &ReviewRequest) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO review_request (at, reference, url, profile, rule, client_ip, username, device, message, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(r.at.to_string())
+        .bind(&r.reference)
+        .bind(&r.url)
+        .bind(&r.profile)
+        .bind(&r.rule)
+        .bind(&r.client_ip)
+        .bind(&r.username)
+        .bind(&r.device)
+        .bind(&r.message)
+        .bind(&r.status)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        let actor = r
+            .username
+            .clone()
+            .unwrap_or_else(|| format!("someone at {}", r.client_ip));
+        audit(
+            &mut tx,
+            r.at,
+            &actor,
+            "review.request",
+            &format!("#{id} {} ({})", r.url, r.reference),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn review_requests(&self, limit: usize) -> Result<Vec<ReviewRequest>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM review_request ORDER BY id DESC LIMIT ?")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReviewRequest {
+                    id: row.try_get("id")?,
+                    at: timestamp(row, "at")?,
+                    reference: row.try_get("reference")?,
+                    url: row.try_get("url")?,
+                    profile: row.try_get("profile")?,
+                    rule: row.try_get("rule")?,
+                    client_ip: row.try_get("client_ip")?,
+                    username: row.try_get("username")?,
+                    device: row.try_get("device")?,
+                    message: row.try_get("message")?,
+                    status: row.try_get("status")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_activity(&self, events: &[ActivityEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in events.chunks(ACTIVITY_ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO activity (at_us, source, client_ip, username, device, profile, method, url, host, \
+                 search_term, categories, verdict, rule, status, bytes, duration_ms, reference) ",
+            );
+            insert.push_values(chunk, |mut row, e| {
+                row.push_bind(micros(e.at))
+                    .push_bind(e.source.as_str())
+                    .push_bind(e.client_ip.clone())
+                    .push_bind(e.username.clone())
+                    .push_bind(e.device.clone())
+                    .push_bind(e.profile.clone())
+                    .push_bind(e.method.clone())
+                    .push_bind(e.url.clone())
+                    .push_bind(e.host.clone())
+                    .push_bind(e.search_term.clone())
+                    .push_bind(e.categories.clone())
+                    .push_bind(e.verdict.clone())
+                    .push_bind(e.rule.clone())
+                    .push_bind(e.status.map(i64::from))
+                    .push_bind(e.bytes.min(i64::MAX as u64) as i64)
+                    .push_bind(i64::from(e.duration_ms))
+                    .push_bind(e.reference.clone());
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEvent>, StoreError> {
+        let mut select = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM activity WHERE 1 = 1");
+        if let Some(v) = &q.username {
+            select.push(" AND username = ").push_bind(v.clone());
+        }
+        if let Some(v) = &q.device {
+            select.push(" AND device = ").push_bind(v.clone());
+        }
+        if let Some(v) = &q.client_ip {
+            select.push(" AND client_ip = ").push_bind(v.clone());
+        }
+        if let Some(v) = q.from {
+            select.push(" AND at_us >= ").push_bind(micros(v));
+        }
+        if let Some(v) = q.to {
+            select.push(" AND at_us < ").push_bind(micros(v));
+        }
+        if let Some(v) = &q.verdict {
+            select.push(" AND verdict = ").push_bind(v.clone());
+        }
+        if let Some(v) = &q.category {
+            // Categories are stored comma-separated; match a whole id.
+            select
+                .push(" AND (',' || categories || ',') LIKE ")
+                .push_bind(format!("%,{v},%"));
+        }
+        if let Some(v) = q.source {
+            select.push(" AND source = ").push_bind(v.as_str());
+        }
+        select
+            .push(" ORDER BY at_us DESC, id DESC LIMIT ")
+            .push_bind(q.limit.max(1) as i64);
+        let rows = select.build().fetch_all(&self.pool).await?;
+        rows.iter().map(activity_event).collect()
+    }
+
+    async fn purge_activity(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        // In slices, so a large purge never holds the write lock for long.
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE at_us < ? LIMIT 10000)",
+            )
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+            removed += done.rows_affected();
+            if done.rows_affected() == 0 {
+                return Ok(removed);
+            }
+        }
     }
 }
 
