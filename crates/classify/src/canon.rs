@@ -745,8 +745,11 @@ fn idna_culprit(host: &[u8]) -> Option<String> {
         idna::domain_to_ascii_cow(text.as_bytes(), idna::AsciiDenyList::EMPTY).is_err()
     };
     let text = std::str::from_utf8(host).ok()?;
+    // Only the first few characters are tried, so that a long hostile host
+    // cannot make the error path much dearer than success.
     text.chars()
         .filter(|c| !c.is_ascii())
+        .take(16)
         .find(|&c| refused(c.encode_utf8(&mut [0u8; 4])) && refused(&format!("a{c}")))
         .map(|c| {
             if c.is_control() || c.is_whitespace() {
