@@ -47,7 +47,10 @@
 //!   `xn--bcher-kva.example` are one host and full-width dots (U+3002 and
 //!   friends) separate labels. ASCII hosts are lower-cased (`XN--` included)
 //!   without IDNA: DNS compares ASCII labels without regard to case, so that
-//!   is already the DNS notion of sameness. One trailing dot is removed
+//!   is already the DNS notion of sameness (and a malformed `xn--` label is
+//!   kept as it is, since DNS would look it up as it is). A host that IDNA
+//!   refuses is an error that names the character at fault where one can be
+//!   singled out. One trailing dot is removed
 //!   (`example.com.` is `example.com`); empty labels are errors
 //!   (`example.com..`, `.example.com`, `a..b`). Labels are at most 63 bytes
 //!   and the name at most 253. Only letters, digits, `-` and `_` (common in
@@ -115,9 +118,11 @@ pub enum Scheme {
     None,
     Http,
     Https,
-    /// WebSocket, which a filter must judge like the page that opens it.
+    /// WebSocket: it starts as an HTTP request, so it is filtered like one.
     Ws,
+    /// WebSocket over TLS.
     Wss,
+    /// Still a special scheme in WHATWG, and still found in old lists.
     Ftp,
 }
 
@@ -187,8 +192,9 @@ pub enum CanonError {
     HostTooLong { host: String, len: usize },
     /// The host's percent-escapes decode to bytes that are not UTF-8.
     HostNotUtf8 { host: String },
-    /// IDNA (UTS #46) refused the international host name.
-    InvalidIdn { host: String },
+    /// IDNA (UTS #46) refused the international host name; `found` names
+    /// the character at fault when one alone is to blame.
+    InvalidIdn { host: String, found: Option<String> },
     /// The host ends in a number but is not a valid IPv4 address.
     InvalidIpv4 { host: String },
     /// The host is an IPv4 address with a part out of range.
@@ -238,9 +244,16 @@ impl fmt::Display for CanonError {
                 f,
                 "the host '{host}' has percent-escapes that do not decode to valid UTF-8 text"
             ),
-            CanonError::InvalidIdn { host } => write!(
+            CanonError::InvalidIdn {
+                host,
+                found: Some(found),
+            } => write!(
                 f,
-                "the host '{host}' is not a valid international domain name"
+                "the host '{host}' contains {found}, which is not allowed in a host name"
+            ),
+            CanonError::InvalidIdn { host, found: None } => write!(
+                f,
+                "the host '{host}' is not a valid international domain name (IDNA)"
             ),
             CanonError::InvalidIpv4 { host } => write!(
                 f,
@@ -702,6 +715,7 @@ fn write_host(host: &str, out: &mut Vec<u8>) -> Result<HostKind, CanonError> {
             idna::domain_to_ascii_cow(&decoded, idna::AsciiDenyList::EMPTY).map_err(|_| {
                 CanonError::InvalidIdn {
                     host: excerpt(host),
+                    found: idna_culprit(&decoded),
                 }
             })?;
         Cow::Owned(mapped.into_owned().into_bytes())
@@ -716,9 +730,34 @@ fn write_host(host: &str, out: &mut Vec<u8>) -> Result<HostKind, CanonError> {
         // IDNA output is ASCII; this only guards against a surprise.
         return Err(CanonError::InvalidIdn {
             host: excerpt(host),
+            found: None,
         });
     }
     write_plain_host(h, &scan, host, out)
+}
+
+/// Finds a character that IDNA refuses wherever it stands, to name it in the
+/// error. Characters refused only in context (a combining mark at the start
+/// of a label, right-to-left letters beside left-to-right ones) are not
+/// blamed: then the error stays general.
+fn idna_culprit(host: &[u8]) -> Option<String> {
+    let refused = |text: &str| {
+        idna::domain_to_ascii_cow(text.as_bytes(), idna::AsciiDenyList::EMPTY).is_err()
+    };
+    let text = std::str::from_utf8(host).ok()?;
+    // Only the first few characters are tried, so that a long hostile host
+    // cannot make the error path much dearer than success.
+    text.chars()
+        .filter(|c| !c.is_ascii())
+        .take(16)
+        .find(|&c| refused(c.encode_utf8(&mut [0u8; 4])) && refused(&format!("a{c}")))
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() {
+                format!("the character U+{:04X}", u32::from(c))
+            } else {
+                format!("'{c}' (U+{:04X})", u32::from(c))
+            }
+        })
 }
 
 /// One trailing dot names the DNS root; it is not part of the host.
@@ -1413,11 +1452,31 @@ mod tests {
 
     #[test]
     fn invalid_international_names_are_refused() {
-        // Unassigned / disallowed code point.
-        assert!(matches!(
-            host_err("bad\u{e000}.example"),
-            CanonError::InvalidIdn { .. }
-        ));
+        // A private-use code point is named.
+        let e = host_err("bad\u{e000}.example");
+        assert_eq!(
+            e,
+            CanonError::InvalidIdn {
+                host: "bad\u{e000}.example".into(),
+                found: Some("'\u{e000}' (U+E000)".into())
+            }
+        );
+        assert!(e.to_string().contains("U+E000"), "{e}");
+        let e = host_err("bad\u{2028}.example");
+        assert!(e.to_string().contains("the character U+2028"), "{e}");
+        // A combining mark starting a label is wrong only where it stands.
+        let e = host_err("\u{301}bad.example");
+        assert_eq!(
+            e,
+            CanonError::InvalidIdn {
+                host: "\u{301}bad.example".into(),
+                found: None
+            }
+        );
+        assert!(
+            e.to_string()
+                .contains("not a valid international domain name")
+        );
         // A punycode label that does not decode, beside a Unicode one.
         assert!(matches!(
             host_err("bücher.xn--a.example"),
