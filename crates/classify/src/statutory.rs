@@ -448,7 +448,7 @@ mod tests {
         let err = StatutoryList::parse(
             StatutoryKind::Ctiru,
             "ctiru.txt",
-            b"ok.example/a\nhttp://secret-entry.example:99999/\n",
+            b"ok.example/a\nhttp://secret*entry.example/\n",
         )
         .expect_err("bad");
         assert!(err.to_string().contains("line 2 of ctiru.txt"), "{err}");
