@@ -259,17 +259,6 @@ impl Layout {
         place: &str,
         mut parsed: BTreeMap<String, Vec<Parsed>>,
     ) -> Result<Ut1Import, ListError> {
-        let known = self
-            .folders
-            .iter()
-            .chain(self.links.keys())
-            .any(|name| ut1_category(name).is_some());
-        if !known {
-            return Err(ListError::NoUt1Categories {
-                place: place.to_owned(),
-            });
-        }
-
         let mut import = Ut1Import {
             lists: Vec::new(),
             ignored: Vec::new(),
@@ -285,6 +274,13 @@ impl Layout {
                     _ => import.ignored.push((folder.clone(), NO_LISTS.to_owned())),
                 },
             }
+        }
+        // Category folders without a single list are no UT1 distribution;
+        // taking one as such would replace every UT1 list with nothing.
+        if import.lists.is_empty() {
+            return Err(ListError::NoUt1Categories {
+                place: place.to_owned(),
+            });
         }
 
         for (alias, link) in &self.links {
@@ -488,6 +484,26 @@ mod tests {
 
     fn gambling_archive() -> Vec<u8> {
         archive(&[("blacklists/gambling/domains", "casino.example\n")])
+    }
+
+    #[test]
+    fn category_folders_without_lists_are_not_an_import() {
+        let empty = archive(&[
+            ("blacklists/gambling/usage", "black\n"),
+            ("blacklists/adult/expressions", "casino\n"),
+        ]);
+        let err = import_ut1_archive(&empty[..], "empty.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
+
+        let unknown = archive(&[("blacklists/not-a-category/domains", "casino.example\n")]);
+        let err = import_ut1_archive(&unknown[..], "unknown.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
+
+        let dir = tempfile::tempdir().expect("temporary folder");
+        fs::create_dir_all(dir.path().join("gambling")).expect("mkdir");
+        fs::write(dir.path().join("gambling/usage"), "black\n").expect("write");
+        let err = import_ut1_dir(dir.path(), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
     }
 
     #[test]
