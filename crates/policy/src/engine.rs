@@ -388,11 +388,11 @@ impl Engine {
         target: Target<'_>,
         mut decision: Decision,
     ) -> Decision {
-        if let Some(engine) = SearchEngine::for_host(target.host()) {
-            if let Some(host) = engine.enforced_host(profile.safe_search) {
-                decision.verdict = Verdict::SafeSearch;
-                decision.safe_search = Some((engine, host));
-            }
+        if let Some(engine) = SearchEngine::for_host(target.host())
+            && let Some(host) = engine.enforced_host(profile.safe_search)
+        {
+            decision.verdict = Verdict::SafeSearch;
+            decision.safe_search = Some((engine, host));
         }
         decision
     }

@@ -77,10 +77,10 @@ pub fn download(url: &str, ca_file: Option<&Path>, dest: &Path, progress: &mut d
         progress(done, total);
     }
     file.sync_all()?;
-    if let Some(total) = total {
-        if total != done {
-            bail!("the download from {url} ended after {done} of {total} bytes; try again");
-        }
+    if let Some(total) = total
+        && total != done
+    {
+        bail!("the download from {url} ended after {done} of {total} bytes; try again");
     }
     Ok(done)
 }
