@@ -14,7 +14,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// The data folder: database, lists and index.
-    #[arg(long, global = true, env = "SCHOOLGATE_DATA", default_value = "schoolgate-data", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "SCHOOLGATE_DATA",
+        default_value = "schoolgate-data",
+        value_name = "DIR"
+    )]
     pub data: PathBuf,
 
     /// Who is making a change, for the audit trail (defaults to the login name).
@@ -86,7 +92,12 @@ pub enum ListsCommand {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The list's format.
-    #[arg(long, value_enum, required_unless_present = "statutory", conflicts_with = "statutory")]
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "statutory",
+        conflicts_with = "statutory"
+    )]
     pub format: Option<FormatArg>,
     /// The category for a domains, hosts or URLs list (see docs/taxonomy.md).
     #[arg(long, value_name = "ID")]
@@ -116,9 +127,7 @@ pub enum PolicyCommand {
     /// Shows the policy in force.
     Show,
     /// Writes the policy in force as TOML, to FILE or to standard output.
-    Export {
-        file: Option<PathBuf>,
-    },
+    Export { file: Option<PathBuf> },
     /// Replaces the policy with the one in FILE, recording why.
     Import {
         file: PathBuf,

@@ -64,7 +64,9 @@ impl DataDir {
     }
 
     pub fn statutory_path(&self, kind: StatutoryKind) -> PathBuf {
-        self.root.join("statutory").join(format!("{}.sgs", kind.id()))
+        self.root
+            .join("statutory")
+            .join(format!("{}.sgs", kind.id()))
     }
 
     /// Opens the data folder, setting it up first if it is new.
@@ -72,7 +74,12 @@ impl DataDir {
         let fresh = !DataDir::db_path(root).exists();
         fs::create_dir_all(root.join("lists"))
             .and_then(|()| fs::create_dir_all(root.join("statutory")))
-            .with_context(|| format!("could not create the data folder {}; check the path and its permissions", root.display()))?;
+            .with_context(|| {
+                format!(
+                    "could not create the data folder {}; check the path and its permissions",
+                    root.display()
+                )
+            })?;
         let store = SqliteStore::open(&DataDir::db_path(root)).await?;
         let dir = DataDir {
             root: root.to_owned(),
@@ -97,9 +104,16 @@ impl DataDir {
             )
             .await?;
         if self.saved_lists()?.is_empty() {
-            let import = import_ut1_archive(STARTER_ARCHIVE, "starter:blacklists.tar.gz", &mut |_| {})
-                .context("the bundled starter lists could not be read; this copy of schoolgate is damaged")?;
-            self.replace_ut1(&import, "ut1", STARTER_SOURCE, actor).await?;
+            let import = import_ut1_archive(
+                STARTER_ARCHIVE,
+                "starter:blacklists.tar.gz",
+                &mut |_| {},
+            )
+            .context(
+                "the bundled starter lists could not be read; this copy of schoolgate is damaged",
+            )?;
+            self.replace_ut1(&import, "ut1", STARTER_SOURCE, actor)
+                .await?;
         }
         Ok(())
     }
@@ -107,7 +121,13 @@ impl DataDir {
     /// Replaces every UT1 list with a new import and rebuilds the index.
     /// The new lists are written beside the old ones and swapped in only
     /// once they and the index are complete.
-    pub async fn replace_ut1(&self, import: &Ut1Import, format: &str, source: &str, actor: &str) -> Result<Index> {
+    pub async fn replace_ut1(
+        &self,
+        import: &Ut1Import,
+        format: &str,
+        source: &str,
+        actor: &str,
+    ) -> Result<Index> {
         let kept: Vec<SavedList> = self
             .saved_lists()?
             .into_iter()
@@ -130,13 +150,21 @@ impl DataDir {
             self.store.remove_lists(&old_names, actor).await?;
         }
         for list in &import.lists {
-            self.store.record_list(&record(list, format, source, now, actor)).await?;
+            self.store
+                .record_list(&record(list, format, source, now, actor))
+                .await?;
         }
         Ok(index)
     }
 
     /// Adds or replaces one list and rebuilds the index.
-    pub async fn replace_list(&self, list: &ImportedList, format: &str, source: &str, actor: &str) -> Result<Index> {
+    pub async fn replace_list(
+        &self,
+        list: &ImportedList,
+        format: &str,
+        source: &str,
+        actor: &str,
+    ) -> Result<Index> {
         let mut all: Vec<SavedList> = self
             .saved_lists()?
             .into_iter()
@@ -156,9 +184,11 @@ impl DataDir {
     fn swap_lists(&self, lists: &[SavedList]) -> Result<Index> {
         let staging = self.root.join("lists.new");
         if staging.exists() {
-            fs::remove_dir_all(&staging).with_context(|| format!("could not clear {}", staging.display()))?;
+            fs::remove_dir_all(&staging)
+                .with_context(|| format!("could not clear {}", staging.display()))?;
         }
-        fs::create_dir_all(&staging).with_context(|| format!("could not create {}", staging.display()))?;
+        fs::create_dir_all(&staging)
+            .with_context(|| format!("could not create {}", staging.display()))?;
         for list in lists {
             write_list(&staging, list)?;
         }
@@ -167,14 +197,18 @@ impl DataDir {
         index.save(&new_index)?;
         let old = self.root.join("lists.old");
         if old.exists() {
-            fs::remove_dir_all(&old).with_context(|| format!("could not clear {}", old.display()))?;
+            fs::remove_dir_all(&old)
+                .with_context(|| format!("could not clear {}", old.display()))?;
         }
         let current = self.lists_dir();
         if current.exists() {
-            fs::rename(&current, &old).with_context(|| format!("could not move {} aside", current.display()))?;
+            fs::rename(&current, &old)
+                .with_context(|| format!("could not move {} aside", current.display()))?;
         }
-        fs::rename(&staging, &current).with_context(|| format!("could not put the new lists in {}", current.display()))?;
-        fs::rename(&new_index, self.index_path()).context("could not put the new index in place")?;
+        fs::rename(&staging, &current)
+            .with_context(|| format!("could not put the new lists in {}", current.display()))?;
+        fs::rename(&new_index, self.index_path())
+            .context("could not put the new index in place")?;
         let _ = fs::remove_dir_all(&old);
         Ok(index)
     }
@@ -249,7 +283,13 @@ fn saved(list: &ImportedList) -> SavedList {
     }
 }
 
-fn record(list: &ImportedList, format: &str, source: &str, at: Timestamp, actor: &str) -> ListRecord {
+fn record(
+    list: &ImportedList,
+    format: &str,
+    source: &str,
+    at: Timestamp,
+    actor: &str,
+) -> ListRecord {
     ListRecord {
         name: list.name.clone(),
         category: Some(list.category.id().to_owned()),
@@ -274,9 +314,9 @@ pub fn check_list_name(name: &str) -> Result<(), Failure> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'/')
+        })
         && !name.contains("//")
         && !name.starts_with('/')
         && !name.ends_with('/');
@@ -291,7 +331,8 @@ pub fn check_list_name(name: &str) -> Result<(), Failure> {
 
 fn write_list(dir: &Path, list: &SavedList) -> Result<()> {
     let path = dir.join(list_file_name(&list.name));
-    let file = fs::File::create(&path).with_context(|| format!("could not create {}", path.display()))?;
+    let file =
+        fs::File::create(&path).with_context(|| format!("could not create {}", path.display()))?;
     let mut out = BufWriter::new(file);
     writeln!(out, "{LIST_FILE_HEADER}")?;
     writeln!(out, "name {}", list.name)?;
@@ -310,7 +351,8 @@ fn write_list(dir: &Path, list: &SavedList) -> Result<()> {
 }
 
 fn read_list(path: &Path) -> Result<SavedList> {
-    let file = fs::File::open(path).with_context(|| format!("could not read {}", path.display()))?;
+    let file =
+        fs::File::open(path).with_context(|| format!("could not read {}", path.display()))?;
     let mut lines = BufReader::new(file).lines();
     let damaged = |line: usize, why: &str| {
         anyhow::anyhow!(
@@ -326,9 +368,16 @@ fn read_list(path: &Path) -> Result<SavedList> {
         .transpose()?
         .and_then(|l| l.strip_prefix("name ").map(str::to_owned))
         .ok_or_else(|| damaged(2, "does not give the list's name"))?;
-    let category = match lines.next().transpose()?.as_deref().and_then(|l| l.strip_prefix("category ")) {
+    let category = match lines
+        .next()
+        .transpose()?
+        .as_deref()
+        .and_then(|l| l.strip_prefix("category "))
+    {
         Some("-") => None,
-        Some(id) => Some(Category::from_id(id).ok_or_else(|| damaged(3, "names an unknown category"))?),
+        Some(id) => {
+            Some(Category::from_id(id).ok_or_else(|| damaged(3, "names an unknown category"))?)
+        }
         None => return Err(damaged(3, "does not give the list's category")),
     };
     let mut list = SavedList {
@@ -359,7 +408,9 @@ fn build_index(lists: &[SavedList]) -> Result<Index> {
         )?;
     }
     if lists.is_empty() {
-        bail!("there are no lists to build the index from; run `schoolgate lists update` or import a list");
+        bail!(
+            "there are no lists to build the index from; run `schoolgate lists update` or import a list"
+        );
     }
     Ok(builder.build())
 }

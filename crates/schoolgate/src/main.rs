@@ -24,7 +24,10 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => return exit::report(&anyhow::Error::new(e).context("could not start")),
     };

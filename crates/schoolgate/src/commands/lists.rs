@@ -4,7 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use classify::lists::{ImportReport, ImportedList, ListFormat, Ut1Import, import_file, import_ut1_archive, import_ut1_dir};
+use classify::lists::{
+    ImportReport, ImportedList, ListFormat, Ut1Import, import_file, import_ut1_archive,
+    import_ut1_dir,
+};
 use classify::statutory::{StatutoryKind, StatutoryList};
 use classify::taxonomy::Category;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -91,7 +94,11 @@ fn category(args: &ImportArgs) -> Result<Category> {
     })?;
     Category::from_id(id).ok_or_else(|| {
         let ids: Vec<&str> = Category::all().iter().map(|c| c.id()).collect();
-        Failure::usage(format!("'{id}' is not a category; use one of: {}", ids.join(", "))).into()
+        Failure::usage(format!(
+            "'{id}' is not a category; use one of: {}",
+            ids.join(", ")
+        ))
+        .into()
     })
 }
 
@@ -104,7 +111,12 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
         Some(FormatArg::Domains) => ListFormat::Domains,
         Some(FormatArg::Hosts) => ListFormat::Hosts,
         Some(FormatArg::Urls) => ListFormat::Urls,
-        None => return Err(Failure::usage("give --format ut1|domains|hosts|urls, or --statutory iwf|ctiru").into()),
+        None => {
+            return Err(Failure::usage(
+                "give --format ut1|domains|hosts|urls, or --statutory iwf|ctiru",
+            )
+            .into());
+        }
     };
     let started = Instant::now();
     let size = std::fs::metadata(&args.path)
@@ -120,7 +132,11 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
         } else {
             let file = std::fs::File::open(&args.path)
                 .with_context(|| format!("could not read {}", args.path.display()))?;
-            import_ut1_archive(std::io::BufReader::new(file), &args.path.display().to_string(), &mut progress)?
+            import_ut1_archive(
+                std::io::BufReader::new(file),
+                &args.path.display().to_string(),
+                &mut progress,
+            )?
         };
         bar.finish_and_clear();
         let parsed = started.elapsed();
@@ -149,14 +165,23 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
                 .map(|s| s.to_string_lossy().to_lowercase())
                 .unwrap_or_default()
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
                 .collect::<String>();
             format!("local/{stem}")
         }
     };
     check_list_name(&name)?;
     if name.starts_with("ut1/") {
-        return Err(Failure::usage("names starting ut1/ are kept for the UT1 lists; choose another --name").into());
+        return Err(Failure::usage(
+            "names starting ut1/ are kept for the UT1 lists; choose another --name",
+        )
+        .into());
     }
     list.name = name;
     let index = dir
@@ -176,15 +201,24 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
     Ok(())
 }
 
-async fn import_statutory(dir: &DataDir, kind: StatutoryArg, args: &ImportArgs, actor: &str) -> Result<()> {
+async fn import_statutory(
+    dir: &DataDir,
+    kind: StatutoryArg,
+    args: &ImportArgs,
+    actor: &str,
+) -> Result<()> {
     let kind = match kind {
         StatutoryArg::Iwf => StatutoryKind::Iwf,
         StatutoryArg::Ctiru => StatutoryKind::Ctiru,
     };
     if args.category.is_some() || args.name.is_some() {
-        return Err(Failure::usage("a statutory list has no category or name of its own; leave out --category and --name").into());
+        return Err(Failure::usage(
+            "a statutory list has no category or name of its own; leave out --category and --name",
+        )
+        .into());
     }
-    let bytes = std::fs::read(&args.path).with_context(|| format!("could not read {}; check the path", args.path.display()))?;
+    let bytes = std::fs::read(&args.path)
+        .with_context(|| format!("could not read {}; check the path", args.path.display()))?;
     let list = StatutoryList::parse(kind, &args.path.display().to_string(), &bytes)?;
     let (mut hashes, mut urls) = (0usize, 0usize);
     for line in bytes.split(|&b| b == b'\n') {
@@ -228,7 +262,9 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
     let records = dir.store.lists().await?;
     let statutory = dir.store.statutory().await?;
     let index = dir.load_index()?;
-    let index_bytes = std::fs::metadata(dir.index_path()).map(|m| m.len()).unwrap_or(0);
+    let index_bytes = std::fs::metadata(dir.index_path())
+        .map(|m| m.len())
+        .unwrap_or(0);
     let loaded: Vec<StatutoryList> = dir.load_statutory()?;
     if json {
         let value = serde_json::json!({
@@ -249,7 +285,11 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<32} {:<22} {:>9} {:>7} {:>6}  imported", "list", "category", "domains", "urls", "junk")?;
+    writeln!(
+        out,
+        "{:<32} {:<22} {:>9} {:>7} {:>6}  imported",
+        "list", "category", "domains", "urls", "junk"
+    )?;
     for r in &records {
         writeln!(
             out,
@@ -266,7 +306,11 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
     }
     let domains: i64 = records.iter().map(|r| r.domains).sum();
     let urls: i64 = records.iter().map(|r| r.urls).sum();
-    writeln!(out, "{} lists: {domains} domains and {urls} URLs.", records.len())?;
+    writeln!(
+        out,
+        "{} lists: {domains} domains and {urls} URLs.",
+        records.len()
+    )?;
     writeln!(
         out,
         "Index: {} distinct entries, {:.1} MB on disk.",
@@ -301,12 +345,17 @@ async fn update(dir: &DataDir, args: &UpdateArgs, actor: &str) -> Result<()> {
     let started = Instant::now();
     let download = dir.root.join("ut1-download.tar.gz");
     let bar = progress_bar(None, "Downloading");
-    let result = crate::fetch::download(&args.from, args.ca_file.as_deref(), &download, &mut |done, total| {
-        if let Some(total) = total {
-            bar.set_length(total);
-        }
-        bar.set_position(done);
-    });
+    let result = crate::fetch::download(
+        &args.from,
+        args.ca_file.as_deref(),
+        &download,
+        &mut |done, total| {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(done);
+        },
+    );
     bar.finish_and_clear();
     let bytes = match result {
         Ok(bytes) => bytes,
@@ -315,10 +364,12 @@ async fn update(dir: &DataDir, args: &UpdateArgs, actor: &str) -> Result<()> {
             return Err(e.context("the lists were not updated; the ones in force are unchanged"));
         }
     };
-    let file = std::fs::File::open(&download).with_context(|| format!("could not read {}", download.display()))?;
+    let file = std::fs::File::open(&download)
+        .with_context(|| format!("could not read {}", download.display()))?;
     let imported = import_ut1_archive(std::io::BufReader::new(file), &args.from, &mut |_| {});
     let _ = std::fs::remove_file(&download);
-    let import = imported.context("the download did not import cleanly, so the lists in force are unchanged")?;
+    let import = imported
+        .context("the download did not import cleanly, so the lists in force are unchanged")?;
     let index = dir.replace_ut1(&import, "ut1", &args.from, actor).await?;
     summarise_ut1(&import);
     println!(

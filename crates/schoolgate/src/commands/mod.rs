@@ -22,7 +22,10 @@ fn actor(cli: &Cli) -> Result<String> {
         .unwrap_or_default();
     let name = name.trim();
     if name.is_empty() {
-        return Err(Failure::usage("say who is making this change with --by NAME, for the audit trail").into());
+        return Err(Failure::usage(
+            "say who is making this change with --by NAME, for the audit trail",
+        )
+        .into());
     }
     Ok(name.to_owned())
 }

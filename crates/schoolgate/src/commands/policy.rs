@@ -33,16 +33,32 @@ async fn current(dir: &DataDir) -> Result<(store::PolicyRevision, Policy)> {
 
 fn names(set: classify::taxonomy::CategorySet) -> String {
     let names: Vec<&str> = set.iter().map(Category::name).collect();
-    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 async fn show(dir: &DataDir) -> Result<()> {
     let (revision, policy) = current(dir).await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{} — filtering policy, revision {}", policy.school.name, revision.number)?;
-    writeln!(out, "Last changed {} by {}: {}", revision.at, revision.actor, revision.reason)?;
+    writeln!(
+        out,
+        "{} — filtering policy, revision {}",
+        policy.school.name, revision.number
+    )?;
+    writeln!(
+        out,
+        "Last changed {} by {}: {}",
+        revision.at, revision.actor, revision.reason
+    )?;
     writeln!(out, "Time zone: {}", policy.school.timezone)?;
-    writeln!(out, "People schoolgate cannot identify get: {}", policy.school.unidentified_profile)?;
+    writeln!(
+        out,
+        "People schoolgate cannot identify get: {}",
+        policy.school.unidentified_profile
+    )?;
     for p in &policy.profiles {
         writeln!(out, "\nProfile {} — {} ({:?})", p.id, p.name, p.audience)?;
         if !p.description.is_empty() {
@@ -52,9 +68,33 @@ async fn show(dir: &DataDir) -> Result<()> {
             writeln!(out, "  Walled garden: only the sites allowed below")?;
         }
         writeln!(out, "  Blocked categories: {}", names(p.blocked_categories))?;
-        writeln!(out, "  Always allowed: {}", if p.allow.is_empty() { "none".to_owned() } else { p.allow.join(", ") })?;
-        writeln!(out, "  Always blocked: {}", if p.deny.is_empty() { "none".to_owned() } else { p.deny.join(", ") })?;
-        writeln!(out, "  Bare IP addresses: {}", if p.block_ip_addresses { "blocked" } else { "allowed" })?;
+        writeln!(
+            out,
+            "  Always allowed: {}",
+            if p.allow.is_empty() {
+                "none".to_owned()
+            } else {
+                p.allow.join(", ")
+            }
+        )?;
+        writeln!(
+            out,
+            "  Always blocked: {}",
+            if p.deny.is_empty() {
+                "none".to_owned()
+            } else {
+                p.deny.join(", ")
+            }
+        )?;
+        writeln!(
+            out,
+            "  Bare IP addresses: {}",
+            if p.block_ip_addresses {
+                "blocked"
+            } else {
+                "allowed"
+            }
+        )?;
         let search = match p.safe_search.search {
             SearchLevel::Enforced => "enforced",
             SearchLevel::Off => "off",
@@ -64,10 +104,20 @@ async fn show(dir: &DataDir) -> Result<()> {
             YoutubeLevel::Moderate => "moderate",
             YoutubeLevel::Off => "off",
         };
-        writeln!(out, "  Safe search: {search}; YouTube restriction: {youtube}")?;
+        writeln!(
+            out,
+            "  Safe search: {search}; YouTube restriction: {youtube}"
+        )?;
         for s in &p.schedules {
             let days: Vec<String> = s.days.iter().map(|d| format!("{d:?}")).collect();
-            writeln!(out, "  Schedule {}: {} {}–{}", s.name, days.join(" "), s.from, s.to)?;
+            writeln!(
+                out,
+                "  Schedule {}: {} {}–{}",
+                s.name,
+                days.join(" "),
+                s.from,
+                s.to
+            )?;
             if !s.allow_categories.is_empty() {
                 writeln!(out, "    allows {}", names(s.allow_categories))?;
             }
@@ -89,8 +139,12 @@ async fn export(dir: &DataDir, file: Option<&std::path::Path>) -> Result<()> {
         policy.to_toml()
     );
     match file {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("could not write {}; check the folder exists and may be written", path.display()))?,
+        Some(path) => std::fs::write(path, text).with_context(|| {
+            format!(
+                "could not write {}; check the folder exists and may be written",
+                path.display()
+            )
+        })?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(())
@@ -99,20 +153,29 @@ async fn export(dir: &DataDir, file: Option<&std::path::Path>) -> Result<()> {
 async fn import(dir: &DataDir, file: &std::path::Path, reason: &str, actor: &str) -> Result<()> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("could not read {}; check the path", file.display()))?;
-    let policy = Policy::from_toml(&text).map_err(|e| Failure::data(format!("{}: {e}", file.display())))?;
+    let policy =
+        Policy::from_toml(&text).map_err(|e| Failure::data(format!("{}: {e}", file.display())))?;
     // Compile it, so a policy that cannot be applied is refused now rather
     // than when traffic arrives.
-    policy::Engine::new(policy.clone(), std::sync::Arc::new(policy::Lists::default()))
-        .map_err(|e| Failure::data(format!("{}: {e}", file.display())))?;
+    policy::Engine::new(
+        policy.clone(),
+        std::sync::Arc::new(policy::Lists::default()),
+    )
+    .map_err(|e| Failure::data(format!("{}: {e}", file.display())))?;
     match dir.store.save_policy(&policy, actor, reason).await {
         Ok(revision) => {
-            println!("Saved revision {} by {}: {}", revision.number, revision.actor, revision.reason);
+            println!(
+                "Saved revision {} by {}: {}",
+                revision.number, revision.actor, revision.reason
+            );
             for change in &revision.changes {
                 println!("  {change}");
             }
             Ok(())
         }
-        Err(e @ (StoreError::ReasonRequired | StoreError::NoChange)) => Err(Failure::usage(e.to_string()).into()),
+        Err(e @ (StoreError::ReasonRequired | StoreError::NoChange)) => {
+            Err(Failure::usage(e.to_string()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -131,7 +194,11 @@ async fn history(dir: &DataDir, limit: usize, json: bool) -> Result<()> {
             });
             writeln!(out, "{value}")?;
         } else {
-            writeln!(out, "Revision {} — {} by {}\n  Why: {}", r.number, r.at, r.actor, r.reason)?;
+            writeln!(
+                out,
+                "Revision {} — {} by {}\n  Why: {}",
+                r.number, r.at, r.actor, r.reason
+            )?;
             for change in &r.changes {
                 writeln!(out, "  - {change}")?;
             }
