@@ -56,9 +56,22 @@ pub fn download(
         .timeout_global(Some(Duration::from_secs(30 * 60)))
         .build()
         .new_agent();
-    let mut response = agent.get(url).call().with_context(|| {
-        format!("could not fetch {url}; check the address, the network and any proxy settings")
-    })?;
+    let mut response = match agent.get(url).call() {
+        Ok(response) => response,
+        Err(ureq::Error::StatusCode(status)) => {
+            bail!(
+                "the server at {url} answered with HTTP status {status} instead of the file; check the address"
+            )
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "could not fetch {url}; check the address, the network and any proxy settings, and for a mirror \
+                     whose certificate comes from its own authority, give that authority with --ca-file"
+                )
+            });
+        }
+    };
     let total = response
         .headers()
         .get("content-length")

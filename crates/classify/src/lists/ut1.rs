@@ -211,7 +211,12 @@ pub fn import_ut1_archive(
         }
     }
 
-    let counting = archive.into_inner().into_inner();
+    // tar stops at its end-of-archive blocks, before the gzip trailer. Its
+    // CRC and length are the only check on the lists' own bytes, so read to
+    // the end: a cut-off or damaged download is refused, not half imported.
+    let mut gzip = archive.into_inner();
+    io::copy(&mut gzip, &mut io::sink()).map_err(archive_error)?;
+    let counting = gzip.into_inner();
     (counting.progress)(counting.read);
 
     let parsed = parsed
@@ -254,17 +259,6 @@ impl Layout {
         place: &str,
         mut parsed: BTreeMap<String, Vec<Parsed>>,
     ) -> Result<Ut1Import, ListError> {
-        let known = self
-            .folders
-            .iter()
-            .chain(self.links.keys())
-            .any(|name| ut1_category(name).is_some());
-        if !known {
-            return Err(ListError::NoUt1Categories {
-                place: place.to_owned(),
-            });
-        }
-
         let mut import = Ut1Import {
             lists: Vec::new(),
             ignored: Vec::new(),
@@ -280,6 +274,13 @@ impl Layout {
                     _ => import.ignored.push((folder.clone(), NO_LISTS.to_owned())),
                 },
             }
+        }
+        // Category folders without a single list are no UT1 distribution;
+        // taking one as such would replace every UT1 list with nothing.
+        if import.lists.is_empty() {
+            return Err(ListError::NoUt1Categories {
+                place: place.to_owned(),
+            });
         }
 
         for (alias, link) in &self.links {
@@ -463,6 +464,64 @@ mod tests {
             Some("adult".to_owned())
         );
         assert_eq!(link_target_name(Path::new("..")), None);
+    }
+
+    fn archive(files: &[(&str, &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        ));
+        for (path, text) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            builder
+                .append_data(&mut header, path, text.as_bytes())
+                .expect("tar");
+        }
+        builder.into_inner().expect("tar").finish().expect("gzip")
+    }
+
+    fn gambling_archive() -> Vec<u8> {
+        archive(&[("blacklists/gambling/domains", "casino.example\n")])
+    }
+
+    #[test]
+    fn category_folders_without_lists_are_not_an_import() {
+        let empty = archive(&[
+            ("blacklists/gambling/usage", "black\n"),
+            ("blacklists/adult/expressions", "casino\n"),
+        ]);
+        let err = import_ut1_archive(&empty[..], "empty.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
+
+        let unknown = archive(&[("blacklists/not-a-category/domains", "casino.example\n")]);
+        let err = import_ut1_archive(&unknown[..], "unknown.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
+
+        let dir = tempfile::tempdir().expect("temporary folder");
+        fs::create_dir_all(dir.path().join("gambling")).expect("mkdir");
+        fs::write(dir.path().join("gambling/usage"), "black\n").expect("write");
+        let err = import_ut1_dir(dir.path(), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::NoUt1Categories { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_archive_is_read_to_the_end_of_its_gzip_trailer() {
+        let good = gambling_archive();
+        let import = import_ut1_archive(&good[..], "good.tar.gz", &mut |_| {}).expect("import");
+        assert_eq!(import.lists.len(), 1);
+
+        // The tar is whole without the last 8 bytes (CRC and length).
+        let cut = &good[..good.len() - 8];
+        let err = import_ut1_archive(cut, "cut.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::Archive { .. }), "{err}");
+
+        let mut bad_crc = good.clone();
+        let at = bad_crc.len() - 8;
+        bad_crc[at] ^= 0xff;
+        let err = import_ut1_archive(&bad_crc[..], "crc.tar.gz", &mut |_| {}).unwrap_err();
+        assert!(matches!(err, ListError::Archive { .. }), "{err}");
     }
 
     #[test]
