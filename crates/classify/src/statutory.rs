@@ -452,7 +452,10 @@ mod tests {
         )
         .expect_err("bad");
         assert!(err.to_string().contains("line 2 of ctiru.txt"), "{err}");
-        assert!(!err.to_string().contains("secret"), "the entry was shown: {err}");
+        assert!(
+            !err.to_string().contains("secret"),
+            "the entry was shown: {err}"
+        );
         let err = StatutoryList::parse(StatutoryKind::Iwf, "iwf.txt", b"# only a comment\n")
             .expect_err("empty");
         assert!(

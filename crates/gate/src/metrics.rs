@@ -1,0 +1,224 @@
+//! Counters for the Prometheus metrics endpoint: requests by edge and
+//! verdict, a latency histogram, malformed requests, and the activity queue.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use policy::Verdict;
+use store::Source;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
+#[derive(Debug, Default)]
+struct EdgeMetrics {
+    allow: AtomicU64,
+    block: AtomicU64,
+    safe_search: AtomicU64,
+    malformed: AtomicU64,
+    /// One count per bucket, then the count above the last bucket.
+    latency: [AtomicU64; BUCKETS.len() + 1],
+    latency_sum_us: AtomicU64,
+}
+
+/// Every counter, shared by the edges.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    proxy: EdgeMetrics,
+    dns: EdgeMetrics,
+}
+
+impl Metrics {
+    fn edge(&self, source: Source) -> &EdgeMetrics {
+        match source {
+            Source::Proxy => &self.proxy,
+            Source::Dns => &self.dns,
+        }
+    }
+
+    /// Counts a decided request and how long it took to answer.
+    pub fn observe(&self, source: Source, verdict: Verdict, took: Duration) {
+        let edge = self.edge(source);
+        match verdict {
+            Verdict::Allow => &edge.allow,
+            Verdict::Block => &edge.block,
+            Verdict::SafeSearch => &edge.safe_search,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        let seconds = took.as_secs_f64();
+        let bucket = BUCKETS
+            .iter()
+            .position(|&b| seconds <= b)
+            .unwrap_or(BUCKETS.len());
+        edge.latency[bucket].fetch_add(1, Ordering::Relaxed);
+        edge.latency_sum_us.fetch_add(
+            took.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Counts a request that could not be read.
+    pub fn malformed(&self, source: Source) {
+        self.edge(source).malformed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Decided requests so far for an edge and verdict.
+    pub fn count(&self, source: Source, verdict: Verdict) -> u64 {
+        let edge = self.edge(source);
+        match verdict {
+            Verdict::Allow => &edge.allow,
+            Verdict::Block => &edge.block,
+            Verdict::SafeSearch => &edge.safe_search,
+        }
+        .load(Ordering::Relaxed)
+    }
+
+    pub fn malformed_count(&self, source: Source) -> u64 {
+        self.edge(source).malformed.load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition of every counter, with the activity
+    /// queue's depth and losses.
+    pub fn render(&self, queue_depth: usize, dropped: u64, written: u64, failed: u64) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_requests_total Requests decided, by edge and verdict."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_requests_total counter");
+        for source in [Source::Proxy, Source::Dns] {
+            let edge = self.edge(source);
+            for (verdict, counter) in [
+                ("allow", &edge.allow),
+                ("block", &edge.block),
+                ("safe-search", &edge.safe_search),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "schoolgate_requests_total{{edge=\"{}\",verdict=\"{verdict}\"}} {}",
+                    source.as_str(),
+                    counter.load(Ordering::Relaxed)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_malformed_total Requests that could not be read."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_malformed_total counter");
+        for source in [Source::Proxy, Source::Dns] {
+            let _ = writeln!(
+                out,
+                "schoolgate_malformed_total{{edge=\"{}\"}} {}",
+                source.as_str(),
+                self.edge(source).malformed.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_request_seconds Time from request to decision and answer."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_request_seconds histogram");
+        for source in [Source::Proxy, Source::Dns] {
+            let edge = self.edge(source);
+            let mut cumulative = 0;
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                cumulative += edge.latency[i].load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "schoolgate_request_seconds_bucket{{edge=\"{}\",le=\"{bound}\"}} {cumulative}",
+                    source.as_str()
+                );
+            }
+            cumulative += edge.latency[BUCKETS.len()].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "schoolgate_request_seconds_bucket{{edge=\"{}\",le=\"+Inf\"}} {cumulative}",
+                source.as_str()
+            );
+            let _ = writeln!(
+                out,
+                "schoolgate_request_seconds_sum{{edge=\"{}\"}} {}",
+                source.as_str(),
+                edge.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+            );
+            let _ = writeln!(
+                out,
+                "schoolgate_request_seconds_count{{edge=\"{}\"}} {cumulative}",
+                source.as_str()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_activity_queue_depth Activity events waiting to be written."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_activity_queue_depth gauge");
+        let _ = writeln!(out, "schoolgate_activity_queue_depth {queue_depth}");
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_activity_dropped_total Activity events dropped because the queue was full."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_activity_dropped_total counter");
+        let _ = writeln!(out, "schoolgate_activity_dropped_total {dropped}");
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_activity_written_total Activity events written to the store."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_activity_written_total counter");
+        let _ = writeln!(out, "schoolgate_activity_written_total {written}");
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_activity_failed_total Activity events the store refused."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_activity_failed_total counter");
+        let _ = writeln!(out, "schoolgate_activity_failed_total {failed}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_histogram_render() {
+        let m = Metrics::default();
+        m.observe(Source::Proxy, Verdict::Block, Duration::from_micros(300));
+        m.observe(Source::Proxy, Verdict::Allow, Duration::from_millis(3));
+        m.observe(Source::Dns, Verdict::SafeSearch, Duration::from_secs(2));
+        m.malformed(Source::Dns);
+        let text = m.render(7, 1, 2, 0);
+        assert!(
+            text.contains("schoolgate_requests_total{edge=\"proxy\",verdict=\"block\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_request_seconds_bucket{edge=\"proxy\",le=\"0.0005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_request_seconds_bucket{edge=\"proxy\",le=\"0.005\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_request_seconds_bucket{edge=\"dns\",le=\"+Inf\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_request_seconds_bucket{edge=\"dns\",le=\"1\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_malformed_total{edge=\"dns\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("schoolgate_activity_queue_depth 7"), "{text}");
+        assert!(
+            text.contains("schoolgate_activity_dropped_total 1"),
+            "{text}"
+        );
+    }
+}
