@@ -559,7 +559,8 @@ fn unreachable<S>(
             StatusCode::GATEWAY_TIMEOUT,
             "The website did not answer",
             format!(
-                "schoolgate tried to reach {host}, but it did not answer within {seconds} seconds."
+                "schoolgate tried to reach {host}, but it did not answer within {}.",
+                crate::pages::seconds(seconds)
             ),
             "The website may be down or very busy. Try again in a few minutes; if no website works, tell the school's IT team.",
         ),

@@ -21,6 +21,15 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// "1 second", "10 seconds".
+pub fn seconds(n: u64) -> String {
+    if n == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{n} seconds")
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode_query_value(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

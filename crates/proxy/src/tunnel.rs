@@ -254,7 +254,8 @@ fn unreachable<S>(
         ConnectError::TimedOut => (
             StatusCode::GATEWAY_TIMEOUT,
             format!(
-                "{host} did not answer within {seconds} seconds. It may be down or very busy: try again in a few minutes.\n"
+                "{host} did not answer within {}. It may be down or very busy: try again in a few minutes.\n",
+                crate::pages::seconds(seconds)
             ),
         ),
         ConnectError::NotFound => (
