@@ -264,9 +264,11 @@ impl OriginBuilder {
     }
 
     pub async fn start(self) -> Origin {
-        let listener = TcpListener::bind((self.ip, self.port))
-            .await
-            .expect("bind origin");
+        self.try_start().await.expect("bind origin")
+    }
+
+    pub async fn try_start(self) -> std::io::Result<Origin> {
+        let listener = TcpListener::bind((self.ip, self.port)).await?;
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = CancellationToken::new();
@@ -298,12 +300,12 @@ impl OriginBuilder {
                 });
             }
         });
-        Origin {
+        Ok(Origin {
             addr,
             seen,
             connections,
             stop,
-        }
+        })
     }
 }
 
