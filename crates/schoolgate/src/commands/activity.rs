@@ -126,8 +126,8 @@ pub async fn run(dir: &DataDir, args: &ActivityArgs) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{:<20} {:<15} {:<16} {:<14} {:<9} {:<11} {}",
-            "time", "ip", "user", "device", "profile", "verdict", "url (rule)"
+            "{:<20} {:<15} {:<16} {:<14} {:<9} {:<11} url (rule)",
+            "time", "ip", "user", "device", "profile", "verdict"
         )?;
         for e in &events {
             writeln!(
