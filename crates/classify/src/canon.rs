@@ -1049,11 +1049,6 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// RFC 3986 unreserved characters, whose escapes are decoded.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
 /// Writes `/path` with separators collapsed and dot segments removed. `p`
 /// is what follows the authority: empty, or starting with `/`, `\`, `?` or
 /// `#`. Returns where the path ends in `p` (at `?`, `#` or the end).
