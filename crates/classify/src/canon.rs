@@ -75,14 +75,16 @@
 //! * **Path.** Always starts with `/`. Repeated slashes are collapsed
 //!   (`//a///b` is `/a/b`). Dot segments are removed as RFC 3986 §5.2.4 says,
 //!   percent-encoded ones too (`%2e`, `%2E%2e`), never climbing above the
-//!   root. Escapes of unreserved characters (`A-Z a-z 0-9 - . _ ~`) are
-//!   decoded; other escapes are kept with lower-case hex, so `%2f` stays `%2f`
-//!   and never becomes a separator. Space, controls, non-ASCII bytes and
-//!   `"`, `<`, `>`, `` ` ``, `{`, `}` are percent-encoded. A `%` not followed
-//!   by two hex digits is written `%25`.
+//!   root. An escape is decoded whenever the byte would be copied as it is
+//!   anyway (`%41` is `a`, `%7c` is `|`), so escaping cannot dodge an entry;
+//!   escapes of separators and of bytes that must be escaped are kept with
+//!   lower-case hex, so `%2f` stays `%2f` and never becomes a separator.
+//!   Space, controls, non-ASCII bytes and `"`, `<`, `>`, `` ` ``, `{`, `}` are
+//!   percent-encoded. A `%` not followed by two hex digits is written `%25`.
 //! * **Query.** Kept after `?`, with the same escape normalisation as the
-//!   path but no slash or dot handling. An empty query (`?` at the end) is no
-//!   query.
+//!   path but no slash or dot handling, except that escaped `&`, `=`, `+` and
+//!   `;` stay escaped, as they mean something else there. An empty query (`?`
+//!   at the end) is no query.
 
 use std::borrow::Cow;
 use std::fmt;
