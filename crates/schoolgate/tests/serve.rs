@@ -221,3 +221,179 @@ fn check_config_names_bad_keys_and_values() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
 }
+
+fn event(at: jiff::Timestamp, user: &str, verdict: &str, url: &str) -> store::ActivityEvent {
+    store::ActivityEvent {
+        at,
+        source: store::Source::Proxy,
+        client_ip: "10.0.5.17".into(),
+        username: Some(user.into()),
+        device: Some("LAPTOP-07".into()),
+        profile: "ks2".into(),
+        method: "GET".into(),
+        url: url.into(),
+        host: "example".into(),
+        search_term: Some("slime recipe".into()),
+        categories: if verdict == "block" {
+            "gambling".into()
+        } else {
+            String::new()
+        },
+        verdict: verdict.into(),
+        rule: if verdict == "block" {
+            "category:gambling".into()
+        } else {
+            "default".into()
+        },
+        status: Some(if verdict == "block" { 403 } else { 200 }),
+        bytes: 100,
+        duration_ms: 1,
+        reference: None,
+    }
+}
+
+/// Puts events straight into a data folder's store, as the edges would.
+fn seed(data: &std::path::Path, events: Vec<store::ActivityEvent>) {
+    use store::Store;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = store::sqlite::SqliteStore::open(&data.join("schoolgate.db"))
+            .await
+            .expect("open");
+        store.record_activity(&events).await.expect("record");
+        store.close().await;
+    });
+}
+
+#[test]
+fn serve_purges_activity_older_than_the_retention_period() {
+    use jiff::ToSpan;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(run(&data, &["lists", "status"]).status.success());
+    let now = jiff::Timestamp::now();
+    seed(
+        &data,
+        vec![
+            event(
+                now - (40 * 24).hours(),
+                "old.pupil",
+                "block",
+                "http://old.example/",
+            ),
+            event(now - 1.hour(), "new.pupil", "block", "http://new.example/"),
+        ],
+    );
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n",
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    serve.wait_for("schoolgate is running");
+    // The purge runs as serve starts; give it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = run(&data, &["activity", "--csv"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if !text.contains("old.pupil") {
+            assert!(text.contains("new.pupil"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old event was never purged: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    serve.signal("TERM");
+    serve.wait_for("stopped;");
+}
+
+#[test]
+fn activity_is_searched_from_the_command_line() {
+    use jiff::ToSpan;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(run(&data, &["lists", "status"]).status.success());
+    let now = jiff::Timestamp::now();
+    seed(
+        &data,
+        vec![
+            event(
+                now - 3.hours(),
+                "ada.pupil",
+                "block",
+                "http://www.bet365.com/",
+            ),
+            event(
+                now - 2.hours(),
+                "ada.pupil",
+                "allow",
+                "http://www.example.org/=SUM(1)",
+            ),
+            event(
+                now - 1.hour(),
+                "ben.pupil",
+                "block",
+                "http://casino.example/",
+            ),
+        ],
+    );
+    let out = run(
+        &data,
+        &["activity", "--user", "ada.pupil", "--verdict", "block"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("http://www.bet365.com/ (category:gambling)"),
+        "{text}"
+    );
+    assert!(text.contains("search: \"slime recipe\""), "{text}");
+    assert!(text.contains("1 events"), "{text}");
+
+    let from = (now - 150.minutes()).to_string();
+    let out = run(
+        &data,
+        &[
+            "activity",
+            "--csv",
+            "--from",
+            &from,
+            "--category",
+            "gambling",
+        ],
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "time,source,ip,user,device,profile,method,url,host,search_term,categories,verdict,rule,status,bytes,duration_ms,reference"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("ben.pupil"), "{csv}");
+
+    let out = run(
+        &data,
+        &[
+            "activity",
+            "--csv",
+            "--user",
+            "ada.pupil",
+            "--verdict",
+            "allow",
+        ],
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("http://www.example.org/=SUM(1)"), "{csv}");
+
+    let out = run(&data, &["activity", "--verdict", "blocked"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not allow, block or safe-search"));
+    let out = run(&data, &["activity", "--category", "casinos"]);
+    assert_eq!(out.status.code(), Some(64));
+}
