@@ -409,3 +409,81 @@ async fn shutdown_cuts_tunnels_after_the_grace_period() {
     assert!(waited < Duration::from_secs(5), "{waited:?}");
     assert_eq!(event(&events, &target).method, "CONNECT");
 }
+
+/// Requests on kept-alive connections while the policy is swapped again and
+/// again: nothing fails, and the new policy applies from the next request on
+/// the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_under_load_drops_nothing() {
+    use http_body_util::{BodyExt, Empty};
+    let web = origin("web").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let port = web.port();
+    let mut clients = Vec::new();
+    for client in 0..4 {
+        let addr = p.addr;
+        clients.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let (mut sender, connection) = hyper::client::conn::http1::handshake::<
+                _,
+                Empty<bytes::Bytes>,
+            >(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+            tokio::spawn(connection);
+            let mut statuses: Vec<u16> = Vec::new();
+            // Until ten requests after the deny arrived.
+            for i in 0..20_000 {
+                if statuses.iter().filter(|s| **s == 403).count() >= 10 {
+                    break;
+                }
+                let request =
+                    http::Request::get(format!("http://learning.example.org:{port}/{client}/{i}"))
+                        .header("host", format!("learning.example.org:{port}"))
+                        .body(Empty::new())
+                        .expect("request");
+                sender.ready().await.expect("connection kept");
+                let response = sender.send_request(request).await.expect("answer");
+                let status = response.status().as_u16();
+                response.into_body().collect().await.expect("body");
+                statuses.push(status);
+            }
+            statuses
+        }));
+    }
+    // Swap the engine while they run; the last version denies the site.
+    for round in 0..20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let mut policy = common::policy();
+        if round == 19 {
+            for profile in &mut policy.profiles {
+                profile.deny.push("learning.example.org".into());
+            }
+        }
+        let engine =
+            policy::Engine::new(policy, std::sync::Arc::new(common::lists())).expect("engine");
+        p.gate.set_engine(engine);
+    }
+    let mut total = 0;
+    for client in clients {
+        let statuses = client.await.expect("client");
+        total += statuses.len();
+        assert!(statuses.len() > 10, "{statuses:?}");
+        assert!(statuses.ends_with(&[403; 10]), "the deny never applied");
+        // Allowed until the deny arrived, blocked from then on: never a
+        // failure, never back and forth.
+        let first_block = statuses
+            .iter()
+            .position(|s| *s == 403)
+            .unwrap_or(statuses.len());
+        assert!(
+            statuses[..first_block].iter().all(|s| *s == 200),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses[first_block..].iter().all(|s| *s == 403),
+            "{statuses:?}"
+        );
+    }
+    assert_eq!(p.events().await.len(), total);
+}
