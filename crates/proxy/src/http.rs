@@ -538,7 +538,7 @@ async fn connect_new<S>(conn: &Conn<S>, host: &str, port: u16) -> Result<Upstrea
         conn.local,
     )
     .await?;
-    upstream::open(stream, host, port)
+    upstream::open(stream, host, port, &conn.drive)
         .await
         .map_err(|e| ConnectError::Refused(std::io::Error::other(e)))
 }

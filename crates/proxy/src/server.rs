@@ -20,7 +20,7 @@ use crate::auth::{SignIns, SignedIn};
 use crate::io::{Activity, Watched};
 use crate::reference::References;
 use crate::settings::Settings;
-use crate::upstream::{Kept, Resolver};
+use crate::upstream::{Drive, Driver, Kept, Resolver};
 
 /// How long a connection over the limit waits for a free place before it is
 /// told the proxy is busy (503).
@@ -92,6 +92,8 @@ pub struct Conn<S> {
     /// connection, so browsers that repeat it cost nothing.
     pub signed_in: Mutex<Option<(Vec<u8>, SignedIn)>>,
     pub activity: Arc<Activity>,
+    /// Hands upstream connections to this connection's task to run.
+    pub drive: tokio::sync::mpsc::UnboundedSender<Driver>,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -244,7 +246,10 @@ async fn connection<S: store::Store + Clone + 'static>(
     };
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Watched::new(stream, activity.clone(), false));
+    let (drive, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let mut upstreams: Vec<Driver> = Vec::new();
     let conn = Arc::new(Conn {
+        drive,
         shared: shared.clone(),
         peer,
         local,
@@ -275,6 +280,7 @@ async fn connection<S: store::Store + Clone + 'static>(
                 http.as_mut().graceful_shutdown();
             }
             () = shared.hard_stop.cancelled() => return,
+            () = Drive { incoming: &mut incoming, running: &mut upstreams } => {}
             _ = watchdog.tick() => {
                 // Nothing read or written for a whole period: a stalled body
                 // or a client that stopped reading. (Waiting for a request

@@ -7,8 +7,11 @@
 //! no new TCP connection per request.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -153,22 +156,57 @@ pub struct Upstream {
     pub sender: SendRequest<Incoming>,
 }
 
-/// Opens HTTP/1.1 on a connected stream; the connection runs on its own
-/// task and ends when its sender is dropped.
-pub async fn open(stream: TcpStream, host: &str, port: u16) -> hyper::Result<Upstream> {
+/// An upstream connection's I/O, driven by the client connection's task.
+pub type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Opens HTTP/1.1 on a connected stream. Its I/O is handed to `drive`,
+/// which runs it on the task of the client connection that uses it: a
+/// request and its answer then never cross tasks or threads. It ends when
+/// its sender is dropped.
+pub async fn open(
+    stream: TcpStream,
+    host: &str,
+    port: u16,
+    drive: &tokio::sync::mpsc::UnboundedSender<Driver>,
+) -> hyper::Result<Upstream> {
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
         .handshake(TokioIo::new(stream))
         .await?;
-    tokio::spawn(async move {
+    let driver: Driver = Box::pin(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "upstream connection ended with an error");
         }
     });
+    if let Err(returned) = drive.send(driver) {
+        // The client connection is going away; run it on its own.
+        tokio::spawn(returned.0);
+    }
     Ok(Upstream {
         host: host.into(),
         port,
         sender,
     })
+}
+
+/// Runs the upstream connections of one client connection: takes new ones
+/// from `incoming` and polls every one; never finishes.
+pub struct Drive<'a> {
+    pub incoming: &'a mut tokio::sync::mpsc::UnboundedReceiver<Driver>,
+    pub running: &'a mut Vec<Driver>,
+}
+
+impl Future for Drive<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        while let Poll::Ready(Some(driver)) = this.incoming.poll_recv(cx) {
+            this.running.push(driver);
+        }
+        this.running
+            .retain_mut(|driver| driver.as_mut().poll(cx).is_pending());
+        Poll::Pending
+    }
 }
 
 /// The upstream connections one client connection keeps.
