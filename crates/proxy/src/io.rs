@@ -1,10 +1,10 @@
 //! A socket wrapper that notes activity, so a watchdog can close
-//! connections and tunnels that carry nothing for the idle timeout, and
-//! counts tunnel bytes. One relaxed atomic store per read or write.
+//! connections that carry nothing for the idle timeout. One relaxed atomic
+//! store per read or write.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -13,8 +13,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[derive(Debug, Default)]
 pub struct Activity {
     active: AtomicBool,
-    read: AtomicU64,
-    written: AtomicU64,
 }
 
 impl Activity {
@@ -22,32 +20,18 @@ impl Activity {
     pub fn take_active(&self) -> bool {
         self.active.swap(false, Ordering::Relaxed)
     }
-
-    pub fn read(&self) -> u64 {
-        self.read.load(Ordering::Relaxed)
-    }
-
-    pub fn written(&self) -> u64 {
-        self.written.load(Ordering::Relaxed)
-    }
 }
 
-/// A stream whose reads and writes are noted in an [`Activity`]. Only
-/// tunnels count bytes (`count`), so plain requests pay for one store.
+/// A stream whose reads and writes are noted in an [`Activity`].
 #[derive(Debug)]
 pub struct Watched<T> {
     inner: T,
     activity: std::sync::Arc<Activity>,
-    count: bool,
 }
 
 impl<T> Watched<T> {
-    pub fn new(inner: T, activity: std::sync::Arc<Activity>, count: bool) -> Self {
-        Watched {
-            inner,
-            activity,
-            count,
-        }
+    pub fn new(inner: T, activity: std::sync::Arc<Activity>) -> Self {
+        Watched { inner, activity }
     }
 
     pub fn get_ref(&self) -> &T {
@@ -63,14 +47,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = result {
-            let n = buf.filled().len() - before;
-            if n > 0 {
-                self.activity.active.store(true, Ordering::Relaxed);
-                if self.count {
-                    self.activity.read.fetch_add(n as u64, Ordering::Relaxed);
-                }
-            }
+        if let Poll::Ready(Ok(())) = result
+            && buf.filled().len() > before
+        {
+            self.activity.active.store(true, Ordering::Relaxed);
         }
         result
     }
@@ -118,9 +98,6 @@ impl<T> Watched<T> {
     fn note_written(&self, n: usize) {
         if n > 0 {
             self.activity.active.store(true, Ordering::Relaxed);
-            if self.count {
-                self.activity.written.fetch_add(n as u64, Ordering::Relaxed);
-            }
         }
     }
 }

@@ -91,7 +91,6 @@ pub struct Conn<S> {
     /// The last `Proxy-Authorization` value that signed someone in on this
     /// connection, so browsers that repeat it cost nothing.
     pub signed_in: Mutex<Option<(Vec<u8>, SignedIn)>>,
-    pub activity: Arc<Activity>,
     /// Hands upstream connections to this connection's task to run.
     pub drive: tokio::sync::mpsc::UnboundedSender<Driver>,
     _permit: OwnedSemaphorePermit,
@@ -245,7 +244,7 @@ async fn connection<S: store::Store + Clone + 'static>(
         return;
     };
     let activity = Arc::new(Activity::default());
-    let io = TokioIo::new(Watched::new(stream, activity.clone(), false));
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
     let (drive, mut incoming) = tokio::sync::mpsc::unbounded_channel();
     let mut upstreams: Vec<Driver> = Vec::new();
     let conn = Arc::new(Conn {
@@ -255,7 +254,6 @@ async fn connection<S: store::Store + Clone + 'static>(
         local,
         kept: Mutex::new(Kept::default()),
         signed_in: Mutex::new(None),
-        activity: activity.clone(),
         _permit: permit,
     });
     let service = service_fn(move |request| {

@@ -10,6 +10,7 @@
 //! blocked on its SNI gets a TLS `access_denied` alert and is closed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -24,13 +25,15 @@ use tokio::net::TcpStream;
 
 use crate::event::{Draft, ProxyBody, categories, rule_id};
 use crate::http::{Asker, block_headers, blocked, draft, identify, sign_in, text};
-use crate::io::{Activity, Watched};
+use crate::io::Watched;
 use crate::server::Conn;
 use crate::sni::{Hello, MAX_HELLO_BYTES, parse_client_hello};
 use crate::upstream::{self, ConnectError};
 
-/// Bytes copied at a time in each direction of a tunnel.
-const TUNNEL_BUFFER: usize = 64 * 1024;
+/// The buffer each direction of a tunnel starts with, and the most it
+/// grows to.
+const FIRST_BUFFER: usize = 16 * 1024;
+const LARGEST_BUFFER: usize = 256 * 1024;
 
 /// A fatal TLS alert, `access_denied` (RFC 8446 §6.2), sent when a tunnel
 /// is blocked on its SNI after the `200` has gone.
@@ -410,35 +413,61 @@ impl<S> Tunnel<'_, S> {
             }
         }
 
-        let activity = Arc::new(Activity::default());
-        let mut upstream = Watched::new(upstream, activity.clone(), true);
+        let mut upstream = upstream;
         if upstream.write_all(&hello).await.is_err() {
             draft.finish(200, 0);
             return;
         }
-        let client_activity = self.conn.activity.clone();
-        let copy = tokio::io::copy_bidirectional_with_sizes(
-            &mut client,
-            &mut upstream,
-            TUNNEL_BUFFER,
-            TUNNEL_BUFFER,
-        );
-        tokio::pin!(copy);
+        let up = AtomicU64::new(hello.len() as u64);
+        let down = AtomicU64::new(0);
+        let (mut from_client, mut to_client) = tokio::io::split(client);
+        let (mut from_server, mut to_server) = upstream.split();
+        let carry = async {
+            tokio::try_join!(
+                pump(&mut from_client, &mut to_server, &up),
+                pump(&mut from_server, &mut to_client, &down),
+            )
+        };
+        tokio::pin!(carry);
         let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
+        let mut last = 0;
         loop {
             tokio::select! {
-                _ = &mut copy => break,
+                _ = &mut carry => break,
                 () = shared.hard_stop.cancelled() => break,
                 _ = watchdog.tick() => {
-                    let moved = activity.take_active() | client_activity.take_active();
-                    if !moved {
+                    let moved = up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed);
+                    if moved == last {
                         tracing::debug!(client = %self.conn.peer, host = self.host, "closing an idle tunnel");
                         break;
                     }
+                    last = moved;
                 }
             }
         }
-        let bytes = activity.read() + activity.written();
+        let bytes = up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed);
         draft.finish(200, bytes);
+    }
+}
+
+/// Copies one direction of a tunnel until end of file, then passes the
+/// end on. The buffer starts small, because browsers keep many tunnels
+/// open and idle, and doubles while reads fill it, for bulk transfers.
+async fn pump<R, W>(from: &mut R, to: &mut W, moved: &AtomicU64) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buffer = vec![0u8; FIRST_BUFFER];
+    loop {
+        let n = from.read(&mut buffer).await?;
+        if n == 0 {
+            return to.shutdown().await;
+        }
+        to.write_all(&buffer[..n]).await?;
+        moved.fetch_add(n as u64, Ordering::Relaxed);
+        if n == buffer.len() && buffer.len() < LARGEST_BUFFER {
+            buffer.resize(buffer.len() * 2, 0);
+        }
     }
 }
