@@ -70,8 +70,9 @@ pub async fn handle<S: store::Store + Clone + 'static>(
     };
     let asker = identify(&conn, user.as_deref());
 
-    // Decide on the canonical URL; the event keeps the URL as asked.
-    let url = request.uri().to_string();
+    // Decide on the canonical URL; the event keeps the URL as asked, less
+    // any user name and password in it.
+    let url = logged_url(request.uri());
     let canon = match CanonUrl::parse(&url) {
         Ok(canon) => canon,
         Err(e) => {
@@ -106,6 +107,25 @@ pub async fn handle<S: store::Store + Clone + 'static>(
         return block(&conn, &asker, &canon, &decision, draft);
     }
     forward(&conn, &asker, request, &canon, &decision, draft).await
+}
+
+/// The URL as the browser asked for it, without userinfo: passwords are
+/// never logged.
+fn logged_url(uri: &Uri) -> String {
+    match uri.authority() {
+        Some(authority) if authority.as_str().contains('@') => {
+            let host = authority
+                .as_str()
+                .rsplit_once('@')
+                .map_or(authority.as_str(), |(_, h)| h);
+            format!(
+                "{}://{host}{}",
+                uri.scheme_str().unwrap_or("http"),
+                uri.path_and_query().map_or("/", |p| p.as_str())
+            )
+        }
+        _ => uri.to_string(),
+    }
 }
 
 /// Whether an absolute-form request names this proxy itself.
@@ -627,6 +647,16 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Response<ProxyBody> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_urls_drop_user_names_and_passwords() {
+        let uri: Uri = "http://ada:secret@www.example.org:8080/a?b=c"
+            .parse()
+            .expect("uri");
+        assert_eq!(logged_url(&uri), "http://www.example.org:8080/a?b=c");
+        let uri: Uri = "http://www.example.org/a".parse().expect("uri");
+        assert_eq!(logged_url(&uri), "http://www.example.org/a");
+    }
 
     #[test]
     fn hop_by_hop_headers_go() {
