@@ -22,6 +22,10 @@ pub struct Config {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub reload: ReloadSettings,
+    /// The DNS filter, for guest and BYOD networks; it runs only when the
+    /// file has a `[dns]` table.
+    #[serde(default)]
+    pub dns: Option<dns::Settings>,
 }
 
 /// The activity log.
@@ -145,6 +149,12 @@ impl Config {
         if self.reload.poll_seconds == 0 {
             return Err(("reload.poll_seconds".into(), "must be at least 1".into()));
         }
+        if let Some(settings) = &self.dns {
+            dns::validate(settings).map_err(|message| match message.split_once(": ") {
+                Some((key, problem)) => (key.to_owned(), problem.to_owned()),
+                None => ("dns".to_owned(), message),
+            })?;
+        }
         Ok(())
     }
 }
@@ -170,6 +180,37 @@ mod tests {
             .expect_err("unknown table")
             .to_string();
         assert!(err.contains("proxie"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_example_dns_table_loads_when_uncommented() {
+        // The example leaves the DNS filter off; its commented [dns] table
+        // must still be right for whoever turns it on.
+        let text = include_str!("../../../docs/schoolgate.example.toml");
+        let dns: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [dns]"))
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(dns.starts_with("[dns]\n"), "{dns}");
+        let config: Config = toml::from_str(&dns).expect("the [dns] example parses");
+        config.validate().expect("the [dns] example is valid");
+        assert!(config.dns.is_some());
+    }
+
+    #[test]
+    fn bad_dns_values_name_the_key() {
+        let config: Config =
+            toml::from_str("[dns]\nupstreams = [\"192.0.2.53:53\"]\nattempts = 0\n")
+                .expect("parses");
+        assert_eq!(config.validate().expect_err("attempts").0, "dns.attempts");
+        let err = toml::from_str::<Config>("[dns]\nupstream = []\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("upstream"), "{err}");
     }
 
     #[test]
