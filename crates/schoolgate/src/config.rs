@@ -26,6 +26,10 @@ pub struct Config {
     /// agent and the PAC file.
     #[serde(default)]
     pub proxy: proxy::Settings,
+    /// The DNS filter, for guest and BYOD networks; it runs only when the
+    /// file has a `[dns]` table.
+    #[serde(default)]
+    pub dns: Option<dns::Settings>,
 }
 
 /// The activity log.
@@ -80,6 +84,14 @@ pub struct ReloadSettings {
 impl Default for ReloadSettings {
     fn default() -> Self {
         ReloadSettings { poll_seconds: 2 }
+    }
+}
+
+/// Splits an edge's "key: problem" message, falling back to the table name.
+fn split_key(table: &str, message: String) -> (String, String) {
+    match message.split_once(": ") {
+        Some((key, problem)) => (key.to_owned(), problem.to_owned()),
+        None => (table.to_owned(), message),
     }
 }
 
@@ -149,11 +161,11 @@ impl Config {
         if self.reload.poll_seconds == 0 {
             return Err(("reload.poll_seconds".into(), "must be at least 1".into()));
         }
-        // The proxy's checks say "proxy.<key>: <problem>".
-        proxy::validate(&self.proxy).map_err(|e| match e.split_once(": ") {
-            Some((key, problem)) => (key.to_owned(), problem.to_owned()),
-            None => ("proxy".to_owned(), e),
-        })?;
+        // Each edge's checks say "<table>.<key>: <problem>".
+        proxy::validate(&self.proxy).map_err(|e| split_key("proxy", e))?;
+        if let Some(settings) = &self.dns {
+            dns::validate(settings).map_err(|e| split_key("dns", e))?;
+        }
         Ok(())
     }
 }
@@ -179,6 +191,37 @@ mod tests {
             .expect_err("unknown table")
             .to_string();
         assert!(err.contains("proxie"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_example_dns_table_loads_when_uncommented() {
+        // The example leaves the DNS filter off; its commented [dns] table
+        // must still be right for whoever turns it on.
+        let text = include_str!("../../../docs/schoolgate.example.toml");
+        let dns: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [dns]"))
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(dns.starts_with("[dns]\n"), "{dns}");
+        let config: Config = toml::from_str(&dns).expect("the [dns] example parses");
+        config.validate().expect("the [dns] example is valid");
+        assert!(config.dns.is_some());
+    }
+
+    #[test]
+    fn bad_dns_values_name_the_key() {
+        let config: Config =
+            toml::from_str("[dns]\nupstreams = [\"192.0.2.53:53\"]\nattempts = 0\n")
+                .expect("parses");
+        assert_eq!(config.validate().expect_err("attempts").0, "dns.attempts");
+        let err = toml::from_str::<Config>("[dns]\nupstream = []\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("upstream"), "{err}");
     }
 
     #[test]

@@ -685,7 +685,14 @@ impl Store for SqliteStore {
                     .push_bind(i64::from(e.duration_ms))
                     .push_bind(e.reference.clone());
             });
-            insert.build().execute(&mut *tx).await?;
+            // Only full chunks share one SQL text; a prepared statement kept
+            // for every other chunk size would pile up (up to 100 per
+            // connection, each with thousands of parameters).
+            insert
+                .build()
+                .persistent(chunk.len() == ACTIVITY_ROWS_PER_INSERT)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use gate::{ActivityLog, Gate, IdentityTable, QueueSettings, Session};
 use jiff::{Timestamp, ToSpan};
 use store::Store;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -58,6 +58,28 @@ pub async fn bind_tcp(what: &str, addresses: &[SocketAddr]) -> Result<Vec<TcpLis
         listeners.push(listener);
     }
     Ok(listeners)
+}
+
+/// Binds UDP and TCP on each DNS address; port 0 gets the same free port
+/// for both.
+async fn bind_dns(addresses: &[SocketAddr]) -> Result<(Vec<UdpSocket>, Vec<TcpListener>)> {
+    let failed = |address: &SocketAddr, e: std::io::Error| {
+        Failure::usage(format!(
+            "the dns filter could not listen on {address}: {e}; choose another address in dns.listen or stop whatever is using it (port 53 needs root or CAP_NET_BIND_SERVICE)"
+        ))
+    };
+    let mut udp = Vec::with_capacity(addresses.len());
+    let mut tcp = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let (socket, listener) = dns::bind_pair(*address)
+            .await
+            .map_err(|e| failed(address, e))?;
+        let bound = socket.local_addr()?;
+        println!("dns filter listening on {bound} (UDP and TCP)");
+        udp.push(socket);
+        tcp.push(listener);
+    }
+    Ok((udp, tcp))
 }
 
 pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Result<()> {
@@ -109,6 +131,17 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         Arc::new(config.proxy.clone()),
         shutdown.clone(),
     ));
+
+    if let Some(settings) = config.dns {
+        let (udp, tcp) = bind_dns(&settings.listen).await?;
+        edges.spawn(dns::serve(
+            udp,
+            tcp,
+            gate.clone(),
+            Arc::new(settings),
+            shutdown.clone(),
+        ));
+    }
 
     let background = CancellationToken::new();
     let reloader = tokio::spawn(reload_loop(
