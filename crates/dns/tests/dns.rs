@@ -356,18 +356,15 @@ async fn a_dead_or_silent_upstream_gives_servfail_in_time_without_stalling_other
     let quick = Instant::now();
     let m = ask(filter.address, STAFF, "www.example.test.", RecordType::A).await;
     assert_eq!(addresses(&m), vec![ip("192.0.2.10")]);
-    assert!(
-        quick.elapsed() < Duration::from_millis(250),
-        "{:?}",
-        quick.elapsed()
-    );
+    // Answered while the silent name is still waiting on its upstream.
+    assert!(!silent.is_finished(), "{:?}", quick.elapsed());
     let m = silent.await.expect("join");
     assert_eq!(m.response_code(), ResponseCode::ServFail);
     let (code, _) = extended_error(&m).expect("EDE");
     assert_eq!(code, 22);
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(550) && took < Duration::from_millis(1500),
+        took >= Duration::from_millis(550) && took < Duration::from_millis(3000),
         "{took:?}"
     );
     assert_eq!(upstream.seen("silent.example.test", RecordType::A), 2);
@@ -388,7 +385,7 @@ async fn a_dead_or_silent_upstream_gives_servfail_in_time_without_stalling_other
     let out = dig(dead.address, STAFF, &["www.example.test", "A"]).await;
     assert!(out.contains("status: SERVFAIL"), "{out}");
     assert!(out.contains("EDE: 22 (No Reachable Authority)"), "{out}");
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(started.elapsed() < Duration::from_millis(3000));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -575,4 +572,44 @@ async fn allowed_queries_are_logged_when_asked_to() {
     assert_eq!(e.status, Some(0));
     assert!(e.bytes > 0);
     let _ = Arc::clone(&filter.gate);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_relay_follows_the_profiles_vpn_and_proxy_categories() {
+    use classify::taxonomy::Category;
+    let upstream = Upstream::start().await;
+    // Guests: DNS over HTTPS allowed (so UT1's doh entry for mask.icloud.com
+    // does not apply), VPNs blocked. Staff: none of the three blocked.
+    let mut policy = default_policy();
+    for profile in &mut policy.profiles {
+        let mut drop = vec!["dns-over-https"];
+        if profile.id == "staff" {
+            drop.extend(["vpn", "proxy"]);
+        }
+        for id in drop {
+            profile
+                .blocked_categories
+                .remove(Category::from_id(id).expect("category"));
+        }
+    }
+    let filter = Filter::start_with_policy(settings(&upstream), policy).await;
+    let m = ask(filter.address, GUEST, "mask.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    assert!(extended_error(&m).expect("EDE").1.contains("VPN"));
+    let e = filter.event("mask.icloud.com").await;
+    assert_eq!(e.rule, "category:vpn");
+    assert!(
+        e.categories.split(',').any(|c| c == "vpn"),
+        "{}",
+        e.categories
+    );
+    // UT1 has mask-h2 in its proxy list as well.
+    let m = ask(filter.address, GUEST, "mask-h2.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    let m = ask(filter.address, STAFF, "mask.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NoError);
+    assert_eq!(addresses(&m), vec![ip("192.0.2.99")]);
+    // Other iCloud names are not Private Relay.
+    let m = ask(filter.address, GUEST, "www.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NoError);
 }

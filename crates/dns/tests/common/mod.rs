@@ -117,9 +117,8 @@ impl Upstream {
 
     pub async fn start() -> Upstream {
         let zones = Arc::new(zones());
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind upstream");
+        let (udp, tcp) = bind_pair().await;
         let address = udp.local_addr().expect("addr");
-        let tcp = TcpListener::bind(address).await.expect("bind upstream tcp");
         let seen = Arc::new(Mutex::new(HashMap::new()));
         let total = Arc::new(AtomicU64::new(0));
         let stop = CancellationToken::new();
@@ -192,6 +191,19 @@ impl Upstream {
             stop,
         }
     }
+}
+
+/// A UDP socket and a TCP listener on the same free loopback port. The
+/// port the system picks for UDP may be taken for TCP; then try another.
+async fn bind_pair() -> (UdpSocket, TcpListener) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let address = udp.local_addr().expect("addr");
+        if let Ok(tcp) = TcpListener::bind(address).await {
+            return (udp, tcp);
+        }
+    }
+    panic!("no port free for both UDP and TCP");
 }
 
 /// The test upstream's data. Names under `.test` it does not know are
@@ -466,9 +478,8 @@ impl Filter {
                 expires: Timestamp::now() + 1.hour(),
             },
         );
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let (udp, tcp) = bind_pair().await;
         let address = udp.local_addr().expect("addr");
-        let tcp = TcpListener::bind(address).await.expect("bind tcp");
         let mut settings = settings;
         settings.listen = vec![address];
         dns::validate(&settings).expect("valid settings");

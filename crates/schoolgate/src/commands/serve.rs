@@ -71,13 +71,27 @@ async fn bind_dns(addresses: &[SocketAddr]) -> Result<(Vec<UdpSocket>, Vec<TcpLi
     let mut udp = Vec::with_capacity(addresses.len());
     let mut tcp = Vec::with_capacity(addresses.len());
     for address in addresses {
-        let socket = UdpSocket::bind(address)
-            .await
-            .map_err(|e| failed(address, e))?;
-        let bound = socket.local_addr()?;
-        let listener = TcpListener::bind(bound)
-            .await
-            .map_err(|e| failed(address, e))?;
+        // With port 0 the port the system picks for UDP may be taken for
+        // TCP: then try another.
+        let tries = if address.port() == 0 { 50 } else { 1 };
+        let mut pair = None;
+        for attempt in 1..=tries {
+            let socket = UdpSocket::bind(address)
+                .await
+                .map_err(|e| failed(address, e))?;
+            let bound = socket.local_addr()?;
+            match TcpListener::bind(bound).await {
+                Ok(listener) => {
+                    pair = Some((socket, listener, bound));
+                    break;
+                }
+                Err(e) if attempt == tries => return Err(failed(address, e).into()),
+                Err(_) => {}
+            }
+        }
+        let Some((socket, listener, bound)) = pair else {
+            continue;
+        };
         println!("dns filter listening on {bound} (UDP and TCP)");
         udp.push(socket);
         tcp.push(listener);
