@@ -188,6 +188,8 @@ for queue in 131072; do
 queue_capacity = $queue
 [metrics]
 listen = "127.0.0.1:0"
+[proxy]
+listen = ["127.0.0.1:0"]
 [dns]
 listen = ["127.0.0.1:$port"]
 upstreams = ["127.0.0.1:$upstream_port"]
