@@ -463,12 +463,16 @@ impl Filter {
     }
 
     pub async fn start_with_policy(settings: Settings, policy: Policy) -> Filter {
+        Filter::start_with(settings, policy, lists()).await
+    }
+
+    pub async fn start_with(settings: Settings, policy: Policy, lists: Arc<Lists>) -> Filter {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("t.db"))
             .await
             .expect("store");
         let (log, _writer) = ActivityLog::start(store.clone(), QueueSettings::default());
-        let engine = Engine::new(policy, lists()).expect("engine");
+        let engine = Engine::new(policy, lists).expect("engine");
         let gate = Arc::new(Gate::new(engine, identity(), log));
         gate.start_session(
             IpAddr::V4(PUPIL_SESSION),
