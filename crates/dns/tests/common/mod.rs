@@ -195,19 +195,6 @@ impl Upstream {
     }
 }
 
-/// A UDP socket and a TCP listener on the same free loopback port. The
-/// port the system picks for UDP may be taken for TCP; then try another.
-async fn bind_pair() -> (UdpSocket, TcpListener) {
-    for _ in 0..50 {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
-        let address = udp.local_addr().expect("addr");
-        if let Ok(tcp) = TcpListener::bind(address).await {
-            return (udp, tcp);
-        }
-    }
-    panic!("no port free for both UDP and TCP");
-}
-
 /// The test upstream's data. Names under `.test` it does not know are
 /// NXDOMAIN (with an SOA, so negative caching applies); any other name has
 /// a made-up address, so real names the filter allows resolve.
