@@ -35,6 +35,23 @@ fn not_found(what: &'static str, name: &str) -> StoreError {
     }
 }
 
+/// A transaction that will write: it takes the write lock at once, so it
+/// waits its turn (the busy timeout) instead of failing when another
+/// connection wrote after it began reading.
+async fn write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Gives up a transaction now, rather than when its connection is next
+/// used (a dropped transaction holds the write lock until then), and
+/// returns the error to report.
+async fn abandon(tx: Transaction<'_, Sqlite>, error: StoreError) -> StoreError {
+    match tx.rollback().await {
+        Ok(()) => error,
+        Err(e) => StoreError::Database(e),
+    }
+}
+
 fn account(row: &SqliteRow) -> Result<ConsoleAccount, StoreError> {
     Ok(ConsoleAccount {
         username: row.try_get("username")?,
@@ -83,11 +100,12 @@ fn api_token(row: &SqliteRow) -> Result<ApiToken, StoreError> {
     })
 }
 
-/// The account's row number, inside a transaction.
-async fn account_id(tx: &mut Transaction<'_, Sqlite>, username: &str) -> Result<i64, StoreError> {
+/// The account's row number (accounts are never deleted, so it can be
+/// read before a transaction begins).
+async fn account_id(pool: &SqlitePool, username: &str) -> Result<i64, StoreError> {
     sqlx::query("SELECT id FROM console_account WHERE username = ?")
         .bind(username)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(pool)
         .await?
         .map(|row| row.try_get("id"))
         .transpose()?
@@ -117,9 +135,9 @@ pub async fn add_account(
     new: &NewConsoleAccount,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let at = Timestamp::now();
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO console_account (username, display_name, email, role, person, password_hash, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -131,14 +149,17 @@ pub async fn add_account(
     .bind(new.password_hash.as_ref().map(Hidden::expose))
     .bind(at.to_string())
     .execute(&mut *tx)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists {
-            what: "console account",
-            name: new.username.clone(),
-        },
-        _ => StoreError::Database(e),
-    })?;
+    .await;
+    if let Err(e) = inserted {
+        let error = match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Exists {
+                what: "console account",
+                name: new.username.clone(),
+            },
+            _ => StoreError::Database(e),
+        };
+        return Err(abandon(tx, error).await);
+    }
     let detail = format!("{} ({}), role {}", new.username, new.display_name, new.role);
     audit(&mut tx, at, actor, "console.account.add", &detail).await?;
     tx.commit().await?;
@@ -161,14 +182,14 @@ pub async fn set_password(
     hash: &Hidden,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query("UPDATE console_account SET password_hash = ? WHERE username = ?")
         .bind(hash.expose())
         .bind(username)
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found("console account", username));
+        return Err(abandon(tx, not_found("console account", username)).await);
     }
     audit(
         &mut tx,
@@ -201,14 +222,14 @@ pub async fn set_disabled(
     disabled: bool,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query("UPDATE console_account SET disabled = ? WHERE username = ?")
         .bind(disabled)
         .bind(username)
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found("console account", username));
+        return Err(abandon(tx, not_found("console account", username)).await);
     }
     if disabled {
         end_sessions_in(&mut tx, username).await?;
@@ -250,7 +271,7 @@ pub async fn confirm_two_factor(
     username: &str,
     step: i64,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query(
         "UPDATE console_account SET totp_enabled = 1, totp_last_step = ?
          WHERE username = ? AND totp_secret IS NOT NULL",
@@ -260,10 +281,11 @@ pub async fn confirm_two_factor(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found(
-            "console account enrolling in two-factor sign-in",
-            username,
-        ));
+        return Err(abandon(
+            tx,
+            not_found("console account enrolling in two-factor sign-in", username),
+        )
+        .await);
     }
     audit(
         &mut tx,
@@ -282,7 +304,7 @@ pub async fn reset_two_factor(
     username: &str,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query(
         "UPDATE console_account SET totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL
          WHERE username = ?",
@@ -291,7 +313,7 @@ pub async fn reset_two_factor(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found("console account", username));
+        return Err(abandon(tx, not_found("console account", username)).await);
     }
     end_sessions_in(&mut tx, username).await?;
     audit(
@@ -330,7 +352,7 @@ pub async fn record_sign_in_failure(
     client_ip: &str,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     sqlx::query(
         "INSERT INTO console_sign_in_failure (at_us, username, client_ip) VALUES (?, ?, ?)",
     )
@@ -394,7 +416,7 @@ pub async fn lock_account(
     username: &str,
     until: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query("UPDATE console_account SET locked_until_us = ? WHERE username = ?")
         .bind(micros(until))
         .bind(username)
@@ -437,7 +459,7 @@ pub async fn unlock_account(
     username: &str,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let done = sqlx::query(
         "UPDATE console_account SET failed_sign_ins = 0, locked_until_us = NULL WHERE username = ?",
     )
@@ -445,7 +467,7 @@ pub async fn unlock_account(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found("console account", username));
+        return Err(abandon(tx, not_found("console account", username)).await);
     }
     sqlx::query("DELETE FROM console_sign_in_failure WHERE username = ?")
         .bind(username)
@@ -464,8 +486,8 @@ pub async fn unlock_account(
 }
 
 pub async fn start_session(pool: &SqlitePool, s: &ConsoleSession) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let id = account_id(&mut tx, &s.username).await?;
+    let id = account_id(pool, &s.username).await?;
+    let mut tx = write(pool).await?;
     sqlx::query(
         "INSERT INTO console_session (id_hash, account_id, pending_code, created_us, last_seen_us, expires_us, user_agent, client_ip)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -529,7 +551,7 @@ pub async fn end_session(pool: &SqlitePool, id_hash: &str) -> Result<(), StoreEr
 }
 
 pub async fn end_sessions(pool: &SqlitePool, username: &str) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let ended = end_sessions_in(&mut tx, username).await?;
     tx.commit().await?;
     Ok(ended)
@@ -552,11 +574,11 @@ pub async fn sessions_of(
 }
 
 pub async fn add_setup_link(pool: &SqlitePool, link: &SetupLink) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
     let account = match &link.username {
-        Some(username) => Some(account_id(&mut tx, username).await?),
+        Some(username) => Some(account_id(pool, username).await?),
         None => None,
     };
+    let mut tx = write(pool).await?;
     sqlx::query(
         "INSERT INTO console_setup_link (token_hash, account_id, created_us, expires_us, used_us, created_by)
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -655,8 +677,8 @@ pub async fn withdraw_setup_links(
 }
 
 pub async fn add_api_token(pool: &SqlitePool, token: &ApiToken) -> Result<i64, StoreError> {
-    let mut tx = pool.begin().await?;
-    let account = account_id(&mut tx, &token.username).await?;
+    let account = account_id(pool, &token.username).await?;
+    let mut tx = write(pool).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO console_api_token (token_hash, account_id, name, created_us) VALUES (?, ?, ?, ?)
          RETURNING id",
@@ -724,7 +746,7 @@ pub async fn revoke_api_token(
     id: i64,
     actor: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
     let at = Timestamp::now();
     let done = sqlx::query(
         "UPDATE console_api_token SET revoked_us = ? WHERE id = ? AND revoked_us IS NULL
@@ -736,7 +758,7 @@ pub async fn revoke_api_token(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found("API token", &format!("#{id}")));
+        return Err(abandon(tx, not_found("API token", &format!("#{id}"))).await);
     }
     audit(
         &mut tx,

@@ -225,7 +225,7 @@ pub async fn two_factor_submit<S: Store>(
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
     if caller.account.totp_enabled {
-        return Ok(see_other("/account/two-factor", &[]));
+        return Ok(see_other("/account", &[]));
     }
     let step = caller
         .account
