@@ -168,10 +168,18 @@ pub async fn first_run_link<S: Store>(
     store: &S,
     base_url: &str,
 ) -> Result<Option<String>, FirstRunError> {
+    first_run_link_at(store, base_url, Timestamp::now()).await
+}
+
+/// [`first_run_link`] as at `now`.
+pub async fn first_run_link_at<S: Store>(
+    store: &S,
+    base_url: &str,
+    now: Timestamp,
+) -> Result<Option<String>, FirstRunError> {
     if store.administrator_exists().await? {
         return Ok(None);
     }
-    let now = Timestamp::now();
     let token = secrets::random_token().map_err(FirstRunError::Random)?;
     store.withdraw_setup_links(None, now).await?;
     store
