@@ -181,7 +181,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/accounts/{username}/unlock",  Roles(ADMIN), Accounts, None, "Lifts a lock-out after failed sign-ins.", accounts::unlock::<S>),
         route(post.clone(),   "/accounts/{username}/setup-link", Roles(ADMIN), Accounts, None, "Makes a new set-up link (a forgotten password).", accounts::new_link::<S>),
         // The JSON API.
-        route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me::<S>),
+        route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
         route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
         route(get,            "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),

@@ -23,7 +23,7 @@ pub struct Me {
     pub signed_in_with: &'static str,
 }
 
-pub async fn me<S: Store>(Extension(caller): Extension<Caller>) -> Json<Me> {
+pub async fn me(Extension(caller): Extension<Caller>) -> Json<Me> {
     Json(Me {
         username: caller.account.username.clone(),
         display_name: caller.account.display_name.clone(),

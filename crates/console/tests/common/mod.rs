@@ -24,7 +24,7 @@ pub struct TestClock(Mutex<Timestamp>);
 impl TestClock {
     pub fn advance(&self, by: SignedDuration) {
         let mut now = self.0.lock().expect("clock");
-        *now = *now + by;
+        *now += by;
     }
 }
 
