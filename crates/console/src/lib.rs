@@ -41,6 +41,7 @@ pub mod throttle;
 pub mod two_factor;
 
 pub use error::{ApiError, AppError};
+pub use handlers::valid_username;
 pub use roles::Role;
 pub use routes::{Access, RouteEntry, app};
 pub use serve::serve;

@@ -100,7 +100,7 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -168,7 +168,11 @@ fn serve_refuses_to_start_without_its_lists() {
     assert!(run(&data, &["lists", "status"]).status.success());
     std::fs::write(data.join("index.bin"), b"not an index").expect("write");
     let config = dir.path().join("schoolgate.toml");
-    std::fs::write(&config, "[metrics]\nlisten = \"127.0.0.1:0\"\n").expect("write");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .expect("write");
     let out = run(
         &data,
         &["serve", "--config", config.to_str().expect("path")],
@@ -290,7 +294,7 @@ fn serve_purges_activity_older_than_the_retention_period() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
