@@ -34,8 +34,15 @@ pub const FIELD: &str = "csrf";
 const FORM_LIMIT: usize = 1024 * 1024;
 
 /// What this browser's tokens are derived from; every request has one.
-#[derive(Clone, Debug)]
+/// It is the session cookie's value, so it never appears in `Debug`.
+#[derive(Clone)]
 pub struct CsrfKey(String);
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
+}
 
 impl CsrfKey {
     /// The token forms and headers must carry.
@@ -149,5 +156,20 @@ fn add_cookie(response: &mut Response, value: &str, secure: bool) {
         HeaderValue::from_str(&set_cookie(anonymous_cookie_name(secure), value, secure))
     {
         response.headers_mut().append(SET_COOKIE, header);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_hidden_and_tokens_differ_by_key() {
+        let key = CsrfKey("a-session-cookie-value".into());
+        assert!(!format!("{key:?}").contains("a-session"));
+        let other = CsrfKey("another".into());
+        assert_ne!(key.token(), other.token());
+        assert_eq!(key.token().len(), 64);
+        assert!(!key.token().contains("a-session"));
     }
 }

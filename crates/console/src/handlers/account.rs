@@ -23,7 +23,8 @@ use crate::{AppError, Console, password, secrets, two_factor};
 /// can tell one when they see it.
 pub const TOKEN_PREFIX: &str = "sgp_";
 
-#[derive(Debug, Default, Deserialize)]
+/// Carries passwords: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
     current: String,
@@ -33,7 +34,7 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,

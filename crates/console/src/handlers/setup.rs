@@ -18,7 +18,8 @@ use crate::pages::{Layout, render};
 use crate::session::{self, SETUP_PURPOSE, session_cookie_name, set_cookie};
 use crate::{AppError, Console, Role, password, secrets};
 
-#[derive(Debug, Default, Deserialize)]
+/// Carries a password: deliberately not `Debug`.
+#[derive(Default, Deserialize)]
 pub struct SetupForm {
     #[serde(default)]
     username: String,

@@ -22,7 +22,8 @@ use crate::pages::{Layout, render};
 use crate::session::{self, clear_cookie, session_cookie_name, set_cookie};
 use crate::{AppError, Console, password, two_factor};
 
-#[derive(Debug, Deserialize)]
+/// Carries a password: deliberately not `Debug`.
+#[derive(Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
     username: String,
@@ -30,7 +31,7 @@ pub struct SignInForm {
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
@@ -123,8 +124,8 @@ pub async fn form<S: Store>(
 ) -> Result<Response, AppError> {
     match caller.map(|c| c.0.stage) {
         Some(Stage::Full | Stage::MustEnrol) => return Ok(see_other("/", &[])),
-        Some(Stage::AwaitingCode) => return Ok(see_other("/sign-in/code", &[])),
-        None => {}
+        // Half-way through: starting again with another account is allowed.
+        Some(Stage::AwaitingCode) | None => {}
     }
     sign_in_page(&console, &csrf, StatusCode::OK, "", None, done.notice())
 }
