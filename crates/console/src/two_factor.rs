@@ -56,6 +56,30 @@ pub fn code_at(secret: &Hidden, at: Timestamp, offset: i64) -> Option<String> {
     Some(totp(secret, "code")?.generate(t).to_string())
 }
 
+/// The `otpauth://` URL as a QR code in SVG, for the phone's camera: drawn
+/// here (qrcodegen, no image library), shown inline, never fetched.
+pub fn qr_svg(url: &str) -> Option<String> {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let code = QrCode::encode_text(url, QrCodeEcc::Medium).ok()?;
+    let size = code.size();
+    let quiet = 4;
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if code.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + quiet, y + quiet));
+            }
+        }
+    }
+    let whole = size + 2 * quiet;
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {whole} {whole}\" \
+         width=\"240\" height=\"240\" role=\"img\" aria-label=\"A QR code for your \
+         authenticator app\" shape-rendering=\"crispEdges\"><rect width=\"100%\" \
+         height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
 /// The secret in groups of four, easier to type into a phone.
 pub fn grouped(secret: &Hidden) -> String {
     secret
@@ -115,5 +139,10 @@ mod tests {
         );
         assert!(url.contains("issuer=schoolgate"), "{url}");
         assert_eq!(grouped(&Hidden::new("ABCDEFGHIJ")), "ABCD EFGH IJ");
+        let svg = qr_svg(&url).expect("svg");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<path d=\"M"),
+            "{svg}"
+        );
     }
 }

@@ -204,6 +204,7 @@ async fn two_factor_page<S: Store>(
             required => caller.role.requires_two_factor(),
             must => caller.stage == Stage::MustEnrol,
             secret => two_factor::grouped(&secret),
+            qr => two_factor::qr_svg(&url).map(minijinja::Value::from_safe_string),
             otpauth => url,
             error => error,
         },
