@@ -213,8 +213,12 @@ async fn security_headers(request: axum::extract::Request, next: middleware::Nex
     response
 }
 
-async fn not_found() -> Response {
-    AppError::not_found().into_response()
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::ApiError(AppError::not_found()).into_response()
+    } else {
+        AppError::not_found().into_response()
+    }
 }
 
 /// The console as a `Router`, built from [`table`] only.

@@ -323,4 +323,7 @@ async fn pages_carry_protective_headers_and_assets_are_local() {
     let missing = browser.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("There is nothing here"));
+    let api = browser.get("/api/v1/nothing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.body.starts_with("{\"error\""), "{}", api.body);
 }
