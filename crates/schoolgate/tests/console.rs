@@ -432,3 +432,45 @@ fn admin_create_user_reads_the_password_from_a_pipe_and_checks_it() {
     );
     assert_eq!(empty.status.code(), Some(64));
 }
+
+/// Runs create-user at a terminal (a pseudo-terminal from util-linux's
+/// `script`), typing `lines`.
+fn create_user_at_a_terminal(data: &Path, username: &str, lines: &str) -> std::process::Output {
+    let command = format!(
+        "{} --data {} --by tester admin create-user {username} --name 'Terry Minal' --role staff",
+        bin(),
+        data.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("SCHOOLGATE_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("type");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn admin_create_user_at_a_terminal_asks_twice_and_the_two_must_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let differ =
+        create_user_at_a_terminal(&data, "t.one", &format!("{PASSWORD}\nQuiet-Harbour-Lamp\n"));
+    let text = String::from_utf8_lossy(&differ.stdout);
+    assert!(text.contains("The same password again"), "{text}");
+    assert!(text.contains("not the same"), "{text}");
+    assert!(!differ.status.success());
+
+    let same = create_user_at_a_terminal(&data, "t.one", &format!("{PASSWORD}\n{PASSWORD}\n"));
+    let text = String::from_utf8_lossy(&same.stdout);
+    assert!(same.status.success(), "{text}");
+    assert!(text.contains("Added the console account t.one"), "{text}");
+}
