@@ -256,7 +256,7 @@ fn serve_prints_a_first_run_link_and_the_console_signs_in_over_http() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n",
     )
     .expect("write");
     let serve = Serve::start(&data, &config);
@@ -309,7 +309,7 @@ fn the_console_serves_https_with_secure_cookies_from_configured_files() {
     std::fs::write(
         &config,
         format!(
-            "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n\
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n\
              tls_certificate = \"{}\"\ntls_private_key = \"{}\"\n",
             certificate.display(),
             key.display()
@@ -349,7 +349,7 @@ fn serve_refuses_unreadable_console_certificates_before_binding() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n\
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n\
          tls_certificate = \"/nonexistent/console.crt\"\ntls_private_key = \"/nonexistent/console.key\"\n",
     )
     .expect("write");
