@@ -19,6 +19,8 @@ pub struct Config {
     #[serde(default)]
     pub activity: ActivitySettings,
     #[serde(default)]
+    pub console: ConsoleSettings,
+    #[serde(default)]
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub reload: ReloadSettings,
@@ -53,6 +55,37 @@ impl Default for ActivitySettings {
             purge_every_minutes: 60,
             queue_capacity: 131_072,
             batch: 2_000,
+        }
+    }
+}
+
+/// The web console.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Where the console listens.
+    pub listen: SocketAddr,
+    /// A PEM certificate chain: with `tls_private_key`, the console is
+    /// served over HTTPS and its cookies are marked Secure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<PathBuf>,
+    /// The PEM private key for `tls_certificate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_private_key: Option<PathBuf>,
+    /// The address people reach the console at, for the links it prints
+    /// and shows (default: the listening address). An `https://` address
+    /// marks cookies Secure, for a console behind a TLS-terminating proxy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls_certificate: None,
+            tls_private_key: None,
+            public_url: None,
         }
     }
 }
@@ -158,6 +191,24 @@ impl Config {
                 "must be at least 1 and no more than activity.queue_capacity".into(),
             ));
         }
+        let c = &self.console;
+        if c.tls_certificate.is_some() != c.tls_private_key.is_some() {
+            return Err((
+                "console.tls_certificate".into(),
+                "give both console.tls_certificate and console.tls_private_key, or neither".into(),
+            ));
+        }
+        if let Some(url) = &c.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.chars().any(char::is_whitespace))
+        {
+            return Err((
+                "console.public_url".into(),
+                format!(
+                    "'{url}' is not a web address; write it like https://console.school.example"
+                ),
+            ));
+        }
         if self.reload.poll_seconds == 0 {
             return Err(("reload.poll_seconds".into(), "must be at least 1".into()));
         }
@@ -235,6 +286,18 @@ mod tests {
         let mut config = Config::default();
         config.activity.batch = 10_000_000;
         assert_eq!(config.validate().expect_err("batch").0, "activity.batch");
+        let mut config = Config::default();
+        config.console.tls_certificate = Some("console.pem".into());
+        assert_eq!(
+            config.validate().expect_err("half TLS").0,
+            "console.tls_certificate"
+        );
+        let mut config = Config::default();
+        config.console.public_url = Some("console.school".into());
+        assert_eq!(
+            config.validate().expect_err("not a URL").0,
+            "console.public_url"
+        );
         let config: Config = toml::from_str("[proxy]\nmax_header_bytes = 10\n").expect("parses");
         assert_eq!(
             config.validate().expect_err("header limit").0,

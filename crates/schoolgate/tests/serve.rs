@@ -100,7 +100,7 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -170,7 +170,7 @@ fn serve_refuses_to_start_without_its_lists() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let out = run(
@@ -294,7 +294,7 @@ fn serve_purges_activity_older_than_the_retention_period() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -443,7 +443,7 @@ fn serve_runs_the_proxy_with_the_starter_lists() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
