@@ -276,7 +276,7 @@ impl IndexBuilder {
                 entry: url.to_owned(),
             })?;
             self.url_hosts
-                .push(fingerprint(key[..host].as_bytes(), URL_HOST_SEED));
+                .push(fingerprint(&key.as_bytes()[..host], URL_HOST_SEED));
             self.entries
                 .push((fingerprint(key.as_bytes(), URL_SEED), id));
             info.urls += 1;
