@@ -80,7 +80,7 @@ fn next<'a, T>(items: &'a [T], at: &mut usize) -> &'a T {
 
 fn benches(c: &mut Criterion) {
     let s = setup();
-    let mut group = c.benchmark_group("classify-5m");
+    let mut group = c.benchmark_group("classify");
     let mut url = CanonUrl::default();
 
     let mut at = 0;

@@ -841,13 +841,12 @@ impl ScaleLists {
         request_mix(&mut self.generator, &domains, &urls, count)
     }
 
-    /// Up to `count` synthetic URL entries spread over the lists, to stand in
-    /// for a statutory list of that size.
+    /// Up to `count` URL entries spread over the lists, to stand in for a
+    /// statutory list of that size.
     pub fn url_sample(&self, count: usize) -> Vec<String> {
-        let urls: usize = self.synthetic.iter().map(|l| l.urls.len()).sum();
-        self.synthetic
-            .iter()
-            .flat_map(|l| l.urls.iter())
+        let (_, urls) = self.counts();
+        self.each()
+            .flat_map(|(_, _, _, urls)| urls.iter())
             .step_by((urls / count.max(1)).max(1))
             .take(count)
             .cloned()

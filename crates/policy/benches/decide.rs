@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
     drop(lists);
 
     let at_time = jiff::Timestamp::from_second(1_789_000_000).expect("a time");
-    let mut group = c.benchmark_group("decide-5m");
+    let mut group = c.benchmark_group("decide");
     let mut url = CanonUrl::default();
 
     let no_statutory = Arc::new(Lists {

@@ -40,11 +40,13 @@ struct Options {
     requests: usize,
     index: PathBuf,
     load_runs: usize,
+    /// Where to write the lists and requests for another filter to read.
+    export: Option<PathBuf>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: index_scale [--ut1 DIR] [--entries N] [--lookups N] [--rounds N] [--requests N] [--index FILE] [--load-runs N]\n       index_scale --load-only FILE"
+        "usage: index_scale [--ut1 DIR] [--entries N] [--lookups N] [--rounds N] [--requests N] [--index FILE] [--load-runs N] [--export DIR]\n       index_scale --load-only FILE"
     );
     std::process::exit(64);
 }
@@ -62,6 +64,7 @@ fn options() -> Options {
         index: std::env::temp_dir()
             .join(format!("schoolgate-index-scale-{}.idx", std::process::id())),
         load_runs: 5,
+        export: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -75,6 +78,7 @@ fn options() -> Options {
             "--requests" => o.requests = number(value()),
             "--index" => o.index = PathBuf::from(value()),
             "--load-runs" => o.load_runs = number(value()),
+            "--export" => o.export = Some(PathBuf::from(value())),
             "--load-only" => {
                 load_only(Path::new(&value()));
                 std::process::exit(0);
@@ -215,6 +219,50 @@ fn time_loop(lookups: usize, rounds: usize, len: usize, mut op: impl FnMut(usize
     }
 }
 
+/// Writes the lists as squidGuard reads them, one folder per category
+/// (`lists/<category>/domains` and `urls`), and the first 200,000 requests
+/// one a line in `requests.txt`, so another filter can be timed on exactly
+/// the same work.
+fn export(dir: &Path, lists: &ScaleLists, requests: &[String]) -> std::io::Result<()> {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    let mut files: BTreeMap<(String, &str), std::io::BufWriter<std::fs::File>> = BTreeMap::new();
+    let real = lists.real.iter().map(|l| (l.category, &l.domains, &l.urls));
+    let synthetic = lists
+        .synthetic
+        .iter()
+        .map(|l| (l.category, &l.domains, &l.urls));
+    for (category, domains, urls) in real.chain(synthetic) {
+        let name = category.id().replace('-', "_");
+        for (kind, entries) in [("domains", domains), ("urls", urls)] {
+            if entries.is_empty() {
+                continue;
+            }
+            let file = match files.entry((name.clone(), kind)) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let folder = dir.join("lists").join(&name);
+                    std::fs::create_dir_all(&folder)?;
+                    e.insert(std::io::BufWriter::new(std::fs::File::create(
+                        folder.join(kind),
+                    )?))
+                }
+            };
+            for entry in entries {
+                writeln!(file, "{entry}")?;
+            }
+        }
+    }
+    for (_, mut file) in files {
+        file.flush()?;
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("requests.txt"))?);
+    for request in requests.iter().take(200_000) {
+        writeln!(out, "{request}")?;
+    }
+    out.flush()
+}
+
 fn millions(n: f64) -> String {
     format!("{:.2}M", n / 1e6)
 }
@@ -260,6 +308,12 @@ fn main() {
     let started = Instant::now();
     let requests = lists.requests(o.requests);
     let statutory_entries = lists.url_sample(10_000);
+    if let Some(dir) = &o.export {
+        export(dir, &lists, &requests).unwrap_or_else(|e| {
+            eprintln!("could not export to {}: {e}", dir.display());
+            std::process::exit(1);
+        });
+    }
     drop(lists);
     eprintln!("index_scale: requests ready in {:.1?}", started.elapsed());
 
@@ -367,7 +421,8 @@ fn main() {
             && engine.decide(ks2, &url, at).verdict == Verdict::Block
     });
 
-    // 7. Report.
+    // 7. Report. The first line is for scripts/bench-classify.sh only.
+    println!("CLASSIFY_RATE={:.0}", full.per_second);
     let met = |ok: bool| if ok { "met" } else { "**not met**" };
     let build = ut1_import + generate + compile;
     println!(
