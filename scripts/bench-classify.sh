@@ -81,41 +81,46 @@ if [ ${#export_flag[@]} -gt 0 ]; then
     } >"$sg/squidGuard.conf"
     compile_start=$(date +%s.%N)
     squidGuard -c "$sg/squidGuard.conf" -C all 2>"$work/sg-compile.err" || true
-    compile_s=$(echo "$(date +%s.%N) - $compile_start" | bc)
+    compile_s=$(awk -v a="$compile_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     # Requests in squid's helper format: URL client/fqdn user method.
     awk '{print $0 " 10.0.0.1/- - GET"}' "$sg/requests.txt" >"$sg/requests.sg"
     head -n 1 "$sg/requests.sg" >"$sg/one.sg"
     # Start-up alone (opening the databases), then the whole run; the
     # difference is the lookups.
-    one=$( { /usr/bin/time -f "%e %M" squidGuard -c "$sg/squidGuard.conf" <"$sg/one.sg" >/dev/null; } 2>&1 | tail -1)
-    all=$( { /usr/bin/time -f "%e %M %U %S" squidGuard -c "$sg/squidGuard.conf" <"$sg/requests.sg" >"$sg/answers"; } 2>&1 | tail -1)
+    one=$( { /usr/bin/time -f "%e %U %S" squidGuard -c "$sg/squidGuard.conf" <"$sg/one.sg" >/dev/null; } 2>&1 | tail -1)
+    all=$( { /usr/bin/time -f "%e %U %S %M" squidGuard -c "$sg/squidGuard.conf" <"$sg/requests.sg" >"$sg/answers"; } 2>&1 | tail -1)
     n=$(wc -l <"$sg/requests.sg")
     blocked=$(grep -c '^OK' "$sg/answers" || true)
-    read -r one_s _ <<<"$one"
-    read -r all_s all_kib all_user all_sys <<<"$all"
-    rate=$(echo "$n / ($all_s - $one_s)" | bc)
-    ours=$(grep -o 'CLASSIFY_RATE=[0-9.]*' "$work/scale.md" | cut -d= -f2)
-    ratio=$(echo "scale=0; $ours / $rate" | bc)
+    read -r one_s one_user one_sys <<<"$one"
+    read -r all_s all_user all_sys all_kib <<<"$all"
+    sg_wall=$(awk -v n="$n" -v a="$all_s" -v o="$one_s" 'BEGIN { printf "%.0f", n / (a - o) }')
+    sg_cpu=$(awk -v n="$n" -v a="$all_user" -v b="$all_sys" -v c="$one_user" -v d="$one_sys" 'BEGIN { printf "%.0f", n / (a + b - c - d) }')
+    ours_wall=$(grep -o 'CLASSIFY_RATE=[0-9]*' "$work/scale.md" | cut -d= -f2)
+    ours_cpu=$(grep -o 'CLASSIFY_CPU_RATE=[0-9]*' "$work/scale.md" | cut -d= -f2)
+    ratio_cpu=$(awk -v a="$ours_cpu" -v b="$sg_cpu" 'BEGIN { printf "%.0f", a / b }')
+    ratio_wall=$(awk -v a="$ours_wall" -v b="$sg_wall" 'BEGIN { printf "%.0f", a / b }')
     squidguard_md=$(cat <<EOF
 
 ### squidGuard, measured side by side
 
-squidGuard $(dpkg-query -W -f '${Version}' squidguard) (Berkeley DB $(squidGuard -v 2>&1 | grep -o 'Berkeley DB [0-9.]*' | cut -d' ' -f3)) from Debian's package, run offline: the same
+squidGuard $(dpkg-query -W -f '${Version}' squidguard) (Berkeley DB $(squidGuard -v 2>&1 | grep -o 'Berkeley DB [0-9.]*' | cut -d' ' -f3)) from Debian's package, run offline in the same run: the same
 lists written out as one squidGuard destination per category, every destination blocked
-(\`pass !a !b ... all\`), the same $n request URLs on standard input in squid's helper
-format, answers to a file. One process, as squid runs each helper: one core.
+(\`pass !a !b ... all\`), the first $n URLs of the same request mix on standard input in
+squid's helper format, answers to a file. One process, as squid runs each helper: one core.
 
 | | squidGuard | schoolgate |
 |---|---|---|
-| compile the lists (\`squidGuard -C all\` / build the index) | ${compile_s%.*} s | see above |
-| start-up (databases opened, one request) | ${one_s} s | see load time above |
-| lookups per second, one core (whole run less start-up) | $rate /s | $(printf '%.0f' "$ours") /s |
+| compile the lists (\`squidGuard -C all\`; schoolgate: the build above) | ${compile_s} s | see above |
+| start-up and one request (wall clock) | ${one_s} s | see load time above |
+| lookups per CPU-second (whole run less start-up) | $sg_cpu | $ours_cpu |
+| lookups per second by the wall clock | $sg_wall | $ours_wall |
 | resident memory at the end (max RSS) | $((all_kib / 1024)) MiB | see above |
-| requests answered with a redirect | $blocked of $n | |
+| requests answered with a redirect (schoolgate: listed, above) | $blocked of $n | |
 
-schoolgate classifies **${ratio}×** as many URLs per second as squidGuard on this machine.
-squidGuard stops at the first destination that matches, while schoolgate finds every list
-that holds the URL, so for hits squidGuard does less work than schoolgate here.
+schoolgate classifies **${ratio_cpu}×** as many URLs per CPU-second as squidGuard on this
+machine (${ratio_wall}× by the wall clock). squidGuard stops at the first destination that
+matches, while schoolgate finds every list that holds the URL, so for listed URLs squidGuard
+does less work than schoolgate here.
 EOF
 )
     [ -s "$work/sg-compile.err" ] && grep -v '^$' "$work/sg-compile.err" | tail -n 3 >&2 || true
@@ -143,7 +148,9 @@ section="$work/section.md"
     echo
     echo "Command: \`$command_line\` (run $(date -u '+%Y-%m-%d %H:%M UTC'))."
     echo
-    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $(rustc --version). Load average $load_before before, $load_after after: the machine is shared, so rates vary by 10–30% from run to run."
+    cpu_field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'; }
+    l3=$(lscpu 2>/dev/null | awk -F: '/^L3 cache/ {gsub(/^ +/, "", $2); print $2}')
+    echo "Machine: $(nproc) cores, $(cpu_field 'model name') (family $(cpu_field 'cpu family'), model $(cpu_field model), $(cpu_field 'cpu MHz' | cut -d. -f1) MHz${l3:+, L3 $l3}), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $(rustc --version). Load average $load_before before, $load_after after: the machine is shared with other builds, so rates vary by 10–30% from run to run."
     echo
     echo "Source: commit $(git rev-parse --short HEAD) with $canon.${note:+ $note}"
     echo
@@ -153,9 +160,9 @@ section="$work/section.md"
     echo
     echo "### Cost of one operation (criterion, \`classify/benches/classify.rs\`, \`policy/benches/decide.rs\`)"
     echo
-    echo "Each iteration takes the next URL of the same request mix (1,000,000 URLs), so caches see varied traffic."
+    echo "Each iteration takes the next URL of the same request mix (1,000,000 URLs), so caches see varied traffic. Criterion here measures the benchmark thread's CPU time (\`classify/benches/support/cpu_time.rs\`), not wall time, for the same reason as above."
     echo
-    echo "| benchmark | mean ns [95% interval] | per second |"
+    echo "| benchmark | mean ns of CPU [95% interval] | per CPU-second |"
     echo "|---|---|---|"
     crit_row classify/canonicalise "canonicalise (\`CanonUrl::parse_into\`)"
     crit_row "classify/canonicalise+classify" "canonicalise + \`Index::classify\`"

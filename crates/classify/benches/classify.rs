@@ -20,6 +20,10 @@ use classify::lists::import_ut1_dir;
 use classify::synthetic::{DEFAULT_SEED, ScaleLists};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
+
 struct Setup {
     index: Index,
     requests: Vec<String>,
@@ -78,7 +82,7 @@ fn next<'a, T>(items: &'a [T], at: &mut usize) -> &'a T {
     item
 }
 
-fn benches(c: &mut Criterion) {
+fn benches(c: &mut Criterion<CpuTime>) {
     let s = setup();
     let mut group = c.benchmark_group("classify");
     let mut url = CanonUrl::default();
@@ -117,6 +121,7 @@ criterion_group! {
     // A few seconds a benchmark keeps the whole run, index build included,
     // to about a minute.
     config = Criterion::default()
+        .with_measurement(CpuTime)
         .sample_size(30)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));

@@ -16,6 +16,10 @@ use classify::lists::import_ut1_dir;
 use classify::statutory::{StatutoryKind, StatutoryList};
 use classify::synthetic::{DEFAULT_SEED, ScaleLists};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "../../classify/benches/support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
 use policy::defaults::default_policy;
 use policy::engine::{Engine, Lists};
 
@@ -28,7 +32,7 @@ fn next<'a, T>(items: &'a [T], at: &mut usize) -> &'a T {
     item
 }
 
-fn benches(c: &mut Criterion) {
+fn benches(c: &mut Criterion<CpuTime>) {
     let ut1 = std::env::var_os("SCHOOLGATE_UT1_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ut1"));
@@ -96,6 +100,7 @@ fn benches(c: &mut Criterion) {
 criterion_group! {
     name = decide;
     config = Criterion::default()
+        .with_measurement(CpuTime)
         .sample_size(30)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
