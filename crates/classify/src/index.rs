@@ -650,8 +650,10 @@ impl Index {
             self.probe_domain(bytes, 0, found);
             return;
         }
-        // Every suffix's fingerprint first, and a read of each one's bucket,
-        // so the cache misses of the probes overlap.
+        // Three passes, so that no probe waits on another's cache miss: every
+        // suffix's fingerprint; then every filter word, with no branch on
+        // what they hold; then a read of the bucket of every suffix the
+        // filter lets through. Only then are the buckets examined.
         let mut starts = [0u16; MAX_LABELS];
         let mut fingerprints = [0u64; MAX_LABELS];
         let mut n = 0;
@@ -659,40 +661,40 @@ impl Index {
         // The suffix after the last dot (if the host has one) is looked up in
         // the small table of entries without a dot.
         let mut last_is_short = false;
-        // Suffixes the filter rules out are marked with a zero fingerprint,
-        // which no entry has.
-        let mut touched = 0;
         while n < MAX_LABELS {
             starts[n] = start as u16;
-            let f = fingerprint(&bytes[start..], DOMAIN_SEED);
-            fingerprints[n] = f;
+            fingerprints[n] = fingerprint(&bytes[start..], DOMAIN_SEED);
             n += 1;
             match bytes[start..].iter().position(|&b| b == b'.') {
-                Some(dot) => {
-                    if self.domains.may_contain(f) {
-                        touched ^= self.domains.touch(f);
-                    } else {
-                        fingerprints[n - 1] = 0;
-                    }
-                    start += dot + 1;
-                }
+                Some(dot) => start += dot + 1,
                 None => {
                     last_is_short = true;
                     break;
                 }
             }
         }
+        let long = n - usize::from(last_is_short);
+        let mut pass = [false; MAX_LABELS];
+        for i in 0..long {
+            pass[i] = self.domains.may_contain(fingerprints[i]);
+        }
+        let mut touched = 0;
+        for i in 0..long {
+            if pass[i] {
+                touched ^= self.domains.touch(fingerprints[i]);
+            }
+        }
         std::hint::black_box(touched);
         for i in 0..n {
-            if fingerprints[i] == 0 {
-                continue;
-            }
-            let table = if last_is_short && i + 1 == n {
-                &self.short_domains
+            let label = if i < long {
+                if !pass[i] {
+                    continue;
+                }
+                self.domains.get(fingerprints[i])
             } else {
-                &self.domains
+                self.short_domains.get(fingerprints[i])
             };
-            if let Some(label) = table.get(fingerprints[i]) {
+            if let Some(label) = label {
                 let hit = Hit {
                     kind: EntryKind::Domain,
                     start: starts[i],
