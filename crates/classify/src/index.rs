@@ -1,7 +1,7 @@
-//! The compiled index: every list entry as a 64-bit fingerprint in one
-//! open-addressing table, so a lookup is a handful of probes into flat arrays.
+//! The compiled index: every list entry as a 64-bit fingerprint in
+//! open-addressing tables, so a lookup is a handful of probes into flat arrays.
 //!
-//! Two kinds of entry live in the table, hashed with different seeds:
+//! Two kinds of entry, hashed with different seeds:
 //!
 //! * **domain** entries (`example.com`) match the host and every subdomain of
 //!   it, so a lookup probes each suffix of the host (`a.b.example.com`,
@@ -11,9 +11,10 @@
 //!   `example.com/path` matches `/path`, `/path/x` and `/path?q` but not
 //!   `/pathology`. An entry with a query matches that query exactly.
 //!
-//! Only hosts that have URL entries are probed for them: a small second table
-//! says which hosts those are, which keeps the common lookup to the domain
-//! probes alone.
+//! Only hosts that have URL entries are probed for them: a small table of
+//! their fingerprints (the same as the host's own domain fingerprint, which a
+//! lookup has already computed) says which hosts those are, which keeps the
+//! common lookup to the domain probes alone.
 //!
 //! The tables are laid out for memory, which is what a lookup in five million
 //! entries waits on. Each table is an array of 64-byte buckets, one cache line
@@ -48,11 +49,10 @@ use crate::taxonomy::{Category, CategorySet};
 
 const DOMAIN_SEED: u64 = 0x5343_484f_4f4c_4431;
 const URL_SEED: u64 = 0x5343_484f_4f4c_5531;
-const URL_HOST_SEED: u64 = 0x5343_484f_4f4c_4831;
 
 /// The file format's first bytes and version; bump the version on any change.
 const MAGIC: &[u8; 8] = b"SGINDEX\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The most hits a lookup reports one by one; categories are still gathered
 /// from every hit beyond it.
@@ -420,7 +420,7 @@ impl IndexBuilder {
                 entry: url.to_owned(),
             })?;
             self.url_hosts
-                .push(fingerprint(&key.as_bytes()[..host], URL_HOST_SEED));
+                .push(fingerprint(&key.as_bytes()[..host], DOMAIN_SEED));
             self.urls.push((fingerprint(key.as_bytes(), URL_SEED), id));
             info.urls += 1;
         }
@@ -634,8 +634,7 @@ impl Index {
     pub fn classify(&self, url: &CanonUrl) -> Classification {
         let mut found = Classification::new();
         let host = url.host();
-        self.domain_hits(host, url.host_kind(), &mut found);
-        let url_host = fingerprint(url_host(host).as_bytes(), URL_HOST_SEED);
+        let url_host = self.domain_hits(host, url.host_kind(), &mut found);
         if self.url_hosts.may_contain(url_host) && self.url_hosts.get(url_host).is_some() {
             self.url_hits(url, &mut found);
         }
@@ -643,12 +642,17 @@ impl Index {
     }
 
     #[inline]
-    fn domain_hits(&self, host: &str, kind: HostKind, found: &mut Classification) {
+    /// Adds the host's domain hits to `found`, and returns the fingerprint
+    /// of the host without `www.`, which says whether it has URL entries.
+    fn domain_hits(&self, host: &str, kind: HostKind, found: &mut Classification) -> u64 {
         let bytes = host.as_bytes();
         if kind != HostKind::Domain {
             // An address matches only itself.
-            self.probe_domain(bytes, 0, found);
-            return;
+            let f = self.probe_domain(bytes, 0, found);
+            return match bytes.strip_prefix(b"www.") {
+                Some(rest) => fingerprint(rest, DOMAIN_SEED),
+                None => f,
+            };
         }
         // Three passes, so that no probe waits on another's cache miss: every
         // suffix's fingerprint; then every filter word, with no branch on
@@ -704,10 +708,17 @@ impl Index {
                 found.push(hit, self.labels.categories(label));
             }
         }
+        // The host without `www.` is one of the suffixes already hashed.
+        if n > 1 && starts[1] == 4 && bytes.starts_with(b"www.") {
+            fingerprints[1]
+        } else {
+            fingerprints[0]
+        }
     }
 
+    /// Adds the hit of `bytes[start..]`, if any; returns its fingerprint.
     #[inline]
-    fn probe_domain(&self, bytes: &[u8], start: usize, found: &mut Classification) {
+    fn probe_domain(&self, bytes: &[u8], start: usize, found: &mut Classification) -> u64 {
         let key = &bytes[start..];
         let table = self.domain_table(key);
         let f = fingerprint(key, DOMAIN_SEED);
@@ -720,6 +731,7 @@ impl Index {
             };
             found.push(hit, self.labels.categories(label));
         }
+        f
     }
 
     fn url_hits(&self, url: &CanonUrl, found: &mut Classification) {
