@@ -18,7 +18,7 @@
 # and 1 GB of /tmp. Nothing is left running.
 set -euo pipefail
 
-command_line="scripts/bench-classify.sh${*:+ $*}"
+command_line="scripts/bench-classify.sh${*:+ ${*@Q}}"
 squidguard=yes
 note=""
 while [ $# -gt 0 ]; do
@@ -146,7 +146,11 @@ section="$work/section.md"
 {
     echo "## Classification"
     echo
-    echo "Command: \`$command_line\` (run $(date -u '+%Y-%m-%d %H:%M UTC'))."
+    echo "Command (run $(date -u '+%Y-%m-%d %H:%M UTC')):"
+    echo
+    echo '```sh'
+    echo "$command_line"
+    echo '```'
     echo
     cpu_field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'; }
     l3=$(lscpu 2>/dev/null | awk -F: '/^L3 cache/ {gsub(/^ +/, "", $2); print $2}')
