@@ -522,7 +522,7 @@ fn serve_runs_the_dns_filter_with_the_policy_networks_and_activity_log() {
     std::fs::write(
         &config,
         format!(
-            "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[dns]\nlisten = [\"127.0.0.1:0\"]\nupstreams = [\"{dead}\"]\nupstream_timeout_ms = 200\nattempts = 1\n"
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n[dns]\nlisten = [\"127.0.0.1:0\"]\nupstreams = [\"{dead}\"]\nupstream_timeout_ms = 200\nattempts = 1\n"
         ),
     )
     .expect("write");
