@@ -318,6 +318,8 @@ build_list() {
         dir=${dir%/}
         cat=${dir##*/}
         usage=$dir/usage
+        # Aliases (ads -> publicite, ...) are symbolic links: read each folder once.
+        [[ -L "$dir" ]] && continue
         [[ -f "$usage" ]] || continue
         # "black" and not "white": the categories UT1 means for blocking.
         if grep -v '^#' "$usage" | grep -qw black && ! grep -v '^#' "$usage" | grep -qw white; then
@@ -645,7 +647,7 @@ probe() {
 # Main.
 
 main() {
-    local t targets_up=() round
+    local t targets_up=() round started=$SECONDS
     install_packages
     local tool
     for tool in nginx wrk curl openssl python3 setsid awk; do
@@ -653,7 +655,7 @@ main() {
     done
 
     mkdir -p "$RESULTS_DIR/raw"
-    rm -f "$RESULTS_DIR"/raw/*.txt
+    rm -f "$RESULTS_DIR"/raw/*.txt "$RESULTS_DIR"/raw/*.html
     RESULTS=$RESULTS_DIR/results.txt
     : >"$RESULTS"
     # E2Guardian lower-cases the paths in its lists' .Include lines, so the
@@ -694,6 +696,9 @@ main() {
     LOADAVG=$(cut -d ' ' -f 1-3 /proc/loadavg)
     for ((round = 1; round <= ROUNDS; round++)); do
         for t in "${targets_up[@]}"; do
+            if [[ -n "${FILTER_PID[$t]:-}" ]] && ! kill -0 "${FILTER_PID[$t]}" 2>/dev/null; then
+                die "$t died during the run (round $round); its files are in $WORK (run again with KEEP_WORK=1 to keep them)"
+            fi
             local what_small="/1k.html" what_big="/1m.jpg"
             if [[ $t != direct ]]; then
                 what_small="http://127.0.0.1:$ORIGIN_PORT/1k.html"
@@ -753,7 +758,7 @@ main() {
     local -a write=()
     [[ "$WRITE_DOCS" == 1 ]] && write=(--write "$REPO/docs/benchmarks.md")
     python3 "$BENCH_FILES/proxy-report.py" "$meta" "$RESULTS" "${write[@]}"
-    log "raw outputs are in $RESULTS_DIR"
+    log "raw outputs are in $RESULTS_DIR; the run took $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
 }
 
 main "$@"
