@@ -541,18 +541,22 @@ wrk_run() {
         -s "$BENCH_FILES/wrk-report.lua" "$url" >"$out" 2>&1 ||
         die "wrk failed for $target ($kind); see $out"
     line=$(grep '^RESULT ' "$out") || die "wrk printed no result for $target ($kind); see $out"
-    local requests duration_us bytes p50 p99 errs
+    local requests duration_us bytes p50 p99 errs status_errs
     requests=$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$line")
     duration_us=$(sed -E 's/.* duration_us=([0-9]+).*/\1/' <<<"$line")
     bytes=$(sed -E 's/.* bytes=([0-9]+).*/\1/' <<<"$line")
     p50=$(sed -E 's/.* p50_us=([0-9]+).*/\1/' <<<"$line")
     p99=$(sed -E 's/.* p99_us=([0-9]+).*/\1/' <<<"$line")
-    errs=$(awk '{s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^err_/) {split($i, a, "="); s += a[2]} print s}' <<<"$line")
+    # Socket errors (connect, read, write, timeout) apart from answers whose
+    # status is not 2xx or 3xx (every block page that is a 403, for instance).
+    errs=$(awk '{s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^err_/ && $i !~ /^err_status/) {split($i, a, "="); s += a[2]} print s}' <<<"$line")
+    status_errs=$(sed -E 's/.* err_status=([0-9]+).*/\1/' <<<"$line")
     record "$round" "$target" "$kind.rps" "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN {printf "%.1f", r / (d / 1e6)}')"
     record "$round" "$target" "$kind.mbps" "$(awk -v b="$bytes" -v d="$duration_us" 'BEGIN {printf "%.1f", b / d}')"
     record "$round" "$target" "$kind.p50_ms" "$(awk -v v="$p50" 'BEGIN {printf "%.2f", v / 1000}')"
     record "$round" "$target" "$kind.p99_ms" "$(awk -v v="$p99" 'BEGIN {printf "%.2f", v / 1000}')"
     record "$round" "$target" "$kind.errors" "$errs"
+    record "$round" "$target" "$kind.not_2xx_3xx" "$status_errs"
     record "$round" "$target" "$kind.requests" "$requests"
     if [[ $kind == big ]] && ((requests > 0 && bytes / requests < 1048576)); then
         log "round $round, $target, big: answers averaged $((bytes / requests)) bytes, less than the 1 MiB file: it is not passing the file whole (see $out)"
@@ -574,7 +578,7 @@ wrk_run() {
         record "$round" "$target" "$kind.pss_mib" "$(awk -v k="$(pss_kib "$pid")" 'BEGIN {printf "%.1f", k / 1024}')"
         record "$round" "$target" "$kind.processes" "$(process_tree "$pid" | wc -l)"
     fi
-    log "round $round, $target, $kind: $(awk -v r="$requests" -v d="$duration_us" 'BEGIN {printf "%.0f req/s", r / (d / 1e6)}'), p50 $((p50 / 1000)) ms, p99 $((p99 / 1000)) ms, errors $errs"
+    log "round $round, $target, $kind: $(awk -v r="$requests" -v d="$duration_us" 'BEGIN {printf "%.0f req/s", r / (d / 1e6)}'), p50 $((p50 / 1000)) ms, p99 $((p99 / 1000)) ms, socket errors $errs, answers not 2xx/3xx $status_errs"
 }
 
 # tunnel_run ROUND TARGET: TUNNEL_FILES downloads of the 1 MiB file over TLS,
@@ -716,6 +720,13 @@ main() {
         [[ $t != direct ]] &&
             record 0 "$t" rss_end_mib "$(awk -v k="$(rss_kib "${FILTER_PID[$t]}")" 'BEGIN {printf "%.1f", k / 1024}')"
     done
+    if [[ -n "${FILTER_PID[schoolgate]:-}" ]]; then
+        # Stopped here so that its closing line (events written and dropped
+        # by the activity log) goes into the report.
+        stop_daemon "${FILTER_PID[schoolgate]}"
+        NOTES[schoolgate_stopped]=$(grep -m 1 '^stopped' "$WORK/schoolgate/serve.log" || echo "no closing line in its log")
+        log "schoolgate: ${NOTES[schoolgate_stopped]}"
+    fi
 
     # The report: the machine, versions, settings and every unavailable part.
     local meta=$RESULTS_DIR/meta.txt key

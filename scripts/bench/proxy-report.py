@@ -111,7 +111,10 @@ def render(meta, values):
         if why:
             w(f"- **{NAMES[t]} not measured**: {why}.")
     if meta.get("schoolgate_version"):
-        w(f"- schoolgate: {meta['schoolgate_version']}.")
+        line = f"- schoolgate: {meta['schoolgate_version']}"
+        if meta.get("schoolgate_stopped"):
+            line += f"; at the end of the run it said \"{meta['schoolgate_stopped']}\""
+        w(line + ".")
     compile_ms = meta.get("squidguard_compile_ms")
     import_ms = meta.get("schoolgate_import_ms")
     w(
@@ -142,7 +145,8 @@ def render(meta, values):
     w("")
     w(
         "| target | req/s | p50 / p99 ms | CPU µs per request | resident MiB (sum of RSS) at "
-        "start → after load → after run | PSS MiB after load | processes | start to first answer | errors |"
+        "start → after load → after run | PSS MiB after load | processes | start to first answer | "
+        "socket errors / answers not 2xx–3xx |"
     )
     w("|---|---|---|---|---|---|---|---|---|")
     for t in measured:
@@ -162,10 +166,11 @@ def render(meta, values):
             )
             start = f"{num(med(values, t, 'start_ms'))} ms"
         errors = sum(values.get((t, "small.errors"), []))
+        not_ok = sum(values.get((t, "small.not_2xx_3xx"), []))
         name = ver.get(t, NAMES[t]) if t in ver else NAMES[t]
         w(
             f"| {name} | {num(rps)} | {num(p50, '{:.1f}')} / {num(p99, '{:.1f}')} | "
-            f"{num(cpu)} | {mem} | {pss} | {procs} | {start} | {errors:.0f} |"
+            f"{num(cpu)} | {mem} | {pss} | {procs} | {start} | {errors:.0f} / {not_ok:.0f} |"
         )
     w("")
 
@@ -194,8 +199,8 @@ def render(meta, values):
         w("")
         w(
             "An answer is a block when it is not the origin's page and not a 5xx error. "
-            "Socket errors here are mostly the filter closing the connection after its "
-            "block page, so wrk has to reconnect."
+            "Socket errors here are the filter closing the connection after its block "
+            "page, so wrk has to reconnect for the next request."
         )
         w("")
 
