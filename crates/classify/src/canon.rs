@@ -75,14 +75,16 @@
 //! * **Path.** Always starts with `/`. Repeated slashes are collapsed
 //!   (`//a///b` is `/a/b`). Dot segments are removed as RFC 3986 §5.2.4 says,
 //!   percent-encoded ones too (`%2e`, `%2E%2e`), never climbing above the
-//!   root. Escapes of unreserved characters (`A-Z a-z 0-9 - . _ ~`) are
-//!   decoded; other escapes are kept with lower-case hex, so `%2f` stays `%2f`
-//!   and never becomes a separator. Space, controls, non-ASCII bytes and
-//!   `"`, `<`, `>`, `` ` ``, `{`, `}` are percent-encoded. A `%` not followed
-//!   by two hex digits is written `%25`.
+//!   root. An escape is decoded whenever the byte would be copied as it is
+//!   anyway (`%41` is `a`, `%7c` is `|`), so escaping cannot dodge an entry;
+//!   escapes of separators and of bytes that must be escaped are kept with
+//!   lower-case hex, so `%2f` stays `%2f` and never becomes a separator.
+//!   Space, controls, non-ASCII bytes and `"`, `<`, `>`, `` ` ``, `{`, `}` are
+//!   percent-encoded. A `%` not followed by two hex digits is written `%25`.
 //! * **Query.** Kept after `?`, with the same escape normalisation as the
-//!   path but no slash or dot handling. An empty query (`?` at the end) is no
-//!   query.
+//!   path but no slash or dot handling, except that escaped `&`, `=`, `+` and
+//!   `;` stay escaped, as they mean something else there. An empty query (`?`
+//!   at the end) is no query.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -1049,11 +1051,6 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-/// RFC 3986 unreserved characters, whose escapes are decoded.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
 /// Writes `/path` with separators collapsed and dot segments removed. `p`
 /// is what follows the authority: empty, or starting with `/`, `\`, `?` or
 /// `#`. Returns where the path ends in `p` (at `?`, `#` or the end).
@@ -1092,6 +1089,16 @@ fn write_path(p: &[u8], out: &mut Vec<u8>) -> usize {
     }
 }
 
+/// Whether an escape of `v` is decoded: whenever the byte would be copied as
+/// it is anyway, so `|` and `%7c` (or `%41` and `A`) give one key and a list
+/// entry cannot be dodged by escaping. Escapes of separators (`/`, `?`, `#`,
+/// `%`) are kept, and so are `&`, `=`, `+` and `;` in a query, where the
+/// escape changes what the query means.
+fn decodes(v: u8, class: &[u8; 256]) -> bool {
+    let in_query = std::ptr::eq(class, &QUERY_CLASS);
+    class[usize::from(v)] == COPY && !(in_query && matches!(v, b'&' | b'=' | b'+' | b';'))
+}
+
 /// Copies `src[i..]` to `out` up to a byte of class STOP or the end,
 /// normalising escapes. Returns where it stopped.
 fn copy_escaped(src: &[u8], mut i: usize, out: &mut Vec<u8>, class: &[u8; 256]) -> usize {
@@ -1114,7 +1121,7 @@ fn copy_escaped(src: &[u8], mut i: usize, out: &mut Vec<u8>, class: &[u8; 256]) 
                 (Some(h), Some(l)) => {
                     i += 3;
                     let v = h << 4 | l;
-                    if is_unreserved(v) {
+                    if decodes(v, class) {
                         out.push(v);
                         run = i;
                         continue;
@@ -1350,9 +1357,11 @@ mod tests {
             key("HTTP://BAD.EXAMPLE/Some/PATH?Q=ABC"),
             "bad.example/some/path?q=abc"
         );
+        // `%2F` stays an escape in a path (it is not a separator there);
+        // `%3A` and a query's `%2F` decode, as they would be copied anyway.
         assert_eq!(
-            key("http://a.example/%2F%3A?x=%2F"),
-            "a.example/%2f%3a?x=%2f"
+            key("http://a.example/%2F%3A?x=%2F&y=%3D"),
+            "a.example/%2f:?x=/&y=%3d"
         );
     }
 
@@ -1925,10 +1934,27 @@ mod tests {
 
     // --- queries ------------------------------------------------------------
 
+    /// Escaping a character that needs no escape cannot dodge a list entry.
+    #[test]
+    fn needless_escapes_give_the_same_key() {
+        assert_eq!(
+            key("http://a.example/x%7Cy%21%2A"),
+            key("http://a.example/x|y!*")
+        );
+        assert_eq!(key("http://a.example/%28a%29?k=%7C"), "a.example/(a)?k=|");
+        // In a query, an escaped & = + or ; means something else, so it stays.
+        assert_eq!(
+            key("http://a.example/?a=%26%3D%2B%3B"),
+            "a.example/?a=%26%3d%2b%3b"
+        );
+        // Characters that must be escaped stay escaped however they came.
+        assert_eq!(key("http://a.example/%22%3C"), key("http://a.example/\"<"));
+    }
+
     #[test]
     fn query_is_normalised_like_the_path_without_dots_or_slashes() {
         let u = CanonUrl::parse("http://a.example/p?Q=%41%2F//./../ b").unwrap();
-        assert_eq!(u.query(), Some("q=a%2f//./../%20b"));
+        assert_eq!(u.query(), Some("q=a///./../%20b"));
         assert_eq!(u.path(), "/p");
         assert_eq!(key("http://a.example/?a?b"), "a.example/?a?b");
     }

@@ -41,6 +41,127 @@ pub enum Command {
     /// Shows, exports and imports the filtering policy, and its history.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Runs the filter: the web proxy, the DNS filter and the metrics endpoint.
+    Serve {
+        /// The configuration file (default: schoolgate.toml in the data folder, else the defaults).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Checks a configuration file without starting anything.
+    CheckConfig {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Searches the activity log.
+    Activity(ActivityArgs),
+    /// People schoolgate can identify (for proxy sign-in and the login agent).
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// The device registry: names for addresses and ranges.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// Networks: address ranges and the profile for anyone on them not otherwise identified.
+    #[command(subcommand)]
+    Networks(NetworksCommand),
+    /// Requests from block pages to check a block.
+    Reviews {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityArgs {
+    #[arg(long, value_name = "USERNAME")]
+    pub user: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// The client's IP address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub ip: Option<String>,
+    /// From this time (RFC 3339, such as 2026-11-18T09:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Up to (not including) this time.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// allow, block or safe-search.
+    #[arg(long)]
+    pub verdict: Option<String>,
+    /// A category id, such as gambling.
+    #[arg(long, value_name = "ID")]
+    pub category: Option<String>,
+    /// proxy or dns.
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// CSV instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Adds or updates someone.
+    Add {
+        username: String,
+        /// Their full name, as the school writes it.
+        #[arg(long)]
+        name: String,
+        /// The profile their traffic is filtered with.
+        #[arg(long)]
+        profile: String,
+        /// Read a password for proxy sign-in from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List,
+    /// Disables a leaver; nobody is deleted (§7.10).
+    Disable {
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Adds or updates a device.
+    Add {
+        name: String,
+        /// One address (10.0.5.17) or a range (10.0.5.0/24).
+        #[arg(long)]
+        address: String,
+        /// Laptop, tablet, desktop … as you like.
+        #[arg(long, default_value = "")]
+        kind: String,
+        /// Who it belongs to or is loaned to.
+        #[arg(long, default_value = "")]
+        owner: String,
+        /// The device is someone's own, not the school's.
+        #[arg(long)]
+        personal: bool,
+    },
+    List,
+    Remove {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworksCommand {
+    /// Adds or updates a network.
+    Add {
+        name: String,
+        /// An address range such as 10.20.0.0/16; give --range more than once for several.
+        #[arg(long = "range", required = true)]
+        ranges: Vec<String>,
+        #[arg(long)]
+        profile: String,
+    },
+    List,
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +241,9 @@ pub struct UpdateArgs {
     /// Trust this PEM certificate authority instead of the usual ones (for a local mirror).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Accept a download with less than half the entries of the lists in force.
+    #[arg(long)]
+    pub allow_shrink: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,6 +37,7 @@ pub const STARTER_SOURCE: &str = "the bundled starter lists (UT1, CC BY-SA 4.0)"
 /// The first line of a saved list file; bump on any change of format.
 const LIST_FILE_HEADER: &str = "# schoolgate list 1";
 
+#[derive(Clone)]
 pub struct DataDir {
     pub root: PathBuf,
     pub store: SqliteStore,

@@ -44,6 +44,13 @@ impl std::error::Error for Failure {}
 
 /// Prints an error for a person and picks the exit status.
 pub fn report(error: &anyhow::Error) -> ExitCode {
+    // Whoever was reading the output stopped (`| head`): nothing went wrong.
+    if error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("schoolgate: {error:#}");
     let code = error
         .chain()

@@ -5,8 +5,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Prints a line to standard output, ignoring a reader that has gone away
+/// (`schoolgate lists status | head` must not panic).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
+mod config;
 mod datadir;
 mod exit;
 mod fetch;

@@ -323,11 +323,27 @@ impl Folder {
             .expect("run schoolgate")
     }
 
+    /// Every test archive is far smaller than the starter lists, so the
+    /// shrink guard is confirmed here; `update_unconfirmed` leaves it on.
     fn update(&self, url: &str, ca_file: Option<&Path>) -> Output {
-        let mut args = vec!["--by", "tester", "lists", "update", "--from", url];
+        let mut args = vec![
+            "--by",
+            "tester",
+            "lists",
+            "update",
+            "--allow-shrink",
+            "--from",
+            url,
+        ];
         if let Some(ca) = ca_file {
             args.extend(["--ca-file", ca.to_str().expect("UTF-8 path")]);
         }
+        self.run(&args)
+    }
+
+    fn update_unconfirmed(&self, url: &str, ca_file: &Path) -> Output {
+        let mut args = vec!["--by", "tester", "lists", "update", "--from", url];
+        args.extend(["--ca-file", ca_file.to_str().expect("UTF-8 path")]);
         self.run(&args)
     }
 
@@ -454,6 +470,35 @@ fn listed_by(verdict: &Value) -> Vec<String> {
 
 // ---------------------------------------------------------------------------
 // The cases.
+
+#[test]
+fn a_download_far_smaller_than_the_lists_in_force_needs_confirming() {
+    let folder = Folder::new();
+    let authority = Authority::new("schoolgate test authority");
+    let ca = authority.write_pem(folder.temp.path());
+    let origin = Origin::start(&authority.server, Reply::Body(good_archive()));
+    let url = origin.url("https");
+
+    let out = folder.update_unconfirmed(&url, &ca);
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the lists in force are unchanged"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-shrink"), "{stderr}");
+    // The starter lists still decide.
+    assert!(listed_by(&folder.check(STARTER_GAMBLING)).contains(&"ut1/gambling".to_owned()));
+    assert_eq!(folder.check(NEW_GAMBLING)["verdict"], "allow");
+
+    let out = folder.update(&url, Some(&ca));
+    assert!(
+        out.status.success(),
+        "confirmed update failed:\n{}",
+        text(&out)
+    );
+    assert_eq!(folder.check(NEW_GAMBLING)["verdict"], "block");
+}
 
 #[test]
 fn a_good_archive_replaces_the_ut1_lists() {

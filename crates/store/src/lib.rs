@@ -159,6 +159,11 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
 
+    /// The newest audit entry's number: every change to what filtering uses
+    /// (policy, lists, people, devices, networks) adds one, so a running
+    /// filter reloads when this moves.
+    fn audit_high_water(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Adds a person, or replaces one with the same username.
     fn save_person(
         &self,

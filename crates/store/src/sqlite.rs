@@ -358,6 +358,13 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn audit_high_water(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT coalesce(max(id), 0) AS id FROM audit")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("id")?)
+    }
+
     async fn save_person(&self, person: &Person, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let at = Timestamp::now();

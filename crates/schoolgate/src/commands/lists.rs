@@ -26,7 +26,7 @@ pub async fn run(dir: &DataDir, command: &ListsCommand, actor: &str) -> Result<(
         ListsCommand::Rebuild => {
             let started = Instant::now();
             let index = dir.rebuild_index()?;
-            println!(
+            out!(
                 "Rebuilt the index: {} entries from {} lists in {:.2} s.",
                 index.entries(),
                 index.lists().len(),
@@ -76,12 +76,12 @@ fn print_reports(reports: &[ImportReport]) {
 fn summarise_ut1(import: &Ut1Import) {
     let domains: usize = import.lists.iter().map(|l| l.domains.len()).sum();
     let urls: usize = import.lists.iter().map(|l| l.urls.len()).sum();
-    println!(
+    out!(
         "Imported {} UT1 categories: {domains} domains and {urls} URLs.",
         import.lists.len()
     );
     for (name, why) in &import.ignored {
-        println!("  not imported: {name} ({why})");
+        out!("  not imported: {name} ({why})");
     }
     for list in &import.lists {
         print_reports(&list.reports);
@@ -144,7 +144,7 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
             .replace_ut1(&import, "ut1", &args.path.display().to_string(), actor)
             .await?;
         summarise_ut1(&import);
-        println!(
+        out!(
             "The index holds {} entries from {} lists (read in {:.2} s, index built and saved in {:.2} s).",
             index.entries(),
             index.lists().len(),
@@ -188,7 +188,7 @@ async fn import(dir: &DataDir, args: &ImportArgs, actor: &str) -> Result<()> {
         .replace_list(&list, format.id(), &args.path.display().to_string(), actor)
         .await?;
     print_reports(&list.reports);
-    println!(
+    out!(
         "Imported {} as {} ({}): {} domains and {} URLs in {:.2} s. The index holds {} entries.",
         args.path.display(),
         list.name,
@@ -249,7 +249,7 @@ async fn import_statutory(
         })
         .await?;
     // Only a count and a fingerprint: the contents are never shown (DESIGN C1).
-    println!(
+    out!(
         "Loaded the {} list: {} entries, fingerprint {}. Its contents are kept only as hashes and are never shown.",
         kind.name(),
         list.count(),
@@ -281,7 +281,7 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
                 })
             }).collect::<Vec<_>>(),
         });
-        println!("{value}");
+        out!("{value}");
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
@@ -370,9 +370,32 @@ async fn update(dir: &DataDir, args: &UpdateArgs, actor: &str) -> Result<()> {
     let _ = std::fs::remove_file(&download);
     let import = imported
         .context("the download did not import cleanly, so the lists in force are unchanged")?;
+    // A download that imports cleanly but holds far less than before (a
+    // truncated mirror, a test file) would quietly open filtering up.
+    let current: i64 = dir
+        .store
+        .lists()
+        .await?
+        .iter()
+        .filter(|r| r.name.starts_with("ut1/"))
+        .map(|r| r.domains + r.urls)
+        .sum();
+    let new: i64 = import
+        .lists
+        .iter()
+        .map(|l| (l.domains.len() + l.urls.len()) as i64)
+        .sum();
+    if !args.allow_shrink && new * 2 < current {
+        return Err(Failure::data(format!(
+            "the download from {} holds {new} entries where the UT1 lists in force hold {current}, so the lists in force are unchanged; \
+             if that is expected, run the update again with --allow-shrink",
+            args.from
+        ))
+        .into());
+    }
     let index = dir.replace_ut1(&import, "ut1", &args.from, actor).await?;
     summarise_ut1(&import);
-    println!(
+    out!(
         "Updated from {} ({:.1} MB) in {:.1} s. The index holds {} entries.",
         args.from,
         bytes as f64 / 1e6,

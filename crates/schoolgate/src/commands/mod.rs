@@ -3,13 +3,19 @@
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ListsCommand, PolicyCommand};
+use crate::cli::{
+    Cli, Command, DevicesCommand, ListsCommand, NetworksCommand, PeopleCommand, PolicyCommand,
+};
+use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::exit::Failure;
 
+mod activity;
 mod check;
 mod lists;
 mod policy;
+mod registry;
+pub mod serve;
 
 /// Who is acting, for the audit trail: `--by`, else the login name.
 fn actor(cli: &Cli) -> Result<String> {
@@ -33,13 +39,35 @@ fn actor(cli: &Cli) -> Result<String> {
 /// Whether a command changes anything, and so needs someone to record.
 fn changes_something(command: &Command) -> bool {
     match command {
-        Command::Check(_) => false,
+        Command::Check(_)
+        | Command::Serve { .. }
+        | Command::CheckConfig { .. }
+        | Command::Activity(_)
+        | Command::Reviews { .. } => false,
         Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
         Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
+        Command::People(c) => !matches!(c, PeopleCommand::List),
+        Command::Devices(c) => !matches!(c, DevicesCommand::List),
+        Command::Networks(c) => !matches!(c, NetworksCommand::List),
     }
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    // A bad configuration is refused before anything else happens.
+    let config = match &cli.command {
+        Command::Serve { config } | Command::CheckConfig { config } => {
+            Some(Config::find(config.as_deref(), &cli.data)?)
+        }
+        _ => None,
+    };
+    if let (Command::CheckConfig { .. }, Some((config, path))) = (&cli.command, &config) {
+        match path {
+            Some(path) => out!("{} is valid.", path.display()),
+            None => out!("No configuration file: the defaults apply."),
+        }
+        out!("{}", toml::to_string_pretty(config).unwrap_or_default());
+        return Ok(());
+    }
     let actor = if changes_something(&cli.command) {
         actor(&cli)?
     } else {
@@ -51,6 +79,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Check(args) => check::run(&dir, args).await,
         Command::Lists(command) => lists::run(&dir, command, &actor).await,
         Command::Policy(command) => policy::run(&dir, command, &actor).await,
+        Command::Activity(args) => activity::run(&dir, args).await,
+        Command::People(command) => registry::people(&dir, command, &actor).await,
+        Command::Devices(command) => registry::devices(&dir, command, &actor).await,
+        Command::Networks(command) => registry::networks(&dir, command, &actor).await,
+        Command::Reviews { limit } => registry::reviews(&dir, *limit).await,
+        Command::Serve { .. } => {
+            let (config, path) = config.unwrap_or_default();
+            return serve::run(dir, config, path.as_deref()).await;
+        }
+        Command::CheckConfig { .. } => Ok(()),
     };
     dir.store.close().await;
     result

@@ -164,12 +164,14 @@ async fn import(dir: &DataDir, file: &std::path::Path, reason: &str, actor: &str
     .map_err(|e| Failure::data(format!("{}: {e}", file.display())))?;
     match dir.store.save_policy(&policy, actor, reason).await {
         Ok(revision) => {
-            println!(
+            out!(
                 "Saved revision {} by {}: {}",
-                revision.number, revision.actor, revision.reason
+                revision.number,
+                revision.actor,
+                revision.reason
             );
             for change in &revision.changes {
-                println!("  {change}");
+                out!("  {change}");
             }
             Ok(())
         }

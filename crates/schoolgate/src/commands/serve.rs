@@ -1,0 +1,314 @@
+//! `schoolgate serve`: runs the network edges with everything they share.
+//!
+//! Start-up refuses to go on when the policy or lists cannot load, because a
+//! filter that starts without them would pass traffic unfiltered. Once
+//! running, a reload that fails keeps the last good policy and lists in
+//! force. Reloads happen on SIGHUP and whenever another command changes
+//! something filtering uses (seen through the audit trail's high-water mark).
+//! SIGTERM or Ctrl+C stop it: the edges stop accepting, finish what is in
+//! flight, and the activity queue is written out before exit.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use gate::{ActivityLog, Gate, IdentityTable, QueueSettings, Session};
+use jiff::{Timestamp, ToSpan};
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::exit::Failure;
+
+/// How long in-flight work may take to finish after a stop is asked for.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// Loads people, devices and networks for identification.
+async fn load_identity(dir: &DataDir) -> Result<IdentityTable> {
+    let people = dir.store.people().await?;
+    let devices = dir.store.devices().await?;
+    let networks = dir.store.networks().await?;
+    Ok(IdentityTable::new(&people, &devices, &networks)?)
+}
+
+/// Loads everything filtering uses and puts it in force.
+async fn reload(dir: &DataDir, gate: &Gate) -> Result<()> {
+    let engine = dir.engine().await?;
+    let identity = load_identity(dir).await?;
+    gate.set_engine(engine);
+    gate.set_identity(identity);
+    Ok(())
+}
+
+/// Binds every address, reporting which one failed.
+pub async fn bind_tcp(what: &str, addresses: &[SocketAddr]) -> Result<Vec<TcpListener>> {
+    let mut listeners = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let listener = TcpListener::bind(address).await.map_err(|e| {
+            Failure::usage(format!(
+                "the {what} could not listen on {address}: {e}; choose another address or stop whatever is using it"
+            ))
+        })?;
+        println!("{what} listening on {}", listener.local_addr()?);
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Result<()> {
+    match config_path {
+        Some(path) => println!("configuration from {}", path.display()),
+        None => println!("configuration: the defaults (no schoolgate.toml in the data folder)"),
+    }
+    let engine = dir
+        .engine()
+        .await
+        .context("schoolgate will not start without its policy and lists, so that nothing is ever filtered open")?;
+    let identity = load_identity(&dir)
+        .await
+        .context("schoolgate will not start without its people, devices and networks")?;
+    let (activity, writer) = ActivityLog::start(
+        dir.store.clone(),
+        QueueSettings {
+            capacity: config.activity.queue_capacity,
+            batch: config.activity.batch,
+        },
+    );
+    let gate = Arc::new(Gate::new(engine, identity, activity.clone()));
+    let now = Timestamp::now();
+    for s in dir.store.sessions(now).await? {
+        if let Ok(address) = s.address.parse() {
+            gate.start_session(
+                address,
+                Session {
+                    user: s.username.as_str().into(),
+                    device: s.device.as_deref().map(Into::into),
+                    expires: s.expires_at,
+                },
+            );
+        }
+    }
+
+    let shutdown = CancellationToken::new();
+    let mut edges = JoinSet::new();
+    if let Some(address) = config.metrics.listen {
+        let listener = bind_tcp("metrics", &[address]).await?.remove(0);
+        edges.spawn(metrics::serve(listener, gate.clone(), shutdown.clone()));
+    }
+
+    let background = CancellationToken::new();
+    let reloader = tokio::spawn(reload_loop(
+        dir.clone(),
+        gate.clone(),
+        Duration::from_secs(config.reload.poll_seconds),
+        background.clone(),
+    ));
+    let purger = tokio::spawn(purge_loop(
+        dir.clone(),
+        config.activity.retention_days,
+        Duration::from_secs(u64::from(config.activity.purge_every_minutes) * 60),
+        background.clone(),
+    ));
+    println!(
+        "schoolgate is running; Ctrl+C or SIGTERM stops it, SIGHUP reloads the policy and lists"
+    );
+
+    wait_for_stop().await;
+    println!("stopping: finishing requests in flight");
+    shutdown.cancel();
+    let drained = tokio::time::timeout(GRACE, async {
+        while let Some(result) = edges.join_next().await {
+            match result {
+                Ok(Err(e)) => tracing::error!(error = %e, "an edge stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "an edge failed"),
+                Ok(Ok(())) => {}
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("some connections were still open after {GRACE:?} and were closed");
+        edges.abort_all();
+    }
+    background.cancel();
+    let _ = reloader.await;
+    let _ = purger.await;
+    activity.shut_down();
+    let _ = writer.await;
+    println!(
+        "stopped; {} activity events written, {} dropped",
+        activity.written(),
+        activity.dropped()
+    );
+    dir.store.close().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_stop() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Reloads on SIGHUP and when the audit trail moves.
+async fn reload_loop(dir: DataDir, gate: Arc<Gate>, every: Duration, stop: CancellationToken) {
+    let mut seen = dir.store.audit_high_water().await.unwrap_or(0);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        #[cfg(unix)]
+        let hangup_received = async {
+            match hangup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hangup_received = std::future::pending::<()>();
+        let forced = tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => false,
+            () = hangup_received => true,
+        };
+        let mark = match dir.store.audit_high_water().await {
+            Ok(mark) => mark,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the audit trail to look for changes");
+                continue;
+            }
+        };
+        if !forced && mark == seen {
+            continue;
+        }
+        seen = mark;
+        match reload(&dir, &gate).await {
+            Ok(()) => {
+                let engine = gate.engine();
+                println!(
+                    "reloaded: {} profiles, {} list entries{}",
+                    engine.policy().profiles.len(),
+                    engine.lists().index.entries(),
+                    if forced { " (SIGHUP)" } else { "" }
+                );
+            }
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "reload failed; the last good policy and lists stay in force"
+            ),
+        }
+    }
+}
+
+/// Removes activity older than the retention period, now and then.
+async fn purge_loop(dir: DataDir, retention_days: u32, every: Duration, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let before = Timestamp::now() - (i64::from(retention_days) * 24).hours();
+        match dir.store.purge_activity(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                removed = n,
+                "purged activity older than {retention_days} days"
+            ),
+            Err(e) => tracing::error!(error = %e, "the activity purge failed; it will try again"),
+        }
+    }
+}
+
+mod metrics {
+    //! The Prometheus endpoint: `GET /metrics`.
+
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use gate::Gate;
+    use http_body_util::Full;
+    use hyper::{Request, Response, StatusCode};
+    use hyper_util::rt::TokioIo;
+    use tokio::net::TcpListener;
+    use tokio_util::sync::CancellationToken;
+
+    pub async fn serve(
+        listener: TcpListener,
+        gate: Arc<Gate>,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "metrics: could not accept a connection");
+                        continue;
+                    }
+                },
+            };
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let gate = gate.clone();
+                        async move { Ok::<_, std::convert::Infallible>(answer(&gate, &request)) }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }
+
+    fn answer(gate: &Gate, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+        let (status, kind, body) = if request.uri().path() == "/metrics" {
+            let a = &gate.activity;
+            (
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                gate.metrics
+                    .render(a.queue_depth(), a.dropped(), a.written(), a.failed()),
+            )
+        } else {
+            (
+                StatusCode::NOT_FOUND,
+                "text/plain; charset=utf-8",
+                "Only /metrics is served here.\n".to_owned(),
+            )
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        if let Ok(value) = kind.parse() {
+            response
+                .headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, value);
+        }
+        response
+    }
+}

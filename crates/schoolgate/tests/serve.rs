@@ -1,0 +1,399 @@
+//! `schoolgate serve` and `check-config` as a school runs them: the real
+//! binary, listeners on port 0, addresses read from its output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_schoolgate")
+}
+
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(data: &std::path::Path, config: &std::path::Path) -> Running {
+        let mut child = Command::new(bin())
+            .arg("--data")
+            .arg(data)
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env_remove("SCHOOLGATE_DATA")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// Waits for a line containing `text` and returns it.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("serve never printed '{text}'"),
+            }
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+fn run(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("SCHOOLGATE_DATA")
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn serve_listens_reloads_on_change_and_stops_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n",
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    let line = serve.wait_for("metrics listening on ");
+    let address = line.rsplit(' ').next().expect("address").to_owned();
+    serve.wait_for("schoolgate is running");
+
+    let metrics = get(&address, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("schoolgate_requests_total{edge=\"proxy\",verdict=\"block\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("schoolgate_activity_dropped_total 0"),
+        "{metrics}"
+    );
+    assert!(get(&address, "/other").starts_with("HTTP/1.1 404"));
+
+    // Another command changes what filtering uses: serve notices.
+    let out = run(
+        &data,
+        &[
+            "--by",
+            "tech",
+            "networks",
+            "add",
+            "Guest Wi-Fi",
+            "--range",
+            "10.20.0.0/16",
+            "--profile",
+            "guest",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serve.wait_for("reloaded:");
+    // SIGHUP reloads at once.
+    serve.signal("HUP");
+    serve.wait_for("(SIGHUP)");
+    // A damaged index makes the reload fail; the last good state stays.
+    let index = data.join("index.bin");
+    let mut bytes = std::fs::read(&index).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&index, &bytes).expect("write");
+    serve.signal("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        get(&address, "/metrics").starts_with("HTTP/1.1 200"),
+        "serve died after a failed reload"
+    );
+
+    serve.signal("TERM");
+    serve.wait_for("stopped;");
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_lists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(run(&data, &["lists", "status"]).status.success());
+    std::fs::write(data.join("index.bin"), b"not an index").expect("write");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(&config, "[metrics]\nlisten = \"127.0.0.1:0\"\n").expect("write");
+    let out = run(
+        &data,
+        &["serve", "--config", config.to_str().expect("path")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("will not start without its policy and lists"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_config_names_bad_keys_and_values() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[activity]\nretention_dayz = 30\n").expect("write");
+    let out = run(
+        &data,
+        &["check-config", "--config", config.to_str().expect("path")],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("retention_dayz"), "{stderr}");
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+
+    std::fs::write(&config, "[activity]\nretention_days = 0\n").expect("write");
+    let out = run(
+        &data,
+        &["serve", "--config", config.to_str().expect("path")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "serve must refuse before binding anything"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("activity.retention_days"));
+
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, include_str!("../../../docs/schoolgate.example.toml")).expect("write");
+    let out = run(
+        &data,
+        &["check-config", "--config", good.to_str().expect("path")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
+}
+
+fn event(at: jiff::Timestamp, user: &str, verdict: &str, url: &str) -> store::ActivityEvent {
+    store::ActivityEvent {
+        at,
+        source: store::Source::Proxy,
+        client_ip: "10.0.5.17".into(),
+        username: Some(user.into()),
+        device: Some("LAPTOP-07".into()),
+        profile: "ks2".into(),
+        method: "GET".into(),
+        url: url.into(),
+        host: "example".into(),
+        search_term: Some("slime recipe".into()),
+        categories: if verdict == "block" {
+            "gambling".into()
+        } else {
+            String::new()
+        },
+        verdict: verdict.into(),
+        rule: if verdict == "block" {
+            "category:gambling".into()
+        } else {
+            "default".into()
+        },
+        status: Some(if verdict == "block" { 403 } else { 200 }),
+        bytes: 100,
+        duration_ms: 1,
+        reference: None,
+    }
+}
+
+/// Puts events straight into a data folder's store, as the edges would.
+fn seed(data: &std::path::Path, events: Vec<store::ActivityEvent>) {
+    use store::Store;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = store::sqlite::SqliteStore::open(&data.join("schoolgate.db"))
+            .await
+            .expect("open");
+        store.record_activity(&events).await.expect("record");
+        store.close().await;
+    });
+}
+
+#[test]
+fn serve_purges_activity_older_than_the_retention_period() {
+    use jiff::ToSpan;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(run(&data, &["lists", "status"]).status.success());
+    let now = jiff::Timestamp::now();
+    seed(
+        &data,
+        vec![
+            event(
+                now - (40 * 24).hours(),
+                "old.pupil",
+                "block",
+                "http://old.example/",
+            ),
+            event(now - 1.hour(), "new.pupil", "block", "http://new.example/"),
+        ],
+    );
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n",
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    serve.wait_for("schoolgate is running");
+    // The purge runs as serve starts; give it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = run(&data, &["activity", "--csv"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if !text.contains("old.pupil") {
+            assert!(text.contains("new.pupil"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old event was never purged: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    serve.signal("TERM");
+    serve.wait_for("stopped;");
+}
+
+#[test]
+fn activity_is_searched_from_the_command_line() {
+    use jiff::ToSpan;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    assert!(run(&data, &["lists", "status"]).status.success());
+    let now = jiff::Timestamp::now();
+    seed(
+        &data,
+        vec![
+            event(
+                now - 3.hours(),
+                "ada.pupil",
+                "block",
+                "http://www.bet365.com/",
+            ),
+            event(
+                now - 2.hours(),
+                "ada.pupil",
+                "allow",
+                "http://www.example.org/=SUM(1)",
+            ),
+            event(
+                now - 1.hour(),
+                "ben.pupil",
+                "block",
+                "http://casino.example/",
+            ),
+        ],
+    );
+    let out = run(
+        &data,
+        &["activity", "--user", "ada.pupil", "--verdict", "block"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("http://www.bet365.com/ (category:gambling)"),
+        "{text}"
+    );
+    assert!(text.contains("search: \"slime recipe\""), "{text}");
+    assert!(text.contains("1 events"), "{text}");
+
+    let from = (now - 150.minutes()).to_string();
+    let out = run(
+        &data,
+        &[
+            "activity",
+            "--csv",
+            "--from",
+            &from,
+            "--category",
+            "gambling",
+        ],
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "time,source,ip,user,device,profile,method,url,host,search_term,categories,verdict,rule,status,bytes,duration_ms,reference"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("ben.pupil"), "{csv}");
+
+    let out = run(
+        &data,
+        &[
+            "activity",
+            "--csv",
+            "--user",
+            "ada.pupil",
+            "--verdict",
+            "allow",
+        ],
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("http://www.example.org/=SUM(1)"), "{csv}");
+
+    let out = run(&data, &["activity", "--verdict", "blocked"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not allow, block or safe-search"));
+    let out = run(&data, &["activity", "--category", "casinos"]);
+    assert_eq!(out.status.code(), Some(64));
+}
