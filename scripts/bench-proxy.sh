@@ -760,6 +760,9 @@ main() {
         echo "tunnel_parallel=$TUNNEL_PARALLEL"
         echo "targets=$TARGETS"
         echo "not_installable=${NOT_INSTALLABLE[*]}"
+        if [[ -f "$WORK/squid/cache.log" ]]; then
+            echo "squid_busy_warnings=$(grep -c 'redirector processes are busy' "$WORK/squid/cache.log" || true)"
+        fi
         for key in "${!NOTES[@]}"; do echo "$key=${NOTES[$key]}"; done
         for key in "${!UNAVAILABLE[@]}"; do echo "unavailable_$key=${UNAVAILABLE[$key]}"; done
         for t in "${!BLOCK_ANSWER[@]}"; do echo "block_answer_$t=${BLOCK_ANSWER[$t]}"; done
