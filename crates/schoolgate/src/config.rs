@@ -22,6 +22,10 @@ pub struct Config {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub reload: ReloadSettings,
+    /// The web proxy (`crates/proxy`): listeners, limits, sign-in, the login
+    /// agent and the PAC file.
+    #[serde(default)]
+    pub proxy: proxy::Settings,
 }
 
 /// The activity log.
@@ -145,6 +149,11 @@ impl Config {
         if self.reload.poll_seconds == 0 {
             return Err(("reload.poll_seconds".into(), "must be at least 1".into()));
         }
+        // The proxy's checks say "proxy.<key>: <problem>".
+        proxy::validate(&self.proxy).map_err(|e| match e.split_once(": ") {
+            Some((key, problem)) => (key.to_owned(), problem.to_owned()),
+            None => ("proxy".to_owned(), e),
+        })?;
         Ok(())
     }
 }
@@ -183,5 +192,14 @@ mod tests {
         let mut config = Config::default();
         config.activity.batch = 10_000_000;
         assert_eq!(config.validate().expect_err("batch").0, "activity.batch");
+        let config: Config = toml::from_str("[proxy]\nmax_header_bytes = 10\n").expect("parses");
+        assert_eq!(
+            config.validate().expect_err("header limit").0,
+            "proxy.max_header_bytes"
+        );
+        let err = toml::from_str::<Config>("[proxy]\nlisten_on = []\n")
+            .expect_err("unknown proxy key")
+            .to_string();
+        assert!(err.contains("listen_on"), "{err}");
     }
 }

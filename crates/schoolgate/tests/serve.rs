@@ -100,7 +100,7 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -168,7 +168,11 @@ fn serve_refuses_to_start_without_its_lists() {
     assert!(run(&data, &["lists", "status"]).status.success());
     std::fs::write(data.join("index.bin"), b"not an index").expect("write");
     let config = dir.path().join("schoolgate.toml");
-    std::fs::write(&config, "[metrics]\nlisten = \"127.0.0.1:0\"\n").expect("write");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+    )
+    .expect("write");
     let out = run(
         &data,
         &["serve", "--config", config.to_str().expect("path")],
@@ -290,7 +294,7 @@ fn serve_purges_activity_older_than_the_retention_period() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -396,4 +400,82 @@ fn activity_is_searched_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not allow, block or safe-search"));
     let out = run(&data, &["activity", "--category", "casinos"]);
     assert_eq!(out.status.code(), Some(64));
+}
+
+/// Sends one request and reads the answer until the server closes.
+fn exchange(address: &str, request: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+/// The proxy as `serve` runs it, with the starter lists and a network from
+/// the store: real UT1 entries are blocked before any connection leaves the
+/// machine, the PAC file is served, and the metrics count the decisions.
+#[test]
+fn serve_runs_the_proxy_with_the_starter_lists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = run(
+        &data,
+        &[
+            "--by",
+            "tech",
+            "networks",
+            "add",
+            "Classrooms",
+            "--range",
+            "127.0.0.0/8",
+            "--profile",
+            "ks2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    let line = serve.wait_for("metrics listening on ");
+    let metrics = line.rsplit(' ').next().expect("address").to_owned();
+    let line = serve.wait_for("proxy listening on ");
+    let proxy = line.rsplit(' ').next().expect("address").to_owned();
+    serve.wait_for("schoolgate is running");
+
+    let page = exchange(
+        &proxy,
+        "GET http://www.bet365.com/ HTTP/1.1\r\nHost: www.bet365.com\r\nConnection: close\r\n\r\n",
+    );
+    assert!(page.starts_with("HTTP/1.1 403"), "{page}");
+    assert!(
+        page.contains("x-schoolgate-reason: category:gambling"),
+        "{page}"
+    );
+    assert!(page.contains("This page is blocked"), "{page}");
+    let tunnel = exchange(
+        &proxy,
+        "CONNECT www.bet365.com:443 HTTP/1.1\r\nHost: www.bet365.com:443\r\nConnection: close\r\n\r\n",
+    );
+    assert!(tunnel.starts_with("HTTP/1.1 403"), "{tunnel}");
+    let pac = get(&proxy, "/proxy.pac");
+    assert!(pac.contains(&format!("PROXY {proxy}")), "{pac}");
+
+    let counted = get(&metrics, "/metrics");
+    assert!(
+        counted.contains("schoolgate_requests_total{edge=\"proxy\",verdict=\"block\"} 2"),
+        "{counted}"
+    );
+    serve.signal("TERM");
+    serve.wait_for("stopped; 2 activity events written");
 }

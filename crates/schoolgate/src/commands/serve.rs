@@ -101,6 +101,15 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         edges.spawn(metrics::serve(listener, gate.clone(), shutdown.clone()));
     }
 
+    let proxy_listeners = bind_tcp("proxy", &config.proxy.listen).await?;
+    edges.spawn(proxy::serve(
+        proxy_listeners,
+        gate.clone(),
+        dir.store.clone(),
+        Arc::new(config.proxy.clone()),
+        shutdown.clone(),
+    ));
+
     let background = CancellationToken::new();
     let reloader = tokio::spawn(reload_loop(
         dir.clone(),

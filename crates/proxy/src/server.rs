@@ -1,0 +1,305 @@
+//! Listening, connection limits, idle timeouts and graceful shutdown.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::HeaderValue;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::{SignIns, SignedIn};
+use crate::io::{Activity, Watched};
+use crate::reference::References;
+use crate::settings::Settings;
+use crate::upstream::{Drive, Driver, Kept, Resolver};
+
+/// How long a connection over the limit waits for a free place before it is
+/// told the proxy is busy (503).
+const WAIT_FOR_A_PLACE: Duration = Duration::from_secs(1);
+
+/// Blocks remembered so a review request can say what was blocked.
+const RECENT_BLOCKS: usize = 20_000;
+
+/// What a block page showed, for the review request that may follow.
+#[derive(Clone, Debug)]
+pub struct RecentBlock {
+    pub url: String,
+    pub profile: String,
+    pub rule: String,
+}
+
+/// The last blocks by reference; older ones are forgotten.
+#[derive(Debug, Default)]
+pub struct RecentBlocks {
+    inner: Mutex<(HashMap<String, RecentBlock>, VecDeque<String>)>,
+}
+
+impl RecentBlocks {
+    pub fn insert(&self, reference: &str, block: RecentBlock) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *inner;
+        if order.len() >= RECENT_BLOCKS
+            && let Some(old) = order.pop_front()
+        {
+            map.remove(&old);
+        }
+        map.insert(reference.to_owned(), block);
+        order.push_back(reference.to_owned());
+    }
+
+    pub fn get(&self, reference: &str) -> Option<RecentBlock> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0.get(reference).cloned()
+    }
+}
+
+/// What every connection shares.
+pub struct Shared<S> {
+    pub gate: Arc<gate::Gate>,
+    pub store: S,
+    pub settings: Arc<Settings>,
+    pub resolver: Resolver,
+    pub references: References,
+    pub sign_ins: SignIns,
+    pub recent: RecentBlocks,
+    /// The addresses the listeners are bound to.
+    pub listeners: Vec<SocketAddr>,
+    /// This proxy's `Via` entry; seeing it on a request means a loop.
+    pub via: HeaderValue,
+    pub shutdown: CancellationToken,
+    /// Cancelled when the grace period is over: everything still open stops.
+    pub hard_stop: CancellationToken,
+    pub tracker: TaskTracker,
+    http: hyper::server::conn::http1::Builder,
+}
+
+/// One client connection.
+pub struct Conn<S> {
+    pub shared: Arc<Shared<S>>,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub kept: Mutex<Kept>,
+    /// The last `Proxy-Authorization` value that signed someone in on this
+    /// connection, so browsers that repeat it cost nothing.
+    pub signed_in: Mutex<Option<(Vec<u8>, SignedIn)>>,
+    /// Hands upstream connections to this connection's task to run.
+    pub drive: tokio::sync::mpsc::UnboundedSender<Driver>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<S> Conn<S> {
+    /// The `host:port` browsers reach the proxy at, for links.
+    pub fn proxy_address(&self) -> String {
+        match &self.shared.settings.public_address {
+            Some(a) => a.clone(),
+            None => self.local.to_string(),
+        }
+    }
+}
+
+fn via_value() -> HeaderValue {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let id = h.finish() & 0xff_ffff;
+    HeaderValue::from_str(&format!("1.1 schoolgate-{id:06x}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("1.1 schoolgate"))
+}
+
+/// Serves `listeners` until `shutdown` is cancelled, then lets connections
+/// finish within the grace period.
+pub async fn run<S: store::Store + Clone + 'static>(
+    listeners: Vec<TcpListener>,
+    gate: Arc<gate::Gate>,
+    store: S,
+    settings: Arc<Settings>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    crate::settings::validate(&settings)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.idle_timeout())
+        .max_header_size(settings.max_header_bytes)
+        .max_buf_size(settings.max_header_bytes.max(64 * 1024))
+        .keep_alive(true);
+    let addresses = listeners
+        .iter()
+        .map(TcpListener::local_addr)
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let shared = Arc::new(Shared {
+        resolver: Resolver::new(&settings.resolve),
+        gate,
+        store,
+        references: References::default(),
+        sign_ins: SignIns::default(),
+        recent: RecentBlocks::default(),
+        listeners: addresses,
+        via: via_value(),
+        shutdown: shutdown.clone(),
+        hard_stop: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+        http,
+        settings,
+    });
+    let places = Arc::new(Semaphore::new(shared.settings.max_connections));
+    for listener in listeners {
+        let shared = shared.clone();
+        let places = places.clone();
+        shared
+            .tracker
+            .clone()
+            .spawn(accept(listener, shared, places));
+    }
+    shutdown.cancelled().await;
+    shared.tracker.close();
+    let grace = shared.settings.shutdown_grace();
+    if tokio::time::timeout(grace, shared.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = shared.tracker.len(),
+            "connections still open after the shutdown grace period are being closed"
+        );
+        shared.hard_stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(2), shared.tracker.wait()).await;
+    }
+    Ok(())
+}
+
+async fn accept<S: store::Store + Clone + 'static>(
+    listener: TcpListener,
+    shared: Arc<Shared<S>>,
+    places: Arc<Semaphore>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shared.shutdown.cancelled() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                tracing::warn!(error = %e, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        match places.clone().try_acquire_owned() {
+            Ok(permit) => {
+                shared
+                    .tracker
+                    .clone()
+                    .spawn(connection(shared, stream, peer, permit));
+            }
+            Err(_) => {
+                let places = places.clone();
+                shared.tracker.clone().spawn(async move {
+                    match tokio::time::timeout(WAIT_FOR_A_PLACE, places.acquire_owned()).await {
+                        Ok(Ok(permit)) => connection(shared, stream, peer, permit).await,
+                        _ => busy(stream, peer).await,
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Tells a connection over the limit that the proxy is busy.
+async fn busy(mut stream: TcpStream, peer: SocketAddr) {
+    tracing::warn!(client = %peer, "too many connections: answering 503");
+    let body = "The school's web filter is very busy. Please try again in a moment.\n";
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Retry-After: 5\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // Read what the client sent first, so closing does not reset the
+    // connection before it sees the answer.
+    let mut scratch = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut scratch)).await;
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+async fn connection<S: store::Store + Clone + 'static>(
+    shared: Arc<Shared<S>>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let activity = Arc::new(Activity::default());
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let (drive, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+    let mut upstreams: Vec<Driver> = Vec::new();
+    let conn = Arc::new(Conn {
+        drive,
+        shared: shared.clone(),
+        peer,
+        local,
+        kept: Mutex::new(Kept::default()),
+        signed_in: Mutex::new(None),
+        _permit: permit,
+    });
+    let service = service_fn(move |request| {
+        let conn = conn.clone();
+        async move { Ok::<_, Infallible>(crate::http::handle(conn, request).await) }
+    });
+    let http = shared.http.serve_connection(io, service).with_upgrades();
+    tokio::pin!(http);
+    let idle = shared.settings.idle_timeout();
+    let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            result = http.as_mut() => {
+                if let Err(e) = result {
+                    note_connection_error(&shared, peer, &e);
+                }
+                return;
+            }
+            () = shared.shutdown.cancelled(), if !draining => {
+                draining = true;
+                http.as_mut().graceful_shutdown();
+            }
+            () = shared.hard_stop.cancelled() => return,
+            () = Drive { incoming: &mut incoming, running: &mut upstreams } => {}
+            _ = watchdog.tick() => {
+                // Nothing read or written for a whole period: a stalled body
+                // or a client that stopped reading. (Waiting for a request
+                // head is bounded by hyper's header timeout.)
+                if !activity.take_active() {
+                    tracing::debug!(client = %peer, "closing an idle connection");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn note_connection_error<S>(shared: &Shared<S>, peer: SocketAddr, e: &hyper::Error) {
+    if e.is_parse() || e.is_parse_too_large() || e.is_parse_status() {
+        // hyper has answered 400, 414 or 431 already.
+        shared.gate.metrics.malformed(store::Source::Proxy);
+        tracing::info!(client = %peer, error = %e, "malformed request refused");
+    } else if e.is_timeout() {
+        tracing::debug!(client = %peer, "the client was too slow sending a request");
+    } else {
+        tracing::debug!(client = %peer, error = %e, "connection ended with an error");
+    }
+}

@@ -1,0 +1,282 @@
+//! Reaching web servers: one resolver for every upstream name (the
+//! `resolve` overrides first, then the system's), connecting with a time
+//! limit, and the keep-alive connections each client connection holds on to.
+//!
+//! Each client connection keeps the few upstream connections it used last
+//! and reuses them, so a browser's keep-alive connection costs no lock and
+//! no new TCP connection per request.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Upstream connections a client connection keeps for reuse.
+const KEPT_PER_CONNECTION: usize = 4;
+
+/// Why a web server could not be reached. Each says whether trying again
+/// could help, for the page the browser gets.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The name does not resolve.
+    NotFound,
+    /// The server refused, or the network said there is no route.
+    Refused(io::Error),
+    /// Nothing answered within the connect timeout.
+    TimedOut,
+    /// The name leads back to this proxy.
+    Loop,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::NotFound => f.write_str("the name does not resolve"),
+            ConnectError::Refused(e) => write!(f, "the connection failed: {e}"),
+            ConnectError::TimedOut => f.write_str("nothing answered in time"),
+            ConnectError::Loop => f.write_str("the address is this proxy's own"),
+        }
+    }
+}
+
+/// Turns names into addresses.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    overrides: HashMap<String, IpAddr>,
+}
+
+impl Resolver {
+    /// `overrides` maps names (any spelling; they are made canonical) to
+    /// the address to use for them.
+    pub fn new<'a>(overrides: impl IntoIterator<Item = (&'a String, &'a IpAddr)>) -> Resolver {
+        Resolver {
+            overrides: overrides
+                .into_iter()
+                .filter_map(|(name, ip)| {
+                    classify::canon::canonical_host(name)
+                        .ok()
+                        .map(|name| (name, *ip))
+                })
+                .collect(),
+        }
+    }
+
+    /// The addresses of a canonical host (`[v6]` in brackets is accepted).
+    pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
+        if let Some(ip) = self.overrides.get(host) {
+            return Ok(vec![SocketAddr::new(*ip, port)]);
+        }
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        // RFC 6761: `.invalid` never resolves, and `localhost` is this
+        // machine; neither is asked of DNS.
+        if host == "invalid" || host.ends_with(".invalid") {
+            return Err(ConnectError::NotFound);
+        }
+        if host == "localhost" || host.ends_with(".localhost") {
+            return Ok(vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)]);
+        }
+        match tokio::net::lookup_host((host, port)).await {
+            Ok(addrs) => {
+                let addrs: Vec<SocketAddr> = addrs.collect();
+                if addrs.is_empty() {
+                    Err(ConnectError::NotFound)
+                } else {
+                    Ok(addrs)
+                }
+            }
+            Err(_) => Err(ConnectError::NotFound),
+        }
+    }
+}
+
+/// Whether `addr` is this proxy: a listener, or the address the client
+/// reached us on.
+pub fn is_own(addr: SocketAddr, listeners: &[SocketAddr], local: SocketAddr) -> bool {
+    addr == local
+        || listeners.iter().any(|l| {
+            *l == addr
+                || (l.ip().is_unspecified()
+                    && l.port() == addr.port()
+                    && (addr.ip().is_loopback() || addr.ip() == local.ip()))
+        })
+}
+
+/// Connects to `host:port`, trying each address in turn, all within
+/// `timeout`. Addresses that are this proxy are refused.
+pub async fn connect(
+    resolver: &Resolver,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    listeners: &[SocketAddr],
+    local: SocketAddr,
+) -> Result<TcpStream, ConnectError> {
+    let attempt = async {
+        let addrs = resolver.resolve(host, port).await?;
+        let mut last = ConnectError::NotFound;
+        for addr in addrs {
+            if is_own(addr, listeners, local) {
+                last = ConnectError::Loop;
+                continue;
+            }
+            match TcpStream::connect(addr).await {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(e) => last = ConnectError::Refused(e),
+            }
+        }
+        Err(last)
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::TimedOut),
+    }
+}
+
+/// An HTTP/1.1 connection to a web server.
+pub struct Upstream {
+    pub host: Box<str>,
+    pub port: u16,
+    pub sender: SendRequest<Incoming>,
+}
+
+/// An upstream connection's I/O, driven by the client connection's task.
+pub type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Opens HTTP/1.1 on a connected stream. Its I/O is handed to `drive`,
+/// which runs it on the task of the client connection that uses it: a
+/// request and its answer then never cross tasks or threads. It ends when
+/// its sender is dropped.
+pub async fn open(
+    stream: TcpStream,
+    host: &str,
+    port: u16,
+    drive: &tokio::sync::mpsc::UnboundedSender<Driver>,
+) -> hyper::Result<Upstream> {
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .handshake(TokioIo::new(stream))
+        .await?;
+    let driver: Driver = Box::pin(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "upstream connection ended with an error");
+        }
+    });
+    if let Err(returned) = drive.send(driver) {
+        // The client connection is going away; run it on its own.
+        tokio::spawn(returned.0);
+    }
+    Ok(Upstream {
+        host: host.into(),
+        port,
+        sender,
+    })
+}
+
+/// Runs the upstream connections of one client connection: takes new ones
+/// from `incoming` and polls every one; never finishes.
+pub struct Drive<'a> {
+    pub incoming: &'a mut tokio::sync::mpsc::UnboundedReceiver<Driver>,
+    pub running: &'a mut Vec<Driver>,
+}
+
+impl Future for Drive<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        while let Poll::Ready(Some(driver)) = this.incoming.poll_recv(cx) {
+            this.running.push(driver);
+        }
+        this.running
+            .retain_mut(|driver| driver.as_mut().poll(cx).is_pending());
+        Poll::Pending
+    }
+}
+
+/// The upstream connections one client connection keeps.
+#[derive(Default)]
+pub struct Kept {
+    upstreams: Vec<Upstream>,
+}
+
+impl Kept {
+    /// Takes a kept connection to `host:port`, if one is still open.
+    pub fn take(&mut self, host: &str, port: u16) -> Option<Upstream> {
+        self.upstreams.retain(|u| !u.sender.is_closed());
+        let i = self
+            .upstreams
+            .iter()
+            .position(|u| u.port == port && &*u.host == host)?;
+        Some(self.upstreams.swap_remove(i))
+    }
+
+    /// Keeps a connection for the next request, forgetting the oldest.
+    pub fn keep(&mut self, upstream: Upstream) {
+        if upstream.sender.is_closed() {
+            return;
+        }
+        if self.upstreams.len() >= KEPT_PER_CONNECTION {
+            self.upstreams.remove(0);
+        }
+        self.upstreams.push(upstream);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn overrides_literals_and_special_names() {
+        let overrides = [(
+            "WWW.Example.ORG".to_owned(),
+            "127.0.0.9".parse::<IpAddr>().expect("ip"),
+        )];
+        let r = Resolver::new(overrides.iter().map(|(a, b)| (a, b)));
+        let got = r.resolve("www.example.org", 81).await.expect("resolve");
+        assert_eq!(got, vec!["127.0.0.9:81".parse().expect("addr")]);
+        let got = r.resolve("[::1]", 443).await.expect("resolve");
+        assert_eq!(got, vec!["[::1]:443".parse().expect("addr")]);
+        assert!(matches!(
+            r.resolve("nowhere.invalid", 80).await,
+            Err(ConnectError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn own_addresses() {
+        let listeners: Vec<SocketAddr> = vec!["0.0.0.0:3128".parse().expect("addr")];
+        let local: SocketAddr = "10.0.0.1:3128".parse().expect("addr");
+        assert!(is_own(
+            "127.0.0.1:3128".parse().expect("a"),
+            &listeners,
+            local
+        ));
+        assert!(is_own(
+            "10.0.0.1:3128".parse().expect("a"),
+            &listeners,
+            local
+        ));
+        assert!(!is_own(
+            "127.0.0.1:80".parse().expect("a"),
+            &listeners,
+            local
+        ));
+    }
+}

@@ -1,0 +1,489 @@
+//! Running it: malformed requests, limits, timeouts, unreachable web
+//! servers, keep-alive, large bodies, the PAC file, loops and shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use store::Source;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const QUIET: Duration = Duration::from_millis(700);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_400_and_are_counted() {
+    let mut p = proxy().profile("staff").start().await;
+    for garbage in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET http://[::1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        b"GET ftp://files.example.org/ HTTP/1.1\r\nHost: files.example.org\r\n\r\n",
+        b"CONNECT www.wikipedia.org HTTP/1.1\r\nHost: www.wikipedia.org\r\n\r\n",
+    ] {
+        let answer = raw(&p, garbage, QUIET).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 400"),
+            "{:?}: {answer}",
+            String::from_utf8_lossy(garbage)
+        );
+    }
+    assert!(p.gate.metrics.malformed_count(Source::Proxy) >= 6);
+    // Still serving after all that.
+    let web = origin("web").start().await;
+    assert_eq!(
+        curl(&p, &http_url("learning.example.org", &web, "/"), &[])
+            .await
+            .status,
+        200
+    );
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_request_heads_get_431() {
+    let web = origin("web").start().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| s.max_header_bytes = 8 * 1024)
+        .start()
+        .await;
+    let big = "a".repeat(10 * 1024);
+    let got = curl(
+        &p,
+        &http_url("learning.example.org", &web, "/"),
+        &["-H", &format!("X-Big: {big}")],
+    )
+    .await;
+    assert_eq!(got.status, 431, "{got:?}");
+    assert!(web.seen().is_empty());
+    assert_eq!(p.gate.metrics.malformed_count(Source::Proxy), 1);
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_gets_a_502_page() {
+    let closed = {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut p = proxy().profile("staff").start().await;
+    let url = format!("http://www.wikipedia.org:{closed}/");
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 502);
+    assert!(got.body.contains("refused the connection"), "{}", got.body);
+    let events = p.events().await;
+    let e = event(&events, &url);
+    assert_eq!((e.verdict.as_str(), e.status), ("allow", Some(502)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_does_not_resolve_gets_a_502_page() {
+    let mut p = proxy().profile("staff").start().await;
+    let got = curl(&p, "http://no-such-site.invalid/", &[]).await;
+    assert_eq!(got.status, 502);
+    assert!(got.body.contains("could not be found"), "{}", got.body);
+    p.stop().await;
+}
+
+/// A listener whose accept queue is full: the kernel drops new SYNs, so a
+/// connection attempt hangs until its timeout, as with a dead server.
+async fn black_hole() -> (tokio::net::TcpListener, Vec<std::net::TcpStream>, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => held.push(s),
+            Err(_) => return (listener, held, addr.port()),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_gets_a_504_page() {
+    let (_listener, _held, port) = black_hole().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| s.connect_timeout_seconds = 1)
+        .start()
+        .await;
+    let url = format!("http://www.wikipedia.org:{port}/");
+    let started = Instant::now();
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 504, "{got:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        got.body.contains("it did not answer within 1 second."),
+        "{}",
+        got.body
+    );
+    assert!(
+        got.body.contains("Try again in a few minutes"),
+        "{}",
+        got.body
+    );
+    // CONNECT says the same in words.
+    let tunnel = curl(&p, &format!("https://www.wikipedia.org:{port}/"), &[]).await;
+    assert_eq!(tunnel.connect_status, 504, "{tunnel:?}");
+    let events = p.events().await;
+    assert_eq!(event(&events, &url).status, Some(504));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off() {
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.idle_timeout_seconds = 1)
+        .start()
+        .await;
+    // A request head sent a byte at a time, never finished.
+    let mut stream = TcpStream::connect(p.addr).await.expect("connect");
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in b"GET http://learning.example.org/ HTTP/1.1\r\nX-Slow: "
+        .iter()
+        .cycle()
+    {
+        if stream.write_all(&[*byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await
+        {
+            closed = true;
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(6) {
+            break;
+        }
+    }
+    assert!(closed, "a slow client held its connection");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // An idle keep-alive connection is closed too.
+    let mut idle = TcpStream::connect(p.addr).await.expect("connect");
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(4), idle.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_wait_then_get_503() {
+    let web = origin("web").start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.max_connections = 1)
+        .start()
+        .await;
+    let hog = TcpStream::connect(p.addr).await.expect("connect");
+    let url = http_url("learning.example.org", &web, "/");
+    let started = Instant::now();
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 503, "{got:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "it waited first"
+    );
+    assert!(got.header("retry-after").is_some());
+    // A place that frees up within the wait is taken.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(hog);
+    });
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    release.await.expect("release");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_reuses_the_upstream_connection() {
+    let web = origin("web").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let a = http_url("learning.example.org", &web, "/a");
+    let b = http_url("learning.example.org", &web, "/b");
+    let c = http_url("learning.example.org", &web, "/c");
+    // One curl, three requests on one client connection.
+    let got = curl(&p, &a, &[&b, &c]).await;
+    assert_eq!(got.status, 200);
+    let mut paths: Vec<String> = web.seen().into_iter().map(|s| s.uri).collect();
+    paths.sort();
+    assert_eq!(paths, ["/a", "/b", "/c"]);
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one upstream connection for all three"
+    );
+    assert_eq!(p.events().await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_stream_both_ways() {
+    let web = origin("big").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let download = http_url("learning.example.org", &web, "/bytes/5000000");
+    let got = curl(&p, &download, &[]).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body.len(), 5_000_000);
+    // An upload large enough that curl asks for 100 Continue first.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("upload");
+    std::fs::write(&file, vec![b'u'; 3_000_000]).expect("write");
+    let upload = http_url("learning.example.org", &web, "/upload");
+    let got = curl(
+        &p,
+        &upload,
+        &["--data-binary", &format!("@{}", file.display())],
+    )
+    .await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.body, "big received 3000000");
+    let events = p.events().await;
+    assert_eq!(event(&events, &download).bytes, 5_000_000);
+    assert_eq!(event(&events, &upload).method, "POST");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pac_file_sends_the_school_direct_and_the_rest_through_the_proxy() {
+    let mut p = proxy()
+        .settings(|s| {
+            s.school_addresses = vec!["intranet.hillside.example".into(), "192.0.2.0/24".into()]
+        })
+        .start()
+        .await;
+    // Fetched straight from the proxy, as browsers do.
+    let output = tokio::process::Command::new("curl")
+        .args(["-sS", "--noproxy", "*", "-D", "-"])
+        .arg(format!("{}/proxy.pac", p.url()))
+        .output()
+        .await
+        .expect("curl");
+    let pac = String::from_utf8_lossy(&output.stdout);
+    assert!(pac.contains("application/x-ns-proxy-autoconfig"), "{pac}");
+    assert!(
+        pac.contains(&format!("return \"PROXY {}\";", p.addr)),
+        "{pac}"
+    );
+    assert!(
+        pac.contains("dnsDomainIs(host, \".intranet.hillside.example\")"),
+        "{pac}"
+    );
+    assert!(
+        pac.contains("isInNet(host, \"192.0.2.0\", \"255.255.255.0\")"),
+        "{pac}"
+    );
+    // wpad.dat is the same file; asked for through the proxy itself, it is
+    // answered by the proxy, not sent round in a loop.
+    let wpad = curl(&p, &format!("{}/wpad.dat", p.url()), &[]).await;
+    assert_eq!(wpad.status, 200);
+    assert!(wpad.body.contains("FindProxyForURL"), "{}", wpad.body);
+    // The front page says what this is.
+    let front = curl(&p, &format!("{}/", p.url()), &[]).await;
+    assert!(
+        front.body.contains("This is the school's web filter"),
+        "{}",
+        front.body
+    );
+    assert!(
+        p.events().await.is_empty(),
+        "the proxy's own pages are not decisions"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_leads_back_to_the_proxy_is_refused() {
+    let mut p = proxy()
+        .profile("staff")
+        .resolve("loop.example.org", "127.0.0.1")
+        .start()
+        .await;
+    let got = curl(
+        &p,
+        &format!("http://loop.example.org:{}/", p.addr.port()),
+        &[],
+    )
+    .await;
+    assert_eq!(got.status, 508, "{got:?}");
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_address_is_used_in_links() {
+    let web = origin("web").start().await;
+    let mut p = proxy()
+        .profile("ks2")
+        .settings(|s| s.public_address = Some("proxy.hillside.example:8080".into()))
+        .start()
+        .await;
+    let got = curl(&p, &http_url("www.bet365.com", &web, "/"), &[]).await;
+    assert!(
+        got.body
+            .contains("href=\"http://proxy.hillside.example:8080/review?ref=SG-"),
+        "{}",
+        got.body
+    );
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_requests_in_flight_and_stops_listening() {
+    let web = origin("slow").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let url = http_url("learning.example.org", &web, "/slow/800");
+    let in_flight = {
+        let url = url.clone();
+        let proxy_url = p.url();
+        tokio::spawn(async move {
+            tokio::process::Command::new("curl")
+                .args([
+                    "-sS",
+                    "--noproxy",
+                    "",
+                    "-x",
+                    &proxy_url,
+                    "-w",
+                    " %{http_code}",
+                ])
+                .arg(url)
+                .output()
+                .await
+                .expect("curl")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let events = p.events().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "did not wait"
+    );
+    let output = in_flight.await.expect("join");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "slow GET /slow/800 200"
+    );
+    assert_eq!(event(&events, &url).status, Some(200));
+    assert!(
+        TcpStream::connect(p.addr).await.is_err(),
+        "still listening after shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_cuts_tunnels_after_the_grace_period() {
+    let web = origin("web").https().start().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| s.shutdown_grace_seconds = 1)
+        .start()
+        .await;
+    let mut stream = TcpStream::connect(p.addr).await.expect("connect");
+    let target = format!("www.wikipedia.org:{}", web.port());
+    stream
+        .write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).await.expect("read");
+        head.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"));
+    // The tunnel stays open and idle; shutdown waits the grace period, then
+    // cuts it.
+    let started = Instant::now();
+    let events = p.events().await;
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    assert_eq!(event(&events, &target).method, "CONNECT");
+}
+
+/// Requests on kept-alive connections while the policy is swapped again and
+/// again: nothing fails, and the new policy applies from the next request on
+/// the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_under_load_drops_nothing() {
+    use http_body_util::{BodyExt, Empty};
+    let web = origin("web").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let port = web.port();
+    let mut clients = Vec::new();
+    for client in 0..4 {
+        let addr = p.addr;
+        clients.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let (mut sender, connection) = hyper::client::conn::http1::handshake::<
+                _,
+                Empty<bytes::Bytes>,
+            >(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+            tokio::spawn(connection);
+            let mut statuses: Vec<u16> = Vec::new();
+            // Until ten requests after the deny arrived.
+            for i in 0..20_000 {
+                if statuses.iter().filter(|s| **s == 403).count() >= 10 {
+                    break;
+                }
+                let request =
+                    http::Request::get(format!("http://learning.example.org:{port}/{client}/{i}"))
+                        .header("host", format!("learning.example.org:{port}"))
+                        .body(Empty::new())
+                        .expect("request");
+                sender.ready().await.expect("connection kept");
+                let response = sender.send_request(request).await.expect("answer");
+                let status = response.status().as_u16();
+                response.into_body().collect().await.expect("body");
+                statuses.push(status);
+            }
+            statuses
+        }));
+    }
+    // Swap the engine while they run; the last version denies the site.
+    for round in 0..20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let mut policy = common::policy();
+        if round == 19 {
+            for profile in &mut policy.profiles {
+                profile.deny.push("learning.example.org".into());
+            }
+        }
+        let engine =
+            policy::Engine::new(policy, std::sync::Arc::new(common::lists())).expect("engine");
+        p.gate.set_engine(engine);
+    }
+    let mut total = 0;
+    for client in clients {
+        let statuses = client.await.expect("client");
+        total += statuses.len();
+        assert!(statuses.len() > 10, "{statuses:?}");
+        assert!(statuses.ends_with(&[403; 10]), "the deny never applied");
+        // Allowed until the deny arrived, blocked from then on: never a
+        // failure, never back and forth.
+        let first_block = statuses
+            .iter()
+            .position(|s| *s == 403)
+            .unwrap_or(statuses.len());
+        assert!(
+            statuses[..first_block].iter().all(|s| *s == 200),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses[first_block..].iter().all(|s| *s == 403),
+            "{statuses:?}"
+        );
+    }
+    assert_eq!(p.events().await.len(), total);
+}
