@@ -305,7 +305,11 @@ build_list() {
     local src=$UT1_DIR dir usage cat
     if [[ -d "$src" ]]; then
         src=$(cd "$src" && pwd)
-        LIST_SOURCE="UT1 at $src"
+        if [[ "$src" == "$(cd "$REPO/.." && pwd)/shared/data/ut1" ]]; then
+            LIST_SOURCE="UT1 in ../shared/data/ut1"
+        else
+            LIST_SOURCE="UT1 in $src"
+        fi
     else
         log "list: no UT1 folder at $src; using the bundled data/starter/blacklists.tar.gz instead"
         mkdir -p "$WORK/ut1"
@@ -595,9 +599,10 @@ tunnel_run() {
     local -a via=()
     [[ $target != direct ]] && via=(--proxy "http://127.0.0.1:${PROXY_PORT[$target]}")
     t0=$(date +%s%N)
-    curl -s --noproxy '' "${via[@]}" --cacert "$WORK/nginx/origin.crt" -Z --parallel-max "$TUNNEL_PARALLEL" \
-        -o /dev/null -w '%{http_code} %{size_download}\n' \
-        "https://127.0.0.1:$TLS_PORT/1m.jpg?n=[1-$TUNNEL_FILES]" >"$out" 2>&1 || true
+    # --no-progress-meter: with -Z, curl draws its progress meter even with -s.
+    curl -s --no-progress-meter --noproxy '' "${via[@]}" --cacert "$WORK/nginx/origin.crt" \
+        -Z --parallel-max "$TUNNEL_PARALLEL" -o /dev/null -w '%{http_code} %{size_download}\n' \
+        "https://127.0.0.1:$TLS_PORT/1m.jpg?n=[1-$TUNNEL_FILES]" >"$out" 2>"$out.stderr" || true
     t1=$(date +%s%N)
     ok=$(awk '$1 == 200 && $2 == 1048576' "$out" | wc -l)
     bytes=$(awk '$1 == 200 {s += $2} END {print s + 0}' "$out")
