@@ -289,6 +289,9 @@ impl StatutoryList {
     /// Whether a host alone (as the DNS filter and CONNECT see it) is covered
     /// by a whole-host entry.
     pub fn matches_host(&self, host: &str, kind: HostKind) -> bool {
+        if self.hashes.is_empty() {
+            return false;
+        }
         let mut start = 0;
         loop {
             if self

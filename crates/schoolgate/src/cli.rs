@@ -63,6 +63,9 @@ pub enum Command {
     /// Networks: address ranges and the profile for anyone on them not otherwise identified.
     #[command(subcommand)]
     Networks(NetworksCommand),
+    /// Console accounts: `admin create-user` makes one from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Requests from block pages to check a block.
     Reviews {
         #[arg(long, default_value_t = 50)]
@@ -99,6 +102,24 @@ pub struct ActivityArgs {
     /// CSV instead of a table.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Adds a console account with a password read from standard input
+    /// (asked for twice at a terminal; one line when piped).
+    CreateUser {
+        /// Lower-case letters, digits and dots, such as j.smith.
+        username: String,
+        /// Their full name, as the school writes it.
+        #[arg(long)]
+        name: String,
+        /// administrator, technician, dsl, deputy-dsl, headteacher, staff or governor.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

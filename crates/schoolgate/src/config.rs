@@ -19,6 +19,8 @@ pub struct Config {
     #[serde(default)]
     pub activity: ActivitySettings,
     #[serde(default)]
+    pub console: ConsoleSettings,
+    #[serde(default)]
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub reload: ReloadSettings,
@@ -26,6 +28,10 @@ pub struct Config {
     /// agent and the PAC file.
     #[serde(default)]
     pub proxy: proxy::Settings,
+    /// The DNS filter, for guest and BYOD networks; it runs only when the
+    /// file has a `[dns]` table.
+    #[serde(default)]
+    pub dns: Option<dns::Settings>,
 }
 
 /// The activity log.
@@ -49,6 +55,37 @@ impl Default for ActivitySettings {
             purge_every_minutes: 60,
             queue_capacity: 131_072,
             batch: 2_000,
+        }
+    }
+}
+
+/// The web console.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Where the console listens.
+    pub listen: SocketAddr,
+    /// A PEM certificate chain: with `tls_private_key`, the console is
+    /// served over HTTPS and its cookies are marked Secure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<PathBuf>,
+    /// The PEM private key for `tls_certificate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_private_key: Option<PathBuf>,
+    /// The address people reach the console at, for the links it prints
+    /// and shows (default: the listening address). An `https://` address
+    /// marks cookies Secure, for a console behind a TLS-terminating proxy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls_certificate: None,
+            tls_private_key: None,
+            public_url: None,
         }
     }
 }
@@ -80,6 +117,14 @@ pub struct ReloadSettings {
 impl Default for ReloadSettings {
     fn default() -> Self {
         ReloadSettings { poll_seconds: 2 }
+    }
+}
+
+/// Splits an edge's "key: problem" message, falling back to the table name.
+fn split_key(table: &str, message: String) -> (String, String) {
+    match message.split_once(": ") {
+        Some((key, problem)) => (key.to_owned(), problem.to_owned()),
+        None => (table.to_owned(), message),
     }
 }
 
@@ -146,14 +191,32 @@ impl Config {
                 "must be at least 1 and no more than activity.queue_capacity".into(),
             ));
         }
+        let c = &self.console;
+        if c.tls_certificate.is_some() != c.tls_private_key.is_some() {
+            return Err((
+                "console.tls_certificate".into(),
+                "give both console.tls_certificate and console.tls_private_key, or neither".into(),
+            ));
+        }
+        if let Some(url) = &c.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.chars().any(char::is_whitespace))
+        {
+            return Err((
+                "console.public_url".into(),
+                format!(
+                    "'{url}' is not a web address; write it like https://console.school.example"
+                ),
+            ));
+        }
         if self.reload.poll_seconds == 0 {
             return Err(("reload.poll_seconds".into(), "must be at least 1".into()));
         }
-        // The proxy's checks say "proxy.<key>: <problem>".
-        proxy::validate(&self.proxy).map_err(|e| match e.split_once(": ") {
-            Some((key, problem)) => (key.to_owned(), problem.to_owned()),
-            None => ("proxy".to_owned(), e),
-        })?;
+        // Each edge's checks say "<table>.<key>: <problem>".
+        proxy::validate(&self.proxy).map_err(|e| split_key("proxy", e))?;
+        if let Some(settings) = &self.dns {
+            dns::validate(settings).map_err(|e| split_key("dns", e))?;
+        }
         Ok(())
     }
 }
@@ -182,6 +245,37 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_dns_table_loads_when_uncommented() {
+        // The example leaves the DNS filter off; its commented [dns] table
+        // must still be right for whoever turns it on.
+        let text = include_str!("../../../docs/schoolgate.example.toml");
+        let dns: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [dns]"))
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(dns.starts_with("[dns]\n"), "{dns}");
+        let config: Config = toml::from_str(&dns).expect("the [dns] example parses");
+        config.validate().expect("the [dns] example is valid");
+        assert!(config.dns.is_some());
+    }
+
+    #[test]
+    fn bad_dns_values_name_the_key() {
+        let config: Config =
+            toml::from_str("[dns]\nupstreams = [\"192.0.2.53:53\"]\nattempts = 0\n")
+                .expect("parses");
+        assert_eq!(config.validate().expect_err("attempts").0, "dns.attempts");
+        let err = toml::from_str::<Config>("[dns]\nupstream = []\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("upstream"), "{err}");
+    }
+
+    #[test]
     fn bad_values_name_the_key() {
         let mut config = Config::default();
         config.activity.retention_days = 0;
@@ -192,6 +286,18 @@ mod tests {
         let mut config = Config::default();
         config.activity.batch = 10_000_000;
         assert_eq!(config.validate().expect_err("batch").0, "activity.batch");
+        let mut config = Config::default();
+        config.console.tls_certificate = Some("console.pem".into());
+        assert_eq!(
+            config.validate().expect_err("half TLS").0,
+            "console.tls_certificate"
+        );
+        let mut config = Config::default();
+        config.console.public_url = Some("console.school".into());
+        assert_eq!(
+            config.validate().expect_err("not a URL").0,
+            "console.public_url"
+        );
         let config: Config = toml::from_str("[proxy]\nmax_header_bytes = 10\n").expect("parses");
         assert_eq!(
             config.validate().expect_err("header limit").0,

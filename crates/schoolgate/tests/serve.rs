@@ -100,7 +100,7 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[reload]\npoll_seconds = 1\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -170,7 +170,7 @@ fn serve_refuses_to_start_without_its_lists() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let out = run(
@@ -294,7 +294,7 @@ fn serve_purges_activity_older_than_the_retention_period() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[activity]\nretention_days = 30\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -443,7 +443,7 @@ fn serve_runs_the_proxy_with_the_starter_lists() {
     let config = dir.path().join("schoolgate.toml");
     std::fs::write(
         &config,
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[console]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n",
     )
     .expect("write");
     let serve = Running::start(&data, &config);
@@ -478,4 +478,80 @@ fn serve_runs_the_proxy_with_the_starter_lists() {
     );
     serve.signal("TERM");
     serve.wait_for("stopped; 2 activity events written");
+}
+
+fn dig(address: &str, source: &str, args: &[&str]) -> String {
+    let (ip, port) = address.rsplit_once(':').expect("address");
+    let out = Command::new("dig")
+        .arg(format!("@{ip}"))
+        .args(["-p", port, "-b", source, "+tries=1", "+time=3"])
+        .args(args)
+        .output()
+        .expect("dig runs (install dnsutils: scripts/test does)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn serve_runs_the_dns_filter_with_the_policy_networks_and_activity_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = run(
+        &data,
+        &[
+            "--by",
+            "tech",
+            "networks",
+            "add",
+            "Guest Wi-Fi",
+            "--range",
+            "127.0.0.2/32",
+            "--profile",
+            "guest",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An upstream nobody answers on: blocked names never need one.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[dns]\nlisten = [\"127.0.0.1:0\"]\nupstreams = [\"{dead}\"]\nupstream_timeout_ms = 200\nattempts = 1\n"
+        ),
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    let line = serve.wait_for("dns filter listening on ");
+    let address = line.split(' ').nth(4).expect("address").to_owned();
+    serve.wait_for("schoolgate is running");
+
+    let out = dig(&address, "127.0.0.2", &["www.bet365.com", "A"]);
+    assert!(out.contains("status: NXDOMAIN"), "{out}");
+    assert!(out.contains("EDE: 15 (Blocked)"), "{out}");
+    let out = dig(
+        &address,
+        "127.0.0.2",
+        &["+tcp", "use-application-dns.net", "A"],
+    );
+    assert!(out.contains("status: NXDOMAIN"), "{out}");
+    let out = dig(&address, "127.0.0.2", &["www.example.org", "A"]);
+    assert!(out.contains("status: SERVFAIL"), "{out}");
+
+    serve.signal("TERM");
+    serve.wait_for("stopped;");
+    let out = run(&data, &["activity", "--csv", "--verdict", "block"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let line = csv
+        .lines()
+        .find(|l| l.contains("www.bet365.com"))
+        .unwrap_or_else(|| panic!("no DNS event in {csv}"));
+    assert!(line.contains(",dns,127.0.0.2,"), "{line}");
+    assert!(line.contains(",guest,A,"), "{line}");
+    assert!(line.contains("category:gambling"), "{line}");
 }

@@ -11,6 +11,10 @@
 //! readable lines of [`policy::diff`]) and why; a reason is required
 //! (§7.3.1: changes are risk assessed, logged and recorded). The history and
 //! the audit trail are append-only, enforced by the database itself.
+//!
+//! The console keeps its staff accounts, sessions, set-up links and API
+//! tokens here too ([`console`]); changes to accounts and tokens go into the
+//! audit trail, sign-ins do not.
 
 use std::future::Future;
 
@@ -18,9 +22,12 @@ use jiff::Timestamp;
 use policy::Policy;
 use serde::Serialize;
 
+pub mod console;
 pub mod records;
 pub mod sqlite;
+mod sqlite_console;
 
+pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use records::{
     ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
 };
@@ -236,4 +243,184 @@ pub trait Store: Send + Sync {
         &self,
         before: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    // The console: accounts, sessions, set-up links, API tokens.
+
+    /// Every console account, by username.
+    fn console_accounts(
+        &self,
+    ) -> impl Future<Output = Result<Vec<ConsoleAccount>, StoreError>> + Send;
+    /// The account with this username (any case), if there is one.
+    fn console_account(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<ConsoleAccount>, StoreError>> + Send;
+    /// Adds an account; refuses a username already taken.
+    fn add_console_account(
+        &self,
+        account: &NewConsoleAccount,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether an enabled administrator with a password exists: until one
+    /// does, `serve` offers a first-run link.
+    fn administrator_exists(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn set_console_password(
+        &self,
+        username: &str,
+        password_hash: &Hidden,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Disables (ending every session) or re-enables an account.
+    fn set_console_account_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Keeps a new TOTP secret for an account that is enrolling; two-factor
+    /// sign-in is not on until [`Store::confirm_two_factor`].
+    fn begin_two_factor(
+        &self,
+        username: &str,
+        secret: &Hidden,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Turns two-factor sign-in on, remembering the step of the code that
+    /// confirmed it.
+    fn confirm_two_factor(
+        &self,
+        username: &str,
+        step: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forgets an account's TOTP secret (a lost phone) and ends its sessions;
+    /// it enrols again at its next sign-in.
+    fn reset_two_factor(
+        &self,
+        username: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Accepts a code's time step once: false if this step or a later one
+    /// was accepted before (a replayed code).
+    fn accept_code_step(
+        &self,
+        username: &str,
+        step: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts a failed sign-in for the username as typed (real or not) and
+    /// the address it came from.
+    fn record_sign_in_failure(
+        &self,
+        username: &str,
+        client_ip: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// When this username failed to sign in, since `since`, oldest first.
+    fn sign_in_failures(
+        &self,
+        username: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Timestamp>, StoreError>> + Send;
+    /// When sign-ins from this address failed, since `since`, oldest first.
+    fn sign_in_failures_from(
+        &self,
+        client_ip: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Timestamp>, StoreError>> + Send;
+    /// Marks an account locked until `until` (for administrators to see).
+    fn lock_console_account(
+        &self,
+        username: &str,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A good sign-in: clears the failure count and any lock.
+    fn record_sign_in(
+        &self,
+        username: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// An administrator lifts a lock-out: the failures are forgotten.
+    fn unlock_console_account(
+        &self,
+        username: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn start_console_session(
+        &self,
+        session: &ConsoleSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn console_session(
+        &self,
+        id_hash: &str,
+    ) -> impl Future<Output = Result<Option<ConsoleSession>, StoreError>> + Send;
+    /// Notes that a session was used at `at`, for the idle timeout.
+    fn touch_console_session(
+        &self,
+        id_hash: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn end_console_session(
+        &self,
+        id_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Signs an account out everywhere; returns how many sessions ended.
+    fn end_console_sessions(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// An account's sessions that have not reached their absolute end.
+    fn console_sessions_of(
+        &self,
+        username: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<ConsoleSession>, StoreError>> + Send;
+
+    fn add_setup_link(
+        &self,
+        link: &SetupLink,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn setup_link(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<SetupLink>, StoreError>> + Send;
+    /// Uses a link once: true if it was unused and unexpired at `at`.
+    fn use_setup_link(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Ends the unused links for an account, or the first-run links (`None`),
+    /// so only the newest one works.
+    fn withdraw_setup_links(
+        &self,
+        username: Option<&str>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps a new API token (its hash); returns its number.
+    fn add_api_token(
+        &self,
+        token: &ApiToken,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn api_tokens_of(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+    /// The token with this hash, revoked or not.
+    fn api_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+    fn touch_api_token(
+        &self,
+        id: i64,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Revokes one of an account's tokens.
+    fn revoke_api_token(
+        &self,
+        username: &str,
+        id: i64,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

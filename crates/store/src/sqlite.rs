@@ -12,16 +12,18 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::sqlite_console as console;
 use crate::{
-    ActivityEvent, ActivityQuery, AuditEntry, Device, ListRecord, LoginSession, Network, Person,
-    PolicyRevision, ReviewRequest, Source, StatutoryRecord, Store, StoreError,
+    ActivityEvent, ActivityQuery, ApiToken, AuditEntry, ConsoleAccount, ConsoleSession, Device,
+    Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
+    ReviewRequest, SetupLink, Source, StatutoryRecord, Store, StoreError,
 };
 
 /// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
 /// parameters a statement.
 const ACTIVITY_ROWS_PER_INSERT: usize = 1000;
 
-fn micros(at: Timestamp) -> i64 {
+pub(crate) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
@@ -77,12 +79,12 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn timestamp(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn timestamp(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
     let text: String = row.try_get(column)?;
     Timestamp::from_str(&text).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
-async fn audit(
+pub(crate) async fn audit(
     tx: &mut Transaction<'_, Sqlite>,
     at: Timestamp,
     actor: &str,
@@ -685,7 +687,14 @@ impl Store for SqliteStore {
                     .push_bind(i64::from(e.duration_ms))
                     .push_bind(e.reference.clone());
             });
-            insert.build().execute(&mut *tx).await?;
+            // Only full chunks share one SQL text; a prepared statement kept
+            // for every other chunk size would pile up (up to 100 per
+            // connection, each with thousands of parameters).
+            insert
+                .build()
+                .persistent(chunk.len() == ACTIVITY_ROWS_PER_INSERT)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -742,6 +751,174 @@ impl Store for SqliteStore {
                 return Ok(removed);
             }
         }
+    }
+
+    async fn console_accounts(&self) -> Result<Vec<ConsoleAccount>, StoreError> {
+        console::accounts(&self.pool).await
+    }
+
+    async fn console_account(&self, username: &str) -> Result<Option<ConsoleAccount>, StoreError> {
+        console::find_account(&self.pool, username).await
+    }
+
+    async fn add_console_account(
+        &self,
+        account: &NewConsoleAccount,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        console::add_account(&self.pool, account, actor).await
+    }
+
+    async fn administrator_exists(&self) -> Result<bool, StoreError> {
+        console::administrator_exists(&self.pool).await
+    }
+
+    async fn set_console_password(
+        &self,
+        username: &str,
+        password_hash: &Hidden,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        console::set_password(&self.pool, username, password_hash, actor).await
+    }
+
+    async fn set_console_account_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        console::set_disabled(&self.pool, username, disabled, actor).await
+    }
+
+    async fn begin_two_factor(&self, username: &str, secret: &Hidden) -> Result<(), StoreError> {
+        console::begin_two_factor(&self.pool, username, secret).await
+    }
+
+    async fn confirm_two_factor(&self, username: &str, step: i64) -> Result<(), StoreError> {
+        console::confirm_two_factor(&self.pool, username, step).await
+    }
+
+    async fn reset_two_factor(&self, username: &str, actor: &str) -> Result<(), StoreError> {
+        console::reset_two_factor(&self.pool, username, actor).await
+    }
+
+    async fn accept_code_step(&self, username: &str, step: i64) -> Result<bool, StoreError> {
+        console::accept_code_step(&self.pool, username, step).await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        username: &str,
+        client_ip: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        console::record_sign_in_failure(&self.pool, username, client_ip, at).await
+    }
+
+    async fn sign_in_failures(
+        &self,
+        username: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>, StoreError> {
+        console::sign_in_failures(&self.pool, username, since).await
+    }
+
+    async fn sign_in_failures_from(
+        &self,
+        client_ip: &str,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>, StoreError> {
+        console::sign_in_failures_from(&self.pool, client_ip, since).await
+    }
+
+    async fn lock_console_account(
+        &self,
+        username: &str,
+        until: Timestamp,
+    ) -> Result<(), StoreError> {
+        console::lock_account(&self.pool, username, until).await
+    }
+
+    async fn record_sign_in(&self, username: &str, at: Timestamp) -> Result<(), StoreError> {
+        console::record_sign_in(&self.pool, username, at).await
+    }
+
+    async fn unlock_console_account(&self, username: &str, actor: &str) -> Result<(), StoreError> {
+        console::unlock_account(&self.pool, username, actor).await
+    }
+
+    async fn start_console_session(&self, session: &ConsoleSession) -> Result<(), StoreError> {
+        console::start_session(&self.pool, session).await
+    }
+
+    async fn console_session(&self, id_hash: &str) -> Result<Option<ConsoleSession>, StoreError> {
+        console::find_session(&self.pool, id_hash).await
+    }
+
+    async fn touch_console_session(&self, id_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        console::touch_session(&self.pool, id_hash, at).await
+    }
+
+    async fn end_console_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        console::end_session(&self.pool, id_hash).await
+    }
+
+    async fn end_console_sessions(&self, username: &str) -> Result<u64, StoreError> {
+        console::end_sessions(&self.pool, username).await
+    }
+
+    async fn console_sessions_of(
+        &self,
+        username: &str,
+        now: Timestamp,
+    ) -> Result<Vec<ConsoleSession>, StoreError> {
+        console::sessions_of(&self.pool, username, now).await
+    }
+
+    async fn add_setup_link(&self, link: &SetupLink) -> Result<(), StoreError> {
+        console::add_setup_link(&self.pool, link).await
+    }
+
+    async fn setup_link(&self, token_hash: &str) -> Result<Option<SetupLink>, StoreError> {
+        console::find_setup_link(&self.pool, token_hash).await
+    }
+
+    async fn use_setup_link(&self, token_hash: &str, at: Timestamp) -> Result<bool, StoreError> {
+        console::use_setup_link(&self.pool, token_hash, at).await
+    }
+
+    async fn withdraw_setup_links(
+        &self,
+        username: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        console::withdraw_setup_links(&self.pool, username, at).await
+    }
+
+    async fn add_api_token(&self, token: &ApiToken) -> Result<i64, StoreError> {
+        console::add_api_token(&self.pool, token).await
+    }
+
+    async fn api_tokens_of(&self, username: &str) -> Result<Vec<ApiToken>, StoreError> {
+        console::api_tokens_of(&self.pool, username).await
+    }
+
+    async fn api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        console::find_api_token(&self.pool, token_hash).await
+    }
+
+    async fn touch_api_token(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        console::touch_api_token(&self.pool, id, at).await
+    }
+
+    async fn revoke_api_token(
+        &self,
+        username: &str,
+        id: i64,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        console::revoke_api_token(&self.pool, username, id, actor).await
     }
 }
 

@@ -6,6 +6,8 @@ use anyhow::Result;
 use crate::cli::{
     Cli, Command, DevicesCommand, ListsCommand, NetworksCommand, PeopleCommand, PolicyCommand,
 };
+
+mod admin;
 use crate::config::Config;
 use crate::datadir::DataDir;
 use crate::exit::Failure;
@@ -49,6 +51,7 @@ fn changes_something(command: &Command) -> bool {
         Command::People(c) => !matches!(c, PeopleCommand::List),
         Command::Devices(c) => !matches!(c, DevicesCommand::List),
         Command::Networks(c) => !matches!(c, NetworksCommand::List),
+        Command::Admin(_) => true,
     }
 }
 
@@ -84,6 +87,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Devices(command) => registry::devices(&dir, command, &actor).await,
         Command::Networks(command) => registry::networks(&dir, command, &actor).await,
         Command::Reviews { limit } => registry::reviews(&dir, *limit).await,
+        Command::Admin(command) => admin::run(&dir, command, &actor).await,
         Command::Serve { .. } => {
             let (config, path) = config.unwrap_or_default();
             return serve::run(dir, config, path.as_deref()).await;

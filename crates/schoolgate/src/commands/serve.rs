@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use gate::{ActivityLog, Gate, IdentityTable, QueueSettings, Session};
 use jiff::{Timestamp, ToSpan};
 use store::Store;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -60,6 +60,28 @@ pub async fn bind_tcp(what: &str, addresses: &[SocketAddr]) -> Result<Vec<TcpLis
     Ok(listeners)
 }
 
+/// Binds UDP and TCP on each DNS address; port 0 gets the same free port
+/// for both.
+async fn bind_dns(addresses: &[SocketAddr]) -> Result<(Vec<UdpSocket>, Vec<TcpListener>)> {
+    let failed = |address: &SocketAddr, e: std::io::Error| {
+        Failure::usage(format!(
+            "the dns filter could not listen on {address}: {e}; choose another address in dns.listen or stop whatever is using it (port 53 needs root or CAP_NET_BIND_SERVICE)"
+        ))
+    };
+    let mut udp = Vec::with_capacity(addresses.len());
+    let mut tcp = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let (socket, listener) = dns::bind_pair(*address)
+            .await
+            .map_err(|e| failed(address, e))?;
+        let bound = socket.local_addr()?;
+        println!("dns filter listening on {bound} (UDP and TCP)");
+        udp.push(socket);
+        tcp.push(listener);
+    }
+    Ok((udp, tcp))
+}
+
 pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Result<()> {
     match config_path {
         Some(path) => println!("configuration from {}", path.display()),
@@ -94,12 +116,25 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         }
     }
 
+    // The console's certificate is read before any port is bound.
+    let console_tls = console_tls(&config)?;
+
     let shutdown = CancellationToken::new();
     let mut edges = JoinSet::new();
     if let Some(address) = config.metrics.listen {
         let listener = bind_tcp("metrics", &[address]).await?.remove(0);
         edges.spawn(metrics::serve(listener, gate.clone(), shutdown.clone()));
     }
+    let listener = bind_tcp("console", &[config.console.listen])
+        .await?
+        .remove(0);
+    let console_app = console_app(&dir, &config, &listener, console_tls.is_some()).await?;
+    edges.spawn(console::serve(
+        listener,
+        console_app,
+        console_tls,
+        shutdown.clone(),
+    ));
 
     let proxy_listeners = bind_tcp("proxy", &config.proxy.listen).await?;
     edges.spawn(proxy::serve(
@@ -109,6 +144,17 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         Arc::new(config.proxy.clone()),
         shutdown.clone(),
     ));
+
+    if let Some(settings) = config.dns {
+        let (udp, tcp) = bind_dns(&settings.listen).await?;
+        edges.spawn(dns::serve(
+            udp,
+            tcp,
+            gate.clone(),
+            Arc::new(settings),
+            shutdown.clone(),
+        ));
+    }
 
     let background = CancellationToken::new();
     let reloader = tokio::spawn(reload_loop(
@@ -156,6 +202,50 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     );
     dir.store.close().await;
     Ok(())
+}
+
+/// The console's TLS configuration, when its files are configured.
+fn console_tls(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>> {
+    let c = &config.console;
+    match (&c.tls_certificate, &c.tls_private_key) {
+        (Some(certificate), Some(key)) => Ok(Some(
+            console::serve::tls_config(certificate, key).map_err(|e| {
+                Failure::usage(format!(
+                    "console.tls_certificate and console.tls_private_key: {e}"
+                ))
+            })?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The console for this data folder; prints the first-run link while there
+/// is no administrator (there are no default credentials).
+async fn console_app(
+    dir: &DataDir,
+    config: &Config,
+    listener: &TcpListener,
+    tls: bool,
+) -> Result<axum::Router> {
+    let bound = listener.local_addr()?;
+    let scheme = if tls { "https" } else { "http" };
+    let public_url = match &config.console.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None if bound.ip().is_unspecified() => format!("{scheme}://localhost:{}", bound.port()),
+        None => format!("{scheme}://{bound}"),
+    };
+    let mut settings = console::Settings::new(&public_url);
+    settings.secure_cookies = tls || public_url.starts_with("https://");
+    if let Some(link) = console::first_run_link(&dir.store, &public_url).await? {
+        println!(
+            "There is no console administrator yet. Open this one-time link within 24 hours to create one: {link}"
+        );
+        println!(
+            "(Or use `schoolgate admin create-user USERNAME --name NAME --role administrator`.)"
+        );
+    }
+    let console = Arc::new(console::Console::new(dir.store.clone(), settings));
+    Ok(console::app(console))
 }
 
 #[cfg(unix)]

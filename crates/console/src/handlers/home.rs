@@ -1,0 +1,35 @@
+//! Each role's home page: what the role is for, and the pages it can reach
+//! (drawn from the route table, so it never offers what it would refuse).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use minijinja::context;
+use store::Store;
+
+use super::Done;
+use crate::access::Caller;
+use crate::csrf::CsrfKey;
+use crate::pages::{Layout, render};
+use crate::{AppError, Console};
+
+pub async fn page<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Query(done): Query<Done>,
+) -> Result<Html<String>, AppError> {
+    let layout = Layout::new(&console, Some(&caller), &csrf, "Home", "/").notice(done.notice());
+    let body = render(
+        "home.html",
+        &layout,
+        context! {
+            summary => caller.role.summary(),
+            role => caller.role.label(),
+            two_factor => caller.account.totp_enabled,
+        },
+    )?;
+    Ok(Html(body))
+}

@@ -1,0 +1,290 @@
+//! THE route table: every page and API route, the roles that may reach it,
+//! and its handler. The router is built from this table and nothing else,
+//! so a route cannot exist without an access rule; navigation and each
+//! role's home page are drawn from it too. `tests/matrix.rs` holds the whole
+//! role × route matrix and fails when this table and it disagree.
+//!
+//! Rules of thumb for new routes: safeguarding content goes to
+//! [`Role::SAFEGUARDING`] only (never technicians); governors get routes
+//! with aggregates only, never one that names a child.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use store::Store;
+
+use crate::handlers::{account, accounts, api, assets, home, setup, sign_in};
+use crate::{AppError, Console, Role, access, csrf};
+
+/// Who may reach a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not: sign-in, set-up links, stylesheets.
+    Anyone,
+    /// Someone who has given the password and owes the two-factor code.
+    AwaitingCode,
+    /// Any signed-in account, even one that still has to set up two-factor
+    /// sign-in: enrolment and signing out.
+    SignedIn,
+    /// Fully signed-in accounts with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    /// Whether a fully signed-in account with `role` gets in.
+    pub fn admits(self, role: Role) -> bool {
+        match self {
+            Access::Anyone | Access::SignedIn => true,
+            Access::AwaitingCode => false,
+            Access::Roles(roles) => roles.contains(&role),
+        }
+    }
+}
+
+/// What a route shows, so rules about content hold for every route: the
+/// table's own test refuses safeguarding content to technicians, governors
+/// and staff, accounts to all but administrators, and anything naming
+/// pupils to governors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shows {
+    /// Forms, actions and public pages: nothing about anyone else.
+    Nothing,
+    /// The caller's own account.
+    OwnAccount,
+    /// Console accounts (staff names and roles).
+    Accounts,
+    /// The filtering policy, lists, devices and networks.
+    Filtering,
+    /// Browsing activity and requests that name pupils.
+    PupilActivity,
+    /// Concerns, incidents and other safeguarding records.
+    Safeguarding,
+    /// Counts and trends only, never a name; under five shown as "fewer than 5".
+    Aggregates,
+}
+
+impl Shows {
+    /// Whether a role may ever be given a route showing this.
+    pub fn allowed_for(self, role: Role) -> bool {
+        match self {
+            Shows::Safeguarding => Role::SAFEGUARDING.contains(&role),
+            Shows::PupilActivity => role != Role::Governor,
+            Shows::Accounts => role == Role::Administrator,
+            _ => true,
+        }
+    }
+}
+
+/// Pages answer in HTML and send people to sign in; the API answers in JSON
+/// and accepts personal tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Page,
+    Api,
+}
+
+/// One row of the table, without its handler.
+#[derive(Clone, Debug)]
+pub struct RouteEntry {
+    pub method: Method,
+    /// In axum's syntax: `/accounts/{username}`.
+    pub path: &'static str,
+    pub access: Access,
+    pub kind: Kind,
+    /// A label for navigation and the home page (GET pages only).
+    pub menu: Option<&'static str>,
+    /// What the route is for, in a sentence.
+    pub purpose: &'static str,
+    pub shows: Shows,
+}
+
+/// A row with its handler.
+pub struct Route<S> {
+    pub entry: RouteEntry,
+    service: MethodRouter<Arc<Console<S>>>,
+}
+
+const ALL: &[Role] = &Role::ALL;
+const ADMIN: &[Role] = &[Role::Administrator];
+
+fn route<S, H, T>(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    shows: Shows,
+    menu: Option<&'static str>,
+    purpose: &'static str,
+    handler: H,
+) -> Route<S>
+where
+    S: Store + 'static,
+    H: Handler<T, Arc<Console<S>>>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+    Route {
+        entry: RouteEntry {
+            kind: if path.starts_with("/api/") {
+                Kind::Api
+            } else {
+                Kind::Page
+            },
+            method,
+            path,
+            access,
+            menu,
+            purpose,
+            shows,
+        },
+        service: on(filter, handler),
+    }
+}
+
+/// The table. One route a line, kept as a table on purpose.
+#[rustfmt::skip]
+pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
+    use Access::{Anyone, AwaitingCode, Roles, SignedIn};
+    use Shows::{Accounts, Nothing, OwnAccount};
+    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
+    vec![
+        // Signing in and out.
+        route(get.clone(),    "/sign-in",                     Anyone,       Nothing, None, "The sign-in form.", sign_in::form::<S>),
+        route(post.clone(),   "/sign-in",                     Anyone,       Nothing, None, "Checks a username and password.", sign_in::submit::<S>),
+        route(get.clone(),    "/sign-in/code",                AwaitingCode, Nothing, None, "Asks for the two-factor code.", sign_in::code_form::<S>),
+        route(post.clone(),   "/sign-in/code",                AwaitingCode, Nothing, None, "Checks the two-factor code.", sign_in::code_submit::<S>),
+        route(post.clone(),   "/sign-out",                    SignedIn,     Nothing, None, "Signs this browser out.", sign_in::sign_out::<S>),
+        route(post.clone(),   "/sign-out-everywhere",         SignedIn,     Nothing, None, "Signs the account out on every device.", sign_in::sign_out_everywhere::<S>),
+        route(get.clone(),    "/setup/{token}",               Anyone,       Nothing, None, "A one-time set-up link: the first administrator, or a new account's password.", setup::form::<S>),
+        route(post.clone(),   "/setup/{token}",               Anyone,       Nothing, None, "Uses a one-time set-up link.", setup::submit::<S>),
+        route(get.clone(),    "/assets/{file}",               Anyone,       Nothing, None, "The stylesheet and the vendored scripts.", assets::file),
+        // Everyone's own account.
+        route(get.clone(),    "/",                            Roles(ALL),   OwnAccount, Some("Home"), "What you can do here.", home::page::<S>),
+        route(get.clone(),    "/account",                     Roles(ALL),   OwnAccount, Some("Your account"), "Your details, your password and where you are signed in.", account::page::<S>),
+        route(post.clone(),   "/account/password",            Roles(ALL),   OwnAccount, None, "Changes your password.", account::change_password::<S>),
+        route(get.clone(),    "/account/two-factor",          SignedIn,     OwnAccount, None, "Sets up two-factor sign-in.", account::two_factor_form::<S>),
+        route(post.clone(),   "/account/two-factor",          SignedIn,     OwnAccount, None, "Confirms two-factor sign-in with a code.", account::two_factor_submit::<S>),
+        route(get.clone(),    "/account/tokens",              Roles(ALL),   OwnAccount, Some("API tokens"), "Personal tokens for scripts that use the API.", account::tokens::<S>),
+        route(post.clone(),   "/account/tokens",              Roles(ALL),   OwnAccount, None, "Makes a personal API token.", account::create_token::<S>),
+        route(post.clone(),   "/account/tokens/{id}/revoke",  Roles(ALL),   OwnAccount, None, "Revokes a personal API token.", account::revoke_token::<S>),
+        // Accounts, for administrators.
+        route(get.clone(),    "/accounts",                    Roles(ADMIN), Accounts, Some("Accounts"), "Who can use the console, and their roles.", accounts::list::<S>),
+        route(post.clone(),   "/accounts",                    Roles(ADMIN), Accounts, None, "Adds an account and makes its set-up link.", accounts::create::<S>),
+        route(get.clone(),    "/accounts/{username}",         Roles(ADMIN), Accounts, None, "One account, with what can be done to it.", accounts::detail::<S>),
+        route(post.clone(),   "/accounts/{username}/disable", Roles(ADMIN), Accounts, None, "Disables an account and signs it out.", accounts::disable::<S>),
+        route(post.clone(),   "/accounts/{username}/enable",  Roles(ADMIN), Accounts, None, "Enables a disabled account.", accounts::enable::<S>),
+        route(post.clone(),   "/accounts/{username}/reset-two-factor", Roles(ADMIN), Accounts, None, "Resets two-factor sign-in (a lost phone).", accounts::reset_two_factor::<S>),
+        route(post.clone(),   "/accounts/{username}/unlock",  Roles(ADMIN), Accounts, None, "Lifts a lock-out after failed sign-ins.", accounts::unlock::<S>),
+        route(post.clone(),   "/accounts/{username}/setup-link", Roles(ADMIN), Accounts, None, "Makes a new set-up link (a forgotten password).", accounts::new_link::<S>),
+        // The JSON API.
+        route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
+        route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
+        route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
+        route(get,            "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
+    ]
+}
+
+/// Headers on every answer: nothing from other sites, no framing, no
+/// caching of pages that may name people, no referrer leaking set-up links.
+async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let is_asset = request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !is_asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::ApiError(AppError::not_found()).into_response()
+    } else {
+        AppError::not_found().into_response()
+    }
+}
+
+/// The console as a `Router`, built from [`table`] only.
+pub fn app<S: Store + 'static>(console: Arc<Console<S>>) -> Router {
+    let routes = table::<S>();
+    let _ = console
+        .routes
+        .set(routes.iter().map(|r| r.entry.clone()).collect());
+    let mut router: Router<Arc<Console<S>>> = Router::new();
+    for Route { entry, service } in routes {
+        let state = console.clone();
+        let (access, kind) = (entry.access, entry.kind);
+        let guarded = service.route_layer(middleware::from_fn(move |request, next| {
+            access::enforce(state.clone(), access, kind, request, next)
+        }));
+        router = router.route(entry.path, guarded);
+    }
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            console.clone(),
+            csrf::protect::<S>,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(console)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_route_shows_a_role_what_it_must_not_see() {
+        for Route { entry, .. } in table::<store::sqlite::SqliteStore>() {
+            for role in Role::ALL {
+                if let Access::Roles(_) = entry.access
+                    && entry.access.admits(role)
+                {
+                    assert!(
+                        entry.shows.allowed_for(role),
+                        "{} {} shows {:?} to {role}",
+                        entry.method,
+                        entry.path,
+                        entry.shows
+                    );
+                }
+            }
+            if !matches!(entry.access, Access::Roles(_)) {
+                assert!(
+                    matches!(entry.shows, Shows::Nothing | Shows::OwnAccount),
+                    "{} is open to more than roles but shows {:?}",
+                    entry.path,
+                    entry.shows
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_content_rules_keep_technicians_and_governors_out() {
+        assert!(!Shows::Safeguarding.allowed_for(Role::Technician));
+        assert!(!Shows::Safeguarding.allowed_for(Role::Governor));
+        assert!(!Shows::Safeguarding.allowed_for(Role::Staff));
+        assert!(Shows::Safeguarding.allowed_for(Role::Dsl));
+        assert!(!Shows::PupilActivity.allowed_for(Role::Governor));
+        assert!(Shows::Aggregates.allowed_for(Role::Governor));
+        assert!(!Shows::Accounts.allowed_for(Role::Technician));
+    }
+}

@@ -1,0 +1,283 @@
+//! A school for the console's tests: a store in a temporary folder, a clock
+//! moved by hand, and a small browser with a cookie jar that drives the
+//! router with `oneshot`, no socket involved. Everyone in it is invented.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use console::{Clock, Console, Settings, two_factor};
+use jiff::{SignedDuration, Timestamp};
+use store::sqlite::SqliteStore;
+use store::{Hidden, NewConsoleAccount, Store};
+use tower::ServiceExt;
+
+/// Time that moves only when a test says so.
+pub struct TestClock(Mutex<Timestamp>);
+
+impl TestClock {
+    pub fn advance(&self, by: SignedDuration) {
+        let mut now = self.0.lock().expect("clock");
+        *now += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// The password every invented account starts with.
+pub const PASSWORD: &str = "Biscuit-Lantern-Orbit";
+
+pub struct School {
+    _dir: tempfile::TempDir,
+    pub store: SqliteStore,
+    pub console: Arc<Console<SqliteStore>>,
+    pub clock: Arc<TestClock>,
+    pub app: Router,
+    hash: Hidden,
+}
+
+impl School {
+    pub async fn new() -> School {
+        School::with_settings(Settings::new("http://console.test")).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> School {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("schoolgate.db"))
+            .await
+            .expect("open");
+        // A whole second, as the store keeps microseconds.
+        let clock = Arc::new(TestClock(Mutex::new(
+            Timestamp::from_second(1_800_000_000).expect("time"),
+        )));
+        let console = Arc::new(Console::new(store.clone(), settings).with_clock(clock.clone()));
+        let app = console::app(console.clone());
+        let hash = console::password::hash(PASSWORD).await.expect("hash");
+        School {
+            _dir: dir,
+            store,
+            console,
+            clock,
+            app,
+            hash,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Adds an account with [`PASSWORD`]; with `two_factor`, also a TOTP
+    /// secret already confirmed, which is returned.
+    pub async fn account(&self, username: &str, role: &str, two_factor: bool) -> Option<Hidden> {
+        self.store
+            .add_console_account(
+                &NewConsoleAccount {
+                    username: username.into(),
+                    display_name: format!("Invented {username}"),
+                    email: None,
+                    role: role.into(),
+                    person: None,
+                    password_hash: Some(self.hash.clone()),
+                },
+                "test",
+            )
+            .await
+            .expect("add account");
+        if !two_factor {
+            return None;
+        }
+        let secret = two_factor::new_secret().expect("secret");
+        self.store
+            .begin_two_factor(username, &secret)
+            .await
+            .expect("begin");
+        self.store
+            .confirm_two_factor(username, 0)
+            .await
+            .expect("confirm");
+        Some(secret)
+    }
+
+    /// A code for the secret, `offset` steps from now.
+    pub fn code(&self, secret: &Hidden, offset: i64) -> String {
+        two_factor::code_at(secret, self.now(), offset).expect("code")
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            app: self.app.clone(),
+            cookies: BTreeMap::new(),
+            csrf: None,
+            address: SocketAddr::from(([10, 0, 0, 5], 40000)),
+        }
+    }
+
+    /// A browser already signed in fully as `username`, without going
+    /// through the sign-in pages (fast: no password hashing).
+    pub async fn signed_in(&self, username: &str) -> Browser {
+        let mut browser = self.browser();
+        let token = console::session::start(
+            &self.console,
+            username,
+            false,
+            &HeaderMap::new(),
+            "10.0.0.5",
+        )
+        .await
+        .expect("session");
+        browser.cookies.insert("sg_session".into(), token);
+        browser
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    /// Asserts a 303 to `to` and returns self.
+    pub fn redirects_to(&self, to: &str) -> &Page {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.body);
+        assert_eq!(self.location(), Some(to));
+        self
+    }
+
+    /// The text between `before` and the next `after` in the body.
+    pub fn between(&self, before: &str, after: &str) -> Option<String> {
+        let start = self.body.find(before)? + before.len();
+        let end = self.body[start..].find(after)? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// A browser: keeps cookies and the newest form token it has seen.
+pub struct Browser {
+    app: Router,
+    pub cookies: BTreeMap<String, String>,
+    pub csrf: Option<String>,
+    pub address: SocketAddr,
+}
+
+impl Browser {
+    pub async fn send(&mut self, mut request: Request<Body>) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !cookie.is_empty() {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie"));
+        }
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.app.clone().oneshot(request).await.expect("answer");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 * 1024 * 1024)
+            .await
+            .expect("body");
+        let page = Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        for set in page.set_cookies() {
+            let first = set.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = first.split_once('=') {
+                if value.is_empty() || set.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        if let Some(token) = page.between("name=\"csrf\" value=\"", "\"") {
+            self.csrf = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        self.send(request).await
+    }
+
+    /// Posts a form with the newest form token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Any method, with headers, for the API.
+    pub async fn call(&mut self, method: Method, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Signs in through the pages; `code` for accounts with two factors.
+    pub async fn sign_in(&mut self, username: &str, password: &str, code: Option<&str>) -> Page {
+        self.get("/sign-in").await;
+        let page = self
+            .post(
+                "/sign-in",
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        match code {
+            Some(code) if page.location() == Some("/sign-in/code") => {
+                self.get("/sign-in/code").await;
+                self.post("/sign-in/code", &[("code", code)]).await
+            }
+            _ => page,
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The full role × route matrix. The expected table below is written out by
+//! hand, independently of `console::routes`; the test fails when a route is
+//! added, removed or changed there without the same change here, and then
+//! asks the running router, for every role and every route, whether it lets
+//! the role in, proving access is enforced on the server.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::School;
+use console::{Access, Role};
+
+/// Who gets in, as this test expects it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Only someone half-way through sign-in (password given, code owed).
+    AwaitingCode,
+    /// Any signed-in account, even before two-factor enrolment.
+    SignedIn,
+    /// Fully signed-in accounts, by role, in the order of `ROLES`.
+    Roles([bool; 7]),
+}
+
+const ROLES: [Role; 7] = [
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+    Role::Staff,
+    Role::Governor,
+];
+
+const Y: bool = true;
+const N: bool = false;
+const EVERYONE: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, Y]);
+const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
+
+/// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
+/// headteacher, staff, governor.
+#[rustfmt::skip]
+fn expected() -> Vec<(Method, &'static str, Expect)> {
+    use Expect::{Anyone, AwaitingCode, SignedIn};
+    vec![
+        (Method::GET,    "/sign-in",                              Anyone),
+        (Method::POST,   "/sign-in",                              Anyone),
+        (Method::GET,    "/sign-in/code",                         AwaitingCode),
+        (Method::POST,   "/sign-in/code",                         AwaitingCode),
+        (Method::POST,   "/sign-out",                             SignedIn),
+        (Method::POST,   "/sign-out-everywhere",                  SignedIn),
+        (Method::GET,    "/setup/{token}",                        Anyone),
+        (Method::POST,   "/setup/{token}",                        Anyone),
+        (Method::GET,    "/assets/{file}",                        Anyone),
+        (Method::GET,    "/",                                     EVERYONE),
+        (Method::GET,    "/account",                              EVERYONE),
+        (Method::POST,   "/account/password",                     EVERYONE),
+        (Method::GET,    "/account/two-factor",                   SignedIn),
+        (Method::POST,   "/account/two-factor",                   SignedIn),
+        (Method::GET,    "/account/tokens",                       EVERYONE),
+        (Method::POST,   "/account/tokens",                       EVERYONE),
+        (Method::POST,   "/account/tokens/{id}/revoke",           EVERYONE),
+        (Method::GET,    "/accounts",                             ADMINISTRATORS),
+        (Method::POST,   "/accounts",                             ADMINISTRATORS),
+        (Method::GET,    "/accounts/{username}",                  ADMINISTRATORS),
+        (Method::POST,   "/accounts/{username}/disable",          ADMINISTRATORS),
+        (Method::POST,   "/accounts/{username}/enable",           ADMINISTRATORS),
+        (Method::POST,   "/accounts/{username}/reset-two-factor", ADMINISTRATORS),
+        (Method::POST,   "/accounts/{username}/unlock",           ADMINISTRATORS),
+        (Method::POST,   "/accounts/{username}/setup-link",       ADMINISTRATORS),
+        (Method::GET,    "/api/v1/me",                            EVERYONE),
+        (Method::GET,    "/api/v1/tokens",                        EVERYONE),
+        (Method::DELETE, "/api/v1/tokens/{id}",                   EVERYONE),
+        (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
+    ]
+}
+
+fn as_expect(access: Access) -> Expect {
+    match access {
+        Access::Anyone => Expect::Anyone,
+        Access::AwaitingCode => Expect::AwaitingCode,
+        Access::SignedIn => Expect::SignedIn,
+        Access::Roles(roles) => Expect::Roles(ROLES.map(|r| roles.contains(&r))),
+    }
+}
+
+/// A real path for a route's pattern.
+fn sample(path: &str) -> String {
+    path.replace("{token}", "no-such-link")
+        .replace("{file}", "console.css")
+        .replace("{username}", "t.target")
+        .replace("{id}", "999")
+}
+
+/// Whether the answer means the route let the caller in.
+fn entered(page: &common::Page) -> bool {
+    let refused = page.status == StatusCode::FORBIDDEN
+        || page.status == StatusCode::UNAUTHORIZED && page.body.contains("Sign in first")
+        || page.status == StatusCode::SEE_OTHER
+            && matches!(
+                page.location(),
+                Some("/sign-in" | "/sign-in/code" | "/account/two-factor")
+            );
+    !refused
+}
+
+#[test]
+fn the_router_is_built_from_exactly_the_expected_table() {
+    let actual: Vec<(Method, &'static str, Expect)> =
+        console::routes::table::<store::sqlite::SqliteStore>()
+            .into_iter()
+            .map(|r| (r.entry.method, r.entry.path, as_expect(r.entry.access)))
+            .collect();
+    let expected = expected();
+    for row in &actual {
+        assert!(
+            expected.contains(row),
+            "the route {} {} ({:?}) has no row, or a different one, in this test's matrix; \
+             add it to expected() with the roles it should admit",
+            row.0,
+            row.1,
+            row.2
+        );
+    }
+    for row in &expected {
+        assert!(
+            actual.contains(row),
+            "the matrix expects {} {} ({:?}) but the router has no such route",
+            row.0,
+            row.1,
+            row.2
+        );
+    }
+    assert_eq!(actual.len(), expected.len(), "a route appears twice");
+}
+
+#[tokio::test]
+async fn every_role_is_let_in_or_refused_by_the_server_as_the_matrix_says() {
+    let school = School::new().await;
+    for role in ROLES {
+        school
+            .account(&format!("{role}.user"), role.id(), true)
+            .await;
+    }
+    school.account("t.target", "staff", false).await;
+
+    for (method, pattern, expect) in expected() {
+        let path = sample(pattern);
+        for (column, role) in ROLES.iter().enumerate() {
+            let mut browser = school.signed_in(&format!("{role}.user")).await;
+            browser.get("/account/two-factor").await; // for the form token
+            let token = browser.csrf.clone().expect("a form token");
+            let page = if method == Method::POST {
+                browser.post(&path, &[]).await
+            } else {
+                browser
+                    .call(method.clone(), &path, &[("x-csrf-token", &token)])
+                    .await
+            };
+            let should = match expect {
+                Expect::Anyone | Expect::SignedIn => true,
+                Expect::AwaitingCode => false,
+                Expect::Roles(row) => row[column],
+            };
+            assert_eq!(
+                entered(&page),
+                should,
+                "{method} {path} as {role}: {} {:?}\n{}",
+                page.status,
+                page.location(),
+                page.body
+            );
+            if !should && matches!(expect, Expect::Roles(_)) {
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}"
+                );
+            }
+        }
+
+        // Nobody signed in: only open routes.
+        let mut stranger = school.browser();
+        stranger.get("/sign-in").await;
+        let token = stranger.csrf.clone().expect("a form token");
+        let page = if method == Method::POST {
+            stranger.post(&path, &[]).await
+        } else {
+            stranger
+                .call(method.clone(), &path, &[("x-csrf-token", &token)])
+                .await
+        };
+        assert_eq!(
+            entered(&page),
+            expect == Expect::Anyone,
+            "{method} {path} signed out: {} {:?}",
+            page.status,
+            page.location()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_privileged_account_without_two_factor_reaches_only_enrolment() {
+    let school = School::new().await;
+    for role in ROLES {
+        school
+            .account(&format!("{role}.new"), role.id(), false)
+            .await;
+    }
+    school.account("t.target", "staff", false).await;
+    for (method, pattern, expect) in expected() {
+        let path = sample(pattern);
+        for role in ROLES {
+            let mut browser = school.signed_in(&format!("{role}.new")).await;
+            browser.get("/account/two-factor").await;
+            let token = browser.csrf.clone().expect("a form token");
+            let page = if method == Method::POST {
+                browser.post(&path, &[]).await
+            } else {
+                browser
+                    .call(method.clone(), &path, &[("x-csrf-token", &token)])
+                    .await
+            };
+            let should = match expect {
+                Expect::Anyone | Expect::SignedIn => true,
+                Expect::AwaitingCode => false,
+                Expect::Roles(_) if role.requires_two_factor() => false,
+                Expect::Roles(row) => row[ROLES.iter().position(|r| *r == role).unwrap_or(0)],
+            };
+            assert_eq!(
+                entered(&page),
+                should,
+                "{method} {path} as {role} before enrolment: {} {:?}",
+                page.status,
+                page.location()
+            );
+            if !should && matches!(expect, Expect::Roles(_)) && role.requires_two_factor() {
+                match page.status {
+                    StatusCode::SEE_OTHER => {
+                        assert_eq!(page.location(), Some("/account/two-factor"));
+                    }
+                    status => assert_eq!(status, StatusCode::FORBIDDEN, "{path}"),
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn navigation_offers_each_role_only_what_it_can_reach() {
+    let school = School::new().await;
+    for role in ROLES {
+        school
+            .account(&format!("{role}.user"), role.id(), true)
+            .await;
+    }
+    for role in ROLES {
+        let mut browser = school.signed_in(&format!("{role}.user")).await;
+        let home = browser.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{role}");
+        assert!(
+            home.body
+                .contains(role.summary().split('.').next().unwrap_or("")),
+            "{role}"
+        );
+        assert_eq!(
+            home.body.contains(">Accounts</a>"),
+            role == Role::Administrator,
+            "{role}"
+        );
+        assert!(home.body.contains(">API tokens</a>"), "{role}");
+    }
+}

@@ -1,0 +1,476 @@
+//! The console as a school meets it: `schoolgate serve` on port 0 prints a
+//! one-time link; curl, with a real cookie jar, creates the first
+//! administrator through it, sets up two-factor sign-in, signs out and in
+//! again, over plain HTTP and over TLS. And `schoolgate admin create-user`
+//! from the command line.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use store::Hidden;
+
+const PASSWORD: &str = "Biscuit-Lantern-Orbit";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_schoolgate")
+}
+
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Serve {
+    fn start(data: &Path, config: &Path) -> Serve {
+        let mut child = Command::new(bin())
+            .arg("--data")
+            .arg(data)
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env_remove("SCHOOLGATE_DATA")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Serve { child, lines }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("serve never printed '{text}'"),
+            }
+        }
+    }
+
+    fn stop(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.wait_for("stopped;");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What curl got back.
+struct Answer {
+    status: u16,
+    headers: BTreeMap<String, Vec<String>>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    fn between(&self, before: &str, after: &str) -> Option<String> {
+        let start = self.body.find(before)? + before.len();
+        let end = self.body[start..].find(after)? + start;
+        Some(self.body[start..end].to_owned())
+    }
+
+    fn csrf(&self) -> String {
+        self.between("name=\"csrf\" value=\"", "\"")
+            .expect("a form token")
+    }
+}
+
+/// curl with a cookie jar in a file, like a browser that keeps cookies.
+struct Curl {
+    jar: PathBuf,
+    base: String,
+    ca: Option<PathBuf>,
+}
+
+impl Curl {
+    fn run(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut command = Command::new("curl");
+        command
+            .args(["--silent", "--show-error", "--max-time", "20", "--include"])
+            .arg("--cookie")
+            .arg(&self.jar)
+            .arg("--cookie-jar")
+            .arg(&self.jar);
+        if let Some(ca) = &self.ca {
+            command.arg("--cacert").arg(ca);
+        }
+        for (name, value) in form {
+            command
+                .arg("--data-urlencode")
+                .arg(format!("{name}={value}"));
+        }
+        let output = command
+            .arg(format!("{}{path}", self.base))
+            .output()
+            .expect("curl");
+        assert!(
+            output.status.success(),
+            "curl {path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("headers");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for line in lines {
+            if let Some((name, value)) = line.split_once(':') {
+                headers
+                    .entry(name.trim().to_ascii_lowercase())
+                    .or_default()
+                    .push(value.trim().to_owned());
+            }
+        }
+        Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.run(path, &[])
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.run(path, form)
+    }
+}
+
+fn code(secret: &Hidden, offset: i64) -> String {
+    console::two_factor::code_at(secret, Timestamp::now(), offset).expect("code")
+}
+
+/// Creates the first administrator through the printed link, enrols in
+/// two-factor sign-in, signs out and back in. Returns the session cookie
+/// line from the last sign-in.
+fn first_administrator(curl: &Curl, link_path: &str) -> Vec<String> {
+    let form = curl.get(link_path);
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("first administrator"), "{}", form.body);
+    let created = curl.post(
+        link_path,
+        &[
+            ("csrf", &form.csrf()),
+            ("username", "a.head"),
+            ("display_name", "Alex Head"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert_eq!(created.header("location"), Some("/account/two-factor"));
+
+    let enrol = curl.get("/account/two-factor");
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    let secret = Hidden::new(
+        enrol
+            .between("<p class=\"secret\" id=\"secret\">", "</p>")
+            .expect("the secret")
+            .replace(' ', ""),
+    );
+    let on = curl.post(
+        "/account/two-factor",
+        &[("csrf", &enrol.csrf()), ("code", &code(&secret, 0))],
+    );
+    assert_eq!(on.status, 303, "{}", on.body);
+    let home = curl.get("/");
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains(">Accounts</a>"), "{}", home.body);
+
+    let out = curl.post("/sign-out", &[("csrf", &home.csrf())]);
+    assert_eq!(out.status, 303);
+    assert_eq!(curl.get("/").header("location"), Some("/sign-in"));
+
+    let sign_in = curl.get("/sign-in");
+    let password = curl.post(
+        "/sign-in",
+        &[
+            ("csrf", &sign_in.csrf()),
+            ("username", "a.head"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(password.header("location"), Some("/sign-in/code"));
+    let code_page = curl.get("/sign-in/code");
+    // The enrolment code's step is used up; the next step's code is fine.
+    let done = curl.post(
+        "/sign-in/code",
+        &[("csrf", &code_page.csrf()), ("code", &code(&secret, 1))],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some("/"));
+    let home = curl.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Alex Head"), "{}", home.body);
+    done.headers.get("set-cookie").cloned().unwrap_or_default()
+}
+
+fn link_path(line: &str, base: &str) -> String {
+    let link = line.rsplit(' ').next().expect("link");
+    link.strip_prefix(base)
+        .unwrap_or_else(|| panic!("{link} is not under {base}"))
+        .to_owned()
+}
+
+#[test]
+fn serve_prints_a_first_run_link_and_the_console_signs_in_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .expect("write");
+    let serve = Serve::start(&data, &config);
+    let address = serve
+        .wait_for("console listening on ")
+        .rsplit(' ')
+        .next()
+        .expect("address")
+        .to_owned();
+    let base = format!("http://{address}");
+    let link = serve.wait_for("one-time link");
+    serve.wait_for("schoolgate is running");
+
+    let curl = Curl {
+        jar: dir.path().join("cookies.txt"),
+        base: base.clone(),
+        ca: None,
+    };
+    let cookies = first_administrator(&curl, &link_path(&link, &base));
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("sg_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Strict"), "{session}");
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+
+    // A form without its token is refused, over the wire too.
+    let refused = curl.post("/sign-out", &[("reason", "no token")]);
+    assert_eq!(refused.status, 403);
+    serve.stop();
+
+    // On the next start there is an administrator, so no link.
+    let serve = Serve::start(&data, &config);
+    serve.wait_for("schoolgate is running");
+    drop(serve);
+}
+
+#[test]
+fn the_console_serves_https_with_secure_cookies_from_configured_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate");
+    let certificate = dir.path().join("console.crt");
+    let key = dir.path().join("console.key");
+    std::fs::write(&certificate, certified.cert.pem()).expect("write");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("write");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n\
+             tls_certificate = \"{}\"\ntls_private_key = \"{}\"\n",
+            certificate.display(),
+            key.display()
+        ),
+    )
+    .expect("write");
+    let serve = Serve::start(&data, &config);
+    let address = serve
+        .wait_for("console listening on ")
+        .rsplit(' ')
+        .next()
+        .expect("address")
+        .to_owned();
+    let base = format!("https://{address}");
+    let link = serve.wait_for("one-time link");
+    assert!(link.contains(&base), "{link}");
+    serve.wait_for("schoolgate is running");
+
+    let curl = Curl {
+        jar: dir.path().join("cookies.txt"),
+        base: base.clone(),
+        ca: Some(certificate.clone()),
+    };
+    let cookies = first_administrator(&curl, &link_path(&link, &base));
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-sg_session="))
+        .expect("a __Host- session cookie");
+    assert!(session.contains("; Secure"), "{session}");
+    serve.stop();
+}
+
+#[test]
+fn serve_refuses_unreadable_console_certificates_before_binding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n[console]\nlisten = \"127.0.0.1:0\"\n\
+         tls_certificate = \"/nonexistent/console.crt\"\ntls_private_key = \"/nonexistent/console.key\"\n",
+    )
+    .expect("write");
+    let out = Command::new(bin())
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("SCHOOLGATE_DATA")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("console.tls_certificate"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("listening on"), "{stdout}");
+}
+
+fn create_user(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["--by", "tester", "admin", "create-user"])
+        .args(args)
+        .env_remove("SCHOOLGATE_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn admin_create_user_reads_the_password_from_a_pipe_and_checks_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let args = ["d.lead", "--name", "Dana Lead", "--role", "dsl"];
+
+    let common = create_user(&data, &args, "password1234\n");
+    assert_eq!(common.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&common.stderr).contains("too common"),
+        "{}",
+        String::from_utf8_lossy(&common.stderr)
+    );
+
+    let made = create_user(&data, &args, &format!("{PASSWORD}\n"));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&made.stdout);
+    assert!(stdout.contains("Designated Safeguarding Lead"), "{stdout}");
+    assert!(stdout.contains("two-factor"), "{stdout}");
+
+    let again = create_user(&data, &args, &format!("{PASSWORD}\n"));
+    assert_eq!(again.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"));
+
+    let role = create_user(
+        &data,
+        &["c.care", "--name", "Cam Care", "--role", "caretaker"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(role.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&role.stderr).contains("caretaker"));
+
+    let empty = create_user(
+        &data,
+        &["e.empty", "--name", "Em Empty", "--role", "staff"],
+        "",
+    );
+    assert_eq!(empty.status.code(), Some(64));
+}
+
+/// Runs create-user at a terminal (a pseudo-terminal from util-linux's
+/// `script`), typing `lines`.
+fn create_user_at_a_terminal(data: &Path, username: &str, lines: &str) -> std::process::Output {
+    let command = format!(
+        "{} --data {} --by tester admin create-user {username} --name 'Terry Minal' --role staff",
+        bin(),
+        data.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("SCHOOLGATE_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("type");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn admin_create_user_at_a_terminal_asks_twice_and_the_two_must_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let differ =
+        create_user_at_a_terminal(&data, "t.one", &format!("{PASSWORD}\nQuiet-Harbour-Lamp\n"));
+    let text = String::from_utf8_lossy(&differ.stdout);
+    assert!(text.contains("The same password again"), "{text}");
+    assert!(text.contains("not the same"), "{text}");
+    assert!(!differ.status.success());
+
+    let same = create_user_at_a_terminal(&data, "t.one", &format!("{PASSWORD}\n{PASSWORD}\n"));
+    let text = String::from_utf8_lossy(&same.stdout);
+    assert!(same.status.success(), "{text}");
+    assert!(text.contains("Added the console account t.one"), "{text}");
+}
