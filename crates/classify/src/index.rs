@@ -1,7 +1,7 @@
-//! The compiled index: every list entry as a 64-bit fingerprint in one
-//! open-addressing table, so a lookup is a handful of probes into flat arrays.
+//! The compiled index: every list entry as a 64-bit fingerprint in
+//! open-addressing tables, so a lookup is a handful of probes into flat arrays.
 //!
-//! Two kinds of entry live in the table, hashed with different seeds:
+//! Two kinds of entry, hashed with different seeds:
 //!
 //! * **domain** entries (`example.com`) match the host and every subdomain of
 //!   it, so a lookup probes each suffix of the host (`a.b.example.com`,
@@ -11,9 +11,25 @@
 //!   `example.com/path` matches `/path`, `/path/x` and `/path?q` but not
 //!   `/pathology`. An entry with a query matches that query exactly.
 //!
-//! Only hosts that have URL entries are probed for them: a small second table
-//! says which hosts those are, which keeps the common lookup to the domain
-//! probes alone.
+//! Only hosts that have URL entries are probed for them: a small table of
+//! their fingerprints (the same as the host's own domain fingerprint, which a
+//! lookup has already computed) says which hosts those are, which keeps the
+//! common lookup to the domain probes alone.
+//!
+//! The tables are laid out for memory, which is what a lookup in five million
+//! entries waits on. Each table is an array of 64-byte buckets, one cache line
+//! each, holding five fingerprints with their labels, so a probe reads one
+//! line whether it hits or misses (a bucket says when entries spilled past it,
+//! so most misses stop at the first line too). In front of each table is a
+//! small Bloom filter (14 bits an entry, about 1% false positives) that stays
+//! in the processor's cache: most suffixes of most hosts are in no list, and
+//! the filter says so without going to main memory. Domain entries, URL
+//! entries and entries without a dot (top-level domains such as `xxx`) have a
+//! table each, so the last suffix of every host and the URL entries, which are
+//! few, are looked up in small tables. The buckets a host's suffixes need are
+//! all asked for before any is examined, so their cache misses overlap
+//! instead of following one another. The filters are rebuilt when an index is
+//! opened, not saved.
 //!
 //! Fingerprints are xxh3 with fixed seeds, stable across runs so the table can
 //! be saved and reopened. Two different keys share a fingerprint with
@@ -22,21 +38,21 @@
 //! a table a quarter the size of one that keeps the strings.
 
 use std::fmt;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64_with_seed};
 
 use crate::canon::{CanonUrl, HostKind};
 use crate::taxonomy::{Category, CategorySet};
 
 const DOMAIN_SEED: u64 = 0x5343_484f_4f4c_4431;
 const URL_SEED: u64 = 0x5343_484f_4f4c_5531;
-const URL_HOST_SEED: u64 = 0x5343_484f_4f4c_4831;
 
 /// The file format's first bytes and version; bump the version on any change.
 const MAGIC: &[u8; 8] = b"SGINDEX\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 3;
 
 /// The most hits a lookup reports one by one; categories are still gathered
 /// from every hit beyond it.
@@ -154,67 +170,187 @@ pub struct HitDetail<'a> {
     pub lists: Vec<&'a ListInfo>,
 }
 
-/// An open-addressing table of fingerprints with linear probing; zero marks
-/// an empty slot.
+/// Slots in a bucket: five fingerprints, their labels and the overflow mark
+/// fill one 64-byte cache line exactly.
+const BUCKET_SLOTS: usize = 5;
+
+/// One cache line of a [`FingerprintTable`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(64))]
+struct Bucket {
+    /// Zero marks an empty slot.
+    fingerprints: [u64; BUCKET_SLOTS],
+    labels: [u32; BUCKET_SLOTS],
+    /// 1 when an entry that started its probe here or earlier was placed in a
+    /// later bucket, so a lookup that misses here must look on; 0 ends it.
+    overflow: u32,
+}
+
+/// Bytes of one bucket in the saved file.
+const BUCKET_BYTES: usize = 64;
+
+/// An open-addressing table of fingerprints in buckets of one cache line,
+/// probed bucket by bucket, with a filter in front of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct FingerprintTable {
-    fingerprints: Vec<u64>,
-    labels: Vec<u32>,
+    buckets: Vec<Bucket>,
+    len: usize,
+    /// Rebuilt from the buckets, never saved.
+    filter: Prefilter,
+}
+
+/// Where among `count` buckets (or filter words) a fingerprint belongs: the
+/// high half of a 128-bit product spreads it over any count, not only powers
+/// of two.
+#[inline]
+fn home(fingerprint: u64, count: usize) -> usize {
+    ((fingerprint as u128 * count as u128) >> 64) as usize
 }
 
 impl FingerprintTable {
+    /// A table of distinct fingerprints and their labels.
     fn with_entries(entries: &[(u64, u32)]) -> Self {
-        // A load of about 0.7 keeps misses to a couple of cache lines.
-        let capacity = (entries.len() * 10 / 7).max(8);
-        let mut table = FingerprintTable {
-            fingerprints: vec![0; capacity],
-            labels: vec![0; capacity],
-        };
+        if entries.is_empty() {
+            return FingerprintTable::default();
+        }
+        // A load of 3/4 leaves most buckets with room, so most lookups read
+        // one line; there is always a bucket with room, which ends every probe.
+        let count = (entries.len() * 4 / 3 + 1).div_ceil(BUCKET_SLOTS);
+        let mut buckets = vec![Bucket::default(); count];
         for &(fingerprint, label) in entries {
-            let mut slot = table.home(fingerprint);
-            while table.fingerprints[slot] != 0 {
-                slot += 1;
-                if slot == capacity {
-                    slot = 0;
+            let mut at = home(fingerprint, count);
+            loop {
+                let bucket = &mut buckets[at];
+                if let Some(slot) = bucket.fingerprints.iter().position(|&f| f == 0) {
+                    bucket.fingerprints[slot] = fingerprint;
+                    bucket.labels[slot] = label;
+                    break;
+                }
+                bucket.overflow = 1;
+                at += 1;
+                if at == count {
+                    at = 0;
                 }
             }
-            table.fingerprints[slot] = fingerprint;
-            table.labels[slot] = label;
         }
+        let mut table = FingerprintTable {
+            buckets,
+            len: entries.len(),
+            filter: Prefilter::default(),
+        };
+        table.filter = Prefilter::for_table(&table);
         table
     }
 
-    /// The slot a fingerprint starts its probe at: the high half of a 128-bit
-    /// product spreads it over any capacity, not only powers of two.
+    /// False when the table certainly does not hold the fingerprint, which
+    /// the filter answers from cache; call it before [`FingerprintTable::get`]
+    /// where most lookups miss.
     #[inline]
-    fn home(&self, fingerprint: u64) -> usize {
-        ((fingerprint as u128 * self.fingerprints.len() as u128) >> 64) as usize
+    fn may_contain(&self, fingerprint: u64) -> bool {
+        self.filter.may_contain(fingerprint)
     }
 
     #[inline]
     fn get(&self, fingerprint: u64) -> Option<u32> {
-        let capacity = self.fingerprints.len();
-        if capacity == 0 {
+        let count = self.buckets.len();
+        if count == 0 {
             return None;
         }
-        let mut slot = self.home(fingerprint);
+        let mut at = home(fingerprint, count);
         loop {
-            let here = self.fingerprints[slot];
-            if here == fingerprint {
-                return Some(self.labels[slot]);
+            let bucket = &self.buckets[at];
+            for slot in 0..BUCKET_SLOTS {
+                if bucket.fingerprints[slot] == fingerprint {
+                    return Some(bucket.labels[slot]);
+                }
             }
-            if here == 0 {
+            if bucket.overflow == 0 {
                 return None;
             }
-            slot += 1;
-            if slot == capacity {
-                slot = 0;
+            at += 1;
+            if at == count {
+                at = 0;
             }
         }
     }
 
+    /// Reads a word of the bucket a lookup of `fingerprint` starts at. The
+    /// caller folds the words into [`std::hint::black_box`]: the reads go out
+    /// to memory together, and the lookups that follow find the lines cached.
+    #[inline]
+    fn touch(&self, fingerprint: u64) -> u64 {
+        let count = self.buckets.len();
+        if count == 0 {
+            return 0;
+        }
+        self.buckets[home(fingerprint, count)].fingerprints[0]
+    }
+
     fn len(&self) -> usize {
-        self.fingerprints.iter().filter(|&&f| f != 0).count()
+        self.len
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.buckets.len() * std::mem::size_of::<Bucket>() + self.filter.memory_bytes()
+    }
+}
+
+/// A blocked Bloom filter over a table's fingerprints, small enough to stay
+/// in the processor's cache: most suffixes of most hosts are in no list, and
+/// the filter says so without a trip to main memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Prefilter {
+    /// One 64-bit block per word.
+    words: Vec<u64>,
+}
+
+impl Prefilter {
+    /// Bits of filter per entry: about 1% of absent keys pass at 14, and
+    /// five million entries take 8.3 MiB.
+    const BITS_PER_ENTRY: usize = 14;
+
+    fn for_table(table: &FingerprintTable) -> Self {
+        if table.len == 0 {
+            return Prefilter::default();
+        }
+        let words = (table.len * Self::BITS_PER_ENTRY).div_ceil(64);
+        let mut filter = Prefilter {
+            words: vec![0; words],
+        };
+        for bucket in &table.buckets {
+            for &f in &bucket.fingerprints {
+                if f != 0 {
+                    let (word, mask) = filter.place(f);
+                    filter.words[word] |= mask;
+                }
+            }
+        }
+        filter
+    }
+
+    /// The word and the three bits a fingerprint sets. The word comes from
+    /// the fingerprint's top bits, the bits from its bottom ones.
+    #[inline]
+    fn place(&self, fingerprint: u64) -> (usize, u64) {
+        let word = home(fingerprint, self.words.len());
+        let mask = (1u64 << (fingerprint & 63))
+            | (1u64 << ((fingerprint >> 6) & 63))
+            | (1u64 << ((fingerprint >> 12) & 63));
+        (word, mask)
+    }
+
+    /// False when the fingerprint is certainly not in the table.
+    #[inline]
+    fn may_contain(&self, fingerprint: u64) -> bool {
+        if self.words.is_empty() {
+            return false;
+        }
+        let (word, mask) = self.place(fingerprint);
+        self.words[word] & mask == mask
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.words.len() * 8
     }
 }
 
@@ -237,7 +373,11 @@ fn url_host(host: &str) -> &str {
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
     lists: Vec<ListInfo>,
-    entries: Vec<(u64, ListId)>,
+    /// Domain entries with a dot.
+    domains: Vec<(u64, ListId)>,
+    /// Domain entries without one: top-level domains, bare IPv6 addresses.
+    short_domains: Vec<(u64, ListId)>,
+    urls: Vec<(u64, ListId)>,
     url_hosts: Vec<u64>,
 }
 
@@ -265,8 +405,12 @@ impl IndexBuilder {
             urls: 0,
         };
         for domain in domains {
-            self.entries
-                .push((fingerprint(domain.as_bytes(), DOMAIN_SEED), id));
+            let entry = (fingerprint(domain.as_bytes(), DOMAIN_SEED), id);
+            if has_dot(domain.as_bytes()) {
+                self.domains.push(entry);
+            } else {
+                self.short_domains.push(entry);
+            }
             info.domains += 1;
         }
         let mut key = String::new();
@@ -276,9 +420,8 @@ impl IndexBuilder {
                 entry: url.to_owned(),
             })?;
             self.url_hosts
-                .push(fingerprint(&key.as_bytes()[..host], URL_HOST_SEED));
-            self.entries
-                .push((fingerprint(key.as_bytes(), URL_SEED), id));
+                .push(fingerprint(&key.as_bytes()[..host], DOMAIN_SEED));
+            self.urls.push((fingerprint(key.as_bytes(), URL_SEED), id));
             info.urls += 1;
         }
         self.lists.push(info);
@@ -288,40 +431,65 @@ impl IndexBuilder {
     /// Compiles the lists: entries held by the same set of lists share one
     /// label, so the table stores a fingerprint and a small number per entry.
     pub fn build(mut self) -> Index {
-        self.entries.sort_unstable();
-        self.entries.dedup();
-        let mut labels = Labels::default();
-        let mut interned: std::collections::HashMap<Vec<ListId>, u32> = Default::default();
-        let mut table_entries: Vec<(u64, u32)> = Vec::with_capacity(self.entries.len());
-        let mut group: Vec<ListId> = Vec::new();
-        let mut i = 0;
-        while i < self.entries.len() {
-            let fingerprint = self.entries[i].0;
-            group.clear();
-            while i < self.entries.len() && self.entries[i].0 == fingerprint {
-                group.push(self.entries[i].1);
-                i += 1;
-            }
-            let label = match interned.get(&group) {
-                Some(&label) => label,
-                None => {
-                    let label = labels.push(&group, &self.lists);
-                    interned.insert(group.clone(), label);
-                    label
-                }
-            };
-            table_entries.push((fingerprint, label));
-        }
+        let mut labeller = Labeller::default();
+        let domains = labeller.table(&mut self.domains, &self.lists);
+        let short_domains = labeller.table(&mut self.short_domains, &self.lists);
+        let urls = labeller.table(&mut self.urls, &self.lists);
         self.url_hosts.sort_unstable();
         self.url_hosts.dedup();
         let url_hosts: Vec<(u64, u32)> = self.url_hosts.iter().map(|&f| (f, 0)).collect();
         Index {
             lists: self.lists,
-            labels,
-            table: FingerprintTable::with_entries(&table_entries),
+            labels: labeller.labels,
+            domains,
+            short_domains,
+            urls,
             url_hosts: FingerprintTable::with_entries(&url_hosts),
         }
     }
+}
+
+/// Gives each distinct set of lists one label, across all the tables.
+#[derive(Default)]
+struct Labeller {
+    labels: Labels,
+    interned: std::collections::HashMap<Vec<ListId>, u32>,
+}
+
+impl Labeller {
+    /// Groups `entries` by fingerprint and builds their table.
+    fn table(&mut self, entries: &mut Vec<(u64, ListId)>, lists: &[ListInfo]) -> FingerprintTable {
+        entries.sort_unstable();
+        entries.dedup();
+        let mut table_entries: Vec<(u64, u32)> = Vec::with_capacity(entries.len());
+        let mut group: Vec<ListId> = Vec::new();
+        let mut i = 0;
+        while i < entries.len() {
+            let fingerprint = entries[i].0;
+            group.clear();
+            while i < entries.len() && entries[i].0 == fingerprint {
+                group.push(entries[i].1);
+                i += 1;
+            }
+            let label = match self.interned.get(&group) {
+                Some(&label) => label,
+                None => {
+                    let label = self.labels.push(&group, lists);
+                    self.interned.insert(group.clone(), label);
+                    label
+                }
+            };
+            table_entries.push((fingerprint, label));
+        }
+        *entries = Vec::new();
+        FingerprintTable::with_entries(&table_entries)
+    }
+}
+
+/// Whether a domain entry or suffix has a dot, which decides its table.
+#[inline]
+fn has_dot(bytes: &[u8]) -> bool {
+    bytes.contains(&b'.')
 }
 
 /// Turns a canonical URL entry into its match key (host without `www.`, then
@@ -393,7 +561,12 @@ impl Labels {
 pub struct Index {
     lists: Vec<ListInfo>,
     labels: Labels,
-    table: FingerprintTable,
+    /// Domain entries with a dot.
+    domains: FingerprintTable,
+    /// Domain entries without a dot, looked up for the last label of a host.
+    short_domains: FingerprintTable,
+    urls: FingerprintTable,
+    /// Hosts (without `www.`) that have URL entries; labels unused.
     url_hosts: FingerprintTable,
 }
 
@@ -401,7 +574,7 @@ impl fmt::Debug for Index {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Index")
             .field("lists", &self.lists.len())
-            .field("slots", &self.table.fingerprints.len())
+            .field("entries", &self.entries())
             .finish()
     }
 }
@@ -417,16 +590,37 @@ impl Index {
 
     /// How many distinct entries the index holds.
     pub fn entries(&self) -> usize {
-        self.table.len()
+        self.domains.len() + self.short_domains.len() + self.urls.len()
     }
 
     /// Memory held by the index's tables, in bytes.
     pub fn memory_bytes(&self) -> usize {
-        self.table.fingerprints.len() * 12
-            + self.url_hosts.fingerprints.len() * 12
+        self.tables()
+            .iter()
+            .map(|t| t.memory_bytes())
+            .sum::<usize>()
             + self.labels.categories.len() * 8
             + self.labels.starts.len() * 4
             + self.labels.lists.len() * 2
+    }
+
+    fn tables(&self) -> [&FingerprintTable; 4] {
+        [
+            &self.domains,
+            &self.short_domains,
+            &self.urls,
+            &self.url_hosts,
+        ]
+    }
+
+    /// The table a domain entry or suffix lives in.
+    #[inline]
+    fn domain_table(&self, bytes: &[u8]) -> &FingerprintTable {
+        if has_dot(bytes) {
+            &self.domains
+        } else {
+            &self.short_domains
+        }
     }
 
     /// Classifies a canonical host (no path), as the DNS filter and CONNECT do.
@@ -440,46 +634,71 @@ impl Index {
     pub fn classify(&self, url: &CanonUrl) -> Classification {
         let mut found = Classification::new();
         let host = url.host();
-        self.domain_hits(host, url.host_kind(), &mut found);
-        let key_host = url_host(host);
-        if self
-            .url_hosts
-            .get(fingerprint(key_host.as_bytes(), URL_HOST_SEED))
-            .is_some()
-        {
+        let url_host = self.domain_hits(host, url.host_kind(), &mut found);
+        if self.url_hosts.may_contain(url_host) && self.url_hosts.get(url_host).is_some() {
             self.url_hits(url, &mut found);
         }
         found
     }
 
     #[inline]
-    fn domain_hits(&self, host: &str, kind: HostKind, found: &mut Classification) {
+    /// Adds the host's domain hits to `found`, and returns the fingerprint
+    /// of the host without `www.`, which says whether it has URL entries.
+    fn domain_hits(&self, host: &str, kind: HostKind, found: &mut Classification) -> u64 {
         let bytes = host.as_bytes();
         if kind != HostKind::Domain {
             // An address matches only itself.
-            self.probe_domain(bytes, 0, found);
-            return;
+            let f = self.probe_domain(bytes, 0, found);
+            return match bytes.strip_prefix(b"www.") {
+                Some(rest) => fingerprint(rest, DOMAIN_SEED),
+                None => f,
+            };
         }
-        // Gather every suffix's fingerprint first so the probes, which do not
-        // depend on each other, can be in flight together.
+        // Three passes, so that no probe waits on another's cache miss: every
+        // suffix's fingerprint; then every filter word, with no branch on
+        // what they hold; then a read of the bucket of every suffix the
+        // filter lets through. Only then are the buckets examined.
         let mut starts = [0u16; MAX_LABELS];
         let mut fingerprints = [0u64; MAX_LABELS];
         let mut n = 0;
         let mut start = 0;
-        loop {
-            if n == MAX_LABELS {
-                break;
-            }
+        // The suffix after the last dot (if the host has one) is looked up in
+        // the small table of entries without a dot.
+        let mut last_is_short = false;
+        while n < MAX_LABELS {
             starts[n] = start as u16;
             fingerprints[n] = fingerprint(&bytes[start..], DOMAIN_SEED);
             n += 1;
             match bytes[start..].iter().position(|&b| b == b'.') {
                 Some(dot) => start += dot + 1,
-                None => break,
+                None => {
+                    last_is_short = true;
+                    break;
+                }
             }
         }
+        let long = n - usize::from(last_is_short);
+        let mut pass = [false; MAX_LABELS];
+        for i in 0..long {
+            pass[i] = self.domains.may_contain(fingerprints[i]);
+        }
+        let mut touched = 0;
+        for i in 0..long {
+            if pass[i] {
+                touched ^= self.domains.touch(fingerprints[i]);
+            }
+        }
+        std::hint::black_box(touched);
         for i in 0..n {
-            if let Some(label) = self.table.get(fingerprints[i]) {
+            let label = if i < long {
+                if !pass[i] {
+                    continue;
+                }
+                self.domains.get(fingerprints[i])
+            } else {
+                self.short_domains.get(fingerprints[i])
+            };
+            if let Some(label) = label {
                 let hit = Hit {
                     kind: EntryKind::Domain,
                     start: starts[i],
@@ -489,11 +708,21 @@ impl Index {
                 found.push(hit, self.labels.categories(label));
             }
         }
+        // The host without `www.` is one of the suffixes already hashed.
+        if n > 1 && starts[1] == 4 && bytes.starts_with(b"www.") {
+            fingerprints[1]
+        } else {
+            fingerprints[0]
+        }
     }
 
+    /// Adds the hit of `bytes[start..]`, if any; returns its fingerprint.
     #[inline]
-    fn probe_domain(&self, bytes: &[u8], start: usize, found: &mut Classification) {
-        if let Some(label) = self.table.get(fingerprint(&bytes[start..], DOMAIN_SEED)) {
+    fn probe_domain(&self, bytes: &[u8], start: usize, found: &mut Classification) -> u64 {
+        let key = &bytes[start..];
+        let table = self.domain_table(key);
+        let f = fingerprint(key, DOMAIN_SEED);
+        if let Some(label) = table.may_contain(f).then(|| table.get(f)).flatten() {
             let hit = Hit {
                 kind: EntryKind::Domain,
                 start: start as u16,
@@ -502,6 +731,7 @@ impl Index {
             };
             found.push(hit, self.labels.categories(label));
         }
+        f
     }
 
     fn url_hits(&self, url: &CanonUrl, found: &mut Classification) {
@@ -518,7 +748,8 @@ impl Index {
             trimmed_end -= 1;
         }
         let probe = |candidate: &[u8], end: usize, found: &mut Classification| {
-            if let Some(label) = self.table.get(fingerprint(candidate, URL_SEED)) {
+            let f = fingerprint(candidate, URL_SEED);
+            if let Some(label) = self.urls.may_contain(f).then(|| self.urls.get(f)).flatten() {
                 let hit = Hit {
                     kind: EntryKind::Url,
                     start: 0,
@@ -617,78 +848,145 @@ impl Index {
                 source,
             }
         };
-        let mut out = Vec::with_capacity(self.memory_bytes() + 1024);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        put_u32(&mut out, self.lists.len() as u32);
-        for list in &self.lists {
-            put_u32(&mut out, list.name.len() as u32);
-            out.extend_from_slice(list.name.as_bytes());
-            out.push(list.category.map_or(u8::MAX, Category::index));
-            out.extend_from_slice(&list.domains.to_le_bytes());
-            out.extend_from_slice(&list.urls.to_le_bytes());
-        }
-        put_u64s(&mut out, &self.labels.categories);
-        put_u32s(&mut out, &self.labels.starts);
-        put_u32(&mut out, self.labels.lists.len() as u32);
-        for &id in &self.labels.lists {
-            out.extend_from_slice(&id.to_le_bytes());
-        }
-        for table in [&self.table, &self.url_hosts] {
-            put_u64s(&mut out, &table.fingerprints);
-            put_u32s(&mut out, &table.labels);
-        }
-        let checksum = xxh3_64(&out);
-        out.extend_from_slice(&checksum.to_le_bytes());
-
         let tmp = path.with_extension("tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(io("create"))?;
-        file.write_all(&out).map_err(io("write"))?;
+        let file = File::create(&tmp).map_err(io("create"))?;
+        let mut out = Sink {
+            file: BufWriter::with_capacity(1 << 16, file),
+            hasher: Xxh3Default::new(),
+        };
+        self.write_body(&mut out).map_err(io("write"))?;
+        let checksum = out.hasher.digest();
+        let mut file = out
+            .file
+            .into_inner()
+            .map_err(|e| io("write")(e.into_error()))?;
+        file.write_all(&checksum.to_le_bytes())
+            .map_err(io("write"))?;
         file.sync_all().map_err(io("write"))?;
         drop(file);
         std::fs::rename(&tmp, path).map_err(io("replace"))?;
         Ok(())
     }
 
-    /// Opens an index written by [`Index::save`], checking it is whole.
+    fn write_body(&self, out: &mut Sink) -> std::io::Result<()> {
+        out.put(MAGIC)?;
+        out.put(&VERSION.to_le_bytes())?;
+        out.put(&(self.lists.len() as u32).to_le_bytes())?;
+        for list in &self.lists {
+            out.put(&(list.name.len() as u32).to_le_bytes())?;
+            out.put(list.name.as_bytes())?;
+            out.put(&[list.category.map_or(u8::MAX, Category::index)])?;
+            out.put(&list.domains.to_le_bytes())?;
+            out.put(&list.urls.to_le_bytes())?;
+        }
+        out.put(&(self.labels.categories.len() as u64).to_le_bytes())?;
+        for v in &self.labels.categories {
+            out.put(&v.to_le_bytes())?;
+        }
+        out.put(&(self.labels.starts.len() as u64).to_le_bytes())?;
+        for v in &self.labels.starts {
+            out.put(&v.to_le_bytes())?;
+        }
+        out.put(&(self.labels.lists.len() as u64).to_le_bytes())?;
+        for v in &self.labels.lists {
+            out.put(&v.to_le_bytes())?;
+        }
+        for table in self.tables() {
+            out.put(&(table.buckets.len() as u64).to_le_bytes())?;
+            out.put(&(table.len as u64).to_le_bytes())?;
+            let mut bytes = [0u8; BUCKET_BYTES];
+            for bucket in &table.buckets {
+                for (i, f) in bucket.fingerprints.iter().enumerate() {
+                    bytes[i * 8..i * 8 + 8].copy_from_slice(&f.to_le_bytes());
+                }
+                let labels_at = BUCKET_SLOTS * 8;
+                for (i, l) in bucket.labels.iter().enumerate() {
+                    let at = labels_at + i * 4;
+                    bytes[at..at + 4].copy_from_slice(&l.to_le_bytes());
+                }
+                bytes[BUCKET_BYTES - 4..].copy_from_slice(&bucket.overflow.to_le_bytes());
+                out.put(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens an index written by [`Index::save`], checking it is whole. The
+    /// file is read in pieces straight into the tables, so opening needs
+    /// little more memory than the index itself.
     pub fn load(path: &Path) -> Result<Index, IndexError> {
-        let bytes = std::fs::read(path).map_err(|source| IndexError::Io {
+        let io = |source| IndexError::Io {
             action: "read",
             path: path.display().to_string(),
             source,
-        })?;
-        Index::from_bytes(&bytes).map_err(|reason| IndexError::Corrupt {
+        };
+        let corrupt = |reason| IndexError::Corrupt {
             path: path.display().to_string(),
             reason,
-        })
+        };
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len < (MAGIC.len() + 12) as u64 {
+            return Err(corrupt("it does not start like a schoolgate index".into()));
+        }
+        let mut source = Source {
+            file: BufReader::with_capacity(1 << 16, file),
+            hasher: Xxh3Default::new(),
+            left: len - 8,
+        };
+        let index = match Index::read_body(&mut source) {
+            Ok(index) => index,
+            Err(LoadError::Io(e)) => return Err(io(e)),
+            Err(LoadError::Corrupt(reason)) => return Err(corrupt(reason)),
+        };
+        let mut stored = [0u8; 8];
+        source.file.read_exact(&mut stored).map_err(io)?;
+        if source.hasher.digest() != u64::from_le_bytes(stored) {
+            return Err(corrupt("its checksum does not match".into()));
+        }
+        index.check().map_err(corrupt)?;
+        let mut index = index;
+        for table in [
+            &mut index.domains,
+            &mut index.short_domains,
+            &mut index.urls,
+            &mut index.url_hosts,
+        ] {
+            table.filter = Prefilter::for_table(table);
+        }
+        Ok(index)
     }
 
-    fn from_bytes(bytes: &[u8]) -> Result<Index, String> {
-        if bytes.len() < MAGIC.len() + 12 || &bytes[..MAGIC.len()] != MAGIC {
-            return Err("it does not start like a schoolgate index".into());
+    fn read_body(r: &mut Source) -> Result<Index, LoadError> {
+        let mut magic = [0u8; 8];
+        r.take(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(LoadError::corrupt(
+                "it does not start like a schoolgate index",
+            ));
         }
-        let (body, tail) = bytes.split_at(bytes.len() - 8);
-        let stored = u64::from_le_bytes(tail.try_into().map_err(|_| "short checksum")?);
-        if xxh3_64(body) != stored {
-            return Err("its checksum does not match".into());
-        }
-        let mut r = Reader {
-            bytes: body,
-            at: MAGIC.len(),
-        };
         let version = r.u32()?;
         if version != VERSION {
-            return Err(format!("format version {version}, expected {VERSION}"));
+            return Err(LoadError::Corrupt(format!(
+                "format version {version}, expected {VERSION}"
+            )));
         }
         let list_count = r.u32()? as usize;
         let mut lists = Vec::with_capacity(list_count.min(1 << 16));
         for _ in 0..list_count {
             let len = r.u32()? as usize;
-            let name =
-                String::from_utf8(r.take(len)?.to_vec()).map_err(|_| "a list name is not UTF-8")?;
-            let category = match r.take(1)?[0] {
+            let mut name = vec![0u8; r.check_len(len, 1)?];
+            r.take(&mut name)?;
+            let name = String::from_utf8(name)
+                .map_err(|_| LoadError::corrupt("a list name is not UTF-8"))?;
+            let mut category = [0u8];
+            r.take(&mut category)?;
+            let category = match category[0] {
                 u8::MAX => None,
-                i => Some(Category::from_index(i).ok_or("a list has an unknown category")?),
+                i => Some(
+                    Category::from_index(i)
+                        .ok_or(LoadError::corrupt("a list has an unknown category"))?,
+                ),
             };
             let domains = r.u64()?;
             let urls = r.u64()?;
@@ -699,32 +997,55 @@ impl Index {
                 urls,
             });
         }
-        let categories = r.u64s()?;
-        let starts = r.u32s()?;
-        let list_ids = r.u32()? as usize;
-        let list_bytes = r.take(list_ids.checked_mul(2).ok_or("list ids overflow")?)?;
-        let label_lists: Vec<ListId> = list_bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let n = r.count(8)?;
+        let categories = (0..n).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        let n = r.count(4)?;
+        let starts = (0..n).map(|_| r.u32()).collect::<Result<_, _>>()?;
+        let n = r.count(2)?;
+        let label_lists = (0..n).map(|_| r.u16()).collect::<Result<_, _>>()?;
         let labels = Labels {
             categories,
             starts,
             lists: label_lists,
         };
-        let mut tables = [FingerprintTable::default(), FingerprintTable::default()];
+        let mut tables: [FingerprintTable; 4] = Default::default();
         for table in &mut tables {
-            table.fingerprints = r.u64s()?;
-            table.labels = r.u32s()?;
-            if table.labels.len() != table.fingerprints.len() {
-                return Err("a table's two halves differ in length".into());
+            let count = r.count(BUCKET_BYTES)?;
+            table.len =
+                usize::try_from(r.u64()?).map_err(|_| LoadError::corrupt("a length overflows"))?;
+            table.buckets = Vec::with_capacity(count);
+            let mut chunk = vec![0u8; BUCKET_BYTES * 1024];
+            let mut left = count;
+            while left > 0 {
+                let now = left.min(1024);
+                let bytes = &mut chunk[..now * BUCKET_BYTES];
+                r.take(bytes)?;
+                table
+                    .buckets
+                    .extend(bytes.chunks_exact(BUCKET_BYTES).map(bucket_from_bytes));
+                left -= now;
             }
         }
-        if r.at != body.len() {
-            return Err("it has bytes after the last table".into());
+        if r.left != 0 {
+            return Err(LoadError::corrupt("it has bytes after the last table"));
         }
-        // Every label and list number must point inside its table, so a
-        // lookup can never index out of bounds.
+
+        let [domains, short_domains, urls, url_hosts] = tables;
+        Ok(Index {
+            lists,
+            labels,
+            domains,
+            short_domains,
+            urls,
+            url_hosts,
+        })
+    }
+
+    /// Checks that every label and list number points inside its table and
+    /// that every probe ends, so a damaged file can never make a lookup index
+    /// out of bounds or loop.
+    fn check(&self) -> Result<(), String> {
+        let labels = &self.labels;
         let label_count = labels.categories.len();
         if labels.starts.len() != label_count + usize::from(label_count > 0)
             || labels.starts.windows(2).any(|w| w[0] > w[1])
@@ -732,22 +1053,140 @@ impl Index {
                 .starts
                 .last()
                 .is_some_and(|&s| s as usize != labels.lists.len())
-            || labels.lists.iter().any(|&id| id as usize >= lists.len())
-            || tables[0]
-                .labels
+            || labels
+                .lists
                 .iter()
-                .zip(&tables[0].fingerprints)
-                .any(|(&l, &f)| f != 0 && l as usize >= label_count)
+                .any(|&id| id as usize >= self.lists.len())
         {
             return Err("its labels point outside their tables".into());
         }
-        let [table, url_hosts] = tables;
-        Ok(Index {
-            lists,
-            labels,
-            table,
-            url_hosts,
-        })
+        for (i, table) in self.tables().into_iter().enumerate() {
+            let labelled = i < 3;
+            let mut len = 0;
+            let mut ends = false;
+            for bucket in &table.buckets {
+                for (&f, &l) in bucket.fingerprints.iter().zip(&bucket.labels) {
+                    if f != 0 {
+                        len += 1;
+                        if labelled && l as usize >= label_count {
+                            return Err("its labels point outside their tables".into());
+                        }
+                    }
+                }
+                match bucket.overflow {
+                    0 => ends = true,
+                    1 => {}
+                    _ => return Err("a bucket has a bad overflow mark".into()),
+                }
+            }
+            if len != table.len {
+                return Err("a table holds a different number of entries than it says".into());
+            }
+            if !table.buckets.is_empty() && !ends {
+                return Err("a table has no bucket that ends a probe".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bucket_from_bytes(bytes: &[u8]) -> Bucket {
+    let u64_at = |at: usize| {
+        u64::from_le_bytes([
+            bytes[at],
+            bytes[at + 1],
+            bytes[at + 2],
+            bytes[at + 3],
+            bytes[at + 4],
+            bytes[at + 5],
+            bytes[at + 6],
+            bytes[at + 7],
+        ])
+    };
+    let u32_at =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    Bucket {
+        fingerprints: std::array::from_fn(|i| u64_at(i * 8)),
+        labels: std::array::from_fn(|i| u32_at(BUCKET_SLOTS * 8 + i * 4)),
+        overflow: u32_at(BUCKET_BYTES - 4),
+    }
+}
+
+/// Where a saved index is written: the file, and the checksum so far.
+struct Sink {
+    file: BufWriter<File>,
+    hasher: Xxh3Default,
+}
+
+impl Sink {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.hasher.update(bytes);
+        self.file.write_all(bytes)
+    }
+}
+
+enum LoadError {
+    Io(std::io::Error),
+    Corrupt(String),
+}
+
+impl LoadError {
+    fn corrupt(reason: &str) -> Self {
+        LoadError::Corrupt(reason.to_owned())
+    }
+}
+
+/// A saved index being read: the file, the checksum so far and how many
+/// bytes are left before the checksum.
+struct Source {
+    file: BufReader<File>,
+    hasher: Xxh3Default,
+    left: u64,
+}
+
+impl Source {
+    fn take(&mut self, out: &mut [u8]) -> Result<(), LoadError> {
+        if out.len() as u64 > self.left {
+            return Err(LoadError::corrupt("it ends too early"));
+        }
+        self.file.read_exact(out).map_err(LoadError::Io)?;
+        self.hasher.update(out);
+        self.left -= out.len() as u64;
+        Ok(())
+    }
+
+    /// A length of `n` items of `size` bytes, refused if the file is too
+    /// short to hold them, so a damaged length cannot exhaust memory.
+    fn check_len(&self, n: usize, size: usize) -> Result<usize, LoadError> {
+        match n.checked_mul(size) {
+            Some(bytes) if bytes as u64 <= self.left => Ok(n),
+            _ => Err(LoadError::corrupt("it ends too early")),
+        }
+    }
+
+    /// A count saved as a u64, checked as [`Source::check_len`] does.
+    fn count(&mut self, size: usize) -> Result<usize, LoadError> {
+        let n =
+            usize::try_from(self.u64()?).map_err(|_| LoadError::corrupt("a length overflows"))?;
+        self.check_len(n, size)
+    }
+
+    fn u16(&mut self) -> Result<u16, LoadError> {
+        let mut b = [0u8; 2];
+        self.take(&mut b)?;
+        Ok(u16::from_le_bytes(b))
+    }
+
+    fn u32(&mut self) -> Result<u32, LoadError> {
+        let mut b = [0u8; 4];
+        self.take(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn u64(&mut self) -> Result<u64, LoadError> {
+        let mut b = [0u8; 8];
+        self.take(&mut b)?;
+        Ok(u64::from_le_bytes(b))
     }
 }
 
@@ -768,70 +1207,6 @@ fn url_match_key<'a>(url: &'a CanonUrl, owned: &'a mut String) -> &'a str {
         owned.push_str(q);
     }
     owned
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u32s(out: &mut Vec<u8>, vs: &[u32]) {
-    put_u64(out, vs.len() as u64);
-    for v in vs {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64s(out: &mut Vec<u8>, vs: &[u64]) {
-    put_u64(out, vs.len() as u64);
-    for v in vs {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).ok_or("a length overflows")?;
-        let slice = self.bytes.get(self.at..end).ok_or("it ends too early")?;
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn u64(&mut self) -> Result<u64, String> {
-        let b = self.take(8)?;
-        Ok(u64::from_le_bytes(b.try_into().map_err(|_| "short read")?))
-    }
-
-    fn u32s(&mut self) -> Result<Vec<u32>, String> {
-        let n = usize::try_from(self.u64()?).map_err(|_| "a length overflows")?;
-        let bytes = self.take(n.checked_mul(4).ok_or("a length overflows")?)?;
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    }
-
-    fn u64s(&mut self) -> Result<Vec<u64>, String> {
-        let n = usize::try_from(self.u64()?).map_err(|_| "a length overflows")?;
-        let bytes = self.take(n.checked_mul(8).ok_or("a length overflows")?)?;
-        Ok(bytes
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect())
-    }
 }
 
 #[cfg(test)]
@@ -996,6 +1371,112 @@ mod tests {
     fn empty_index_finds_nothing() {
         let index = IndexBuilder::new().build();
         assert!(classify(&index, "http://example.com/").is_empty());
+    }
+
+    #[test]
+    fn a_large_index_finds_every_entry_and_nothing_else() {
+        let mut generator = crate::synthetic::Generator::new(3);
+        let lists = generator.lists(30_000);
+        let mut b = IndexBuilder::new();
+        for list in &lists {
+            b.add_list(
+                &list.name,
+                Some(list.category),
+                list.domains.iter().map(String::as_str),
+                list.urls.iter().map(String::as_str),
+            )
+            .expect("add");
+        }
+        let index = b.build();
+        assert_eq!(index.entries(), 30_000);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("index.bin");
+        index.save(&path).expect("save");
+        let loaded = Index::load(&path).expect("load");
+        assert_eq!(loaded, index);
+        for list in &lists {
+            let category = list.category;
+            for domain in &list.domains {
+                for host in [domain.clone(), format!("sub.{domain}")] {
+                    let found = loaded.classify_host(&host, HostKind::Domain);
+                    assert!(found.categories.contains(category), "{host}");
+                }
+            }
+            for entry in &list.urls {
+                let url = CanonUrl::parse(&format!("http://{entry}")).expect("url");
+                assert!(
+                    loaded.classify(&url).categories.contains(category),
+                    "{entry}"
+                );
+            }
+        }
+        let mut elsewhere = crate::synthetic::Generator::new(4);
+        let mut listed = 0;
+        for _ in 0..30_000 {
+            let url = CanonUrl::parse(&elsewhere.request_elsewhere()).expect("url");
+            // A made-up host may be a subdomain of a listed one; count only
+            // hits on the host itself, which the generator never repeats.
+            let found = loaded.classify(&url);
+            listed += found.hits().iter().filter(|h| h.start == 0).count();
+        }
+        assert!(listed < 100, "{listed} of 30,000 unlisted hosts matched");
+    }
+
+    #[test]
+    fn entries_without_a_dot_cover_every_host_below_them() {
+        let mut b = IndexBuilder::new();
+        b.add_list("tlds", cat("pornography"), ["xxx"], [])
+            .expect("add");
+        let index = b.build();
+        assert_eq!(classify(&index, "http://a.b.xxx/"), ["pornography"]);
+        assert_eq!(classify(&index, "http://xxx/"), ["pornography"]);
+        assert!(classify(&index, "http://xxx.com/").is_empty());
+        assert!(classify(&index, "http://a.xxx.example/").is_empty());
+        let found = index.classify_host("[2001:db8::1]", HostKind::Ipv6);
+        assert!(!found.is_listed());
+    }
+
+    #[test]
+    fn full_buckets_overflow_into_the_next_and_wrap_round() {
+        // Forty fingerprints that all start at the last of ten buckets: their
+        // probes fill it, wrap to the first and run on from there.
+        let entries: Vec<(u64, u32)> = (1..=40u64).map(|i| (u64::MAX - i, i as u32)).collect();
+        let table = FingerprintTable::with_entries(&entries);
+        assert_eq!(table.buckets.len(), 11);
+        assert_eq!(home(u64::MAX - 1, table.buckets.len()), 10);
+        for &(f, label) in &entries {
+            assert_eq!(table.get(f), Some(label));
+        }
+        assert_eq!(table.get(u64::MAX - 41), None);
+        assert_eq!(table.get(1), None);
+        assert!(table.buckets.iter().any(|b| b.overflow == 0));
+    }
+
+    #[test]
+    fn the_prefilter_never_rules_out_an_entry() {
+        let entries: Vec<(u64, u32)> = (0..10_000u64)
+            .map(|i| (fingerprint(&i.to_le_bytes(), 9), 0))
+            .collect();
+        let table = FingerprintTable::with_entries(&entries);
+        let filter = Prefilter::for_table(&table);
+        assert!(entries.iter().all(|&(f, _)| filter.may_contain(f)));
+        let passed = (10_000..110_000u64)
+            .filter(|i| filter.may_contain(fingerprint(&i.to_le_bytes(), 9)))
+            .count();
+        assert!(passed < 5_000, "{passed} of 100,000 absent keys passed");
+    }
+
+    #[test]
+    fn an_index_whose_probes_would_not_end_is_refused() {
+        let mut index = sample();
+        assert_eq!(index.check(), Ok(()));
+        for bucket in &mut index.domains.buckets {
+            bucket.overflow = 1;
+        }
+        assert!(index.check().is_err());
+        let mut index = sample();
+        index.urls.len += 1;
+        assert!(index.check().is_err());
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! * [`index`] is the compiled, saveable index that answers lookups fast.
 //! * [`statutory`] holds the IWF and CTIRU lists, which are matched before
 //!   anything else and whose contents are never shown.
+//! * [`synthetic`] makes up lists and requests shaped like real ones, so the
+//!   benchmarks can measure an index of millions of entries.
 //!
 //! Nothing here is async and the only I/O is reading and writing files.
 
@@ -14,4 +16,5 @@ pub mod canon;
 pub mod index;
 pub mod lists;
 pub mod statutory;
+pub mod synthetic;
 pub mod taxonomy;
