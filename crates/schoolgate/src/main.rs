@@ -34,6 +34,18 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
+    // Warnings and errors go to standard error; SCHOOLGATE_LOG=debug says more.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCHOOLGATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    // One thread: measured on the 2-core benchmark machine, a multi-threaded
+    // runtime cost more CPU per proxied request for no more throughput
+    // (docs/benchmarks.md). SQLite work has threads of its own.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
