@@ -151,6 +151,19 @@ fn sha256(key: &str) -> Hash {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// The hash of [`statutory_key`] for these parts, without building the key.
+fn key_digest(host: &str, path: &str, query: Option<&str>) -> Hash {
+    let mut hasher = Sha256::new();
+    hasher.update(host.as_bytes());
+    let trimmed = path.trim_end_matches('/');
+    hasher.update(if trimmed.is_empty() { "/" } else { trimmed }.as_bytes());
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        hasher.update(b"?");
+        hasher.update(q.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
 impl StatutoryList {
     /// An empty list of the given kind: matches nothing.
     pub fn empty(kind: StatutoryKind) -> Self {
@@ -246,10 +259,7 @@ impl StatutoryList {
         // Whole-host entries cover every subdomain.
         let mut start = 0;
         loop {
-            if self
-                .hashes
-                .contains(&sha256(&statutory_key(&host[start..], "/", None)))
-            {
+            if self.hashes.contains(&key_digest(&host[start..], "/", None)) {
                 return true;
             }
             if url.host_kind() != HostKind::Domain {
@@ -263,26 +273,15 @@ impl StatutoryList {
         // Path entries cover their path and everything below it.
         let path = url.path();
         for (i, b) in path.bytes().enumerate().skip(1) {
-            if b == b'/'
-                && self
-                    .hashes
-                    .contains(&sha256(&statutory_key(host, &path[..i], None)))
-            {
+            if b == b'/' && self.hashes.contains(&key_digest(host, &path[..i], None)) {
                 return true;
             }
         }
-        if path.len() > 1
-            && self
-                .hashes
-                .contains(&sha256(&statutory_key(host, path, None)))
-        {
+        if path.len() > 1 && self.hashes.contains(&key_digest(host, path, None)) {
             return true;
         }
         url.query().is_some_and(|q| {
-            !q.is_empty()
-                && self
-                    .hashes
-                    .contains(&sha256(&statutory_key(host, path, Some(q))))
+            !q.is_empty() && self.hashes.contains(&key_digest(host, path, Some(q)))
         })
     }
 
@@ -294,10 +293,7 @@ impl StatutoryList {
         }
         let mut start = 0;
         loop {
-            if self
-                .hashes
-                .contains(&sha256(&statutory_key(&host[start..], "/", None)))
-            {
+            if self.hashes.contains(&key_digest(&host[start..], "/", None)) {
                 return true;
             }
             if kind != HostKind::Domain {
@@ -436,6 +432,21 @@ mod tests {
         assert_eq!(l.count(), 1);
         // The same entry loaded plainly gives the same fingerprint.
         assert_eq!(l.fingerprint(), list("hashed.example/p\n").fingerprint());
+    }
+
+    #[test]
+    fn the_digest_is_the_hash_of_the_key() {
+        for (host, path, query) in [
+            ("a.example", "/", None),
+            ("a.example", "/x/y/", None),
+            ("a.example", "/x", Some("q=1")),
+            ("a.example", "/", Some("")),
+        ] {
+            assert_eq!(
+                key_digest(host, path, query),
+                sha256(&statutory_key(host, path, query))
+            );
+        }
     }
 
     #[test]
