@@ -424,6 +424,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
+            // Roll back before returning, so the write lock is released now
+            // rather than when the pool gets round to it.
+            tx.rollback().await?;
             return Err(StoreError::NotFound {
                 what: "person",
                 name: username.to_owned(),
@@ -494,6 +497,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
+            // Roll back before returning, so the write lock is released now
+            // rather than when the pool gets round to it.
+            tx.rollback().await?;
             return Err(StoreError::NotFound {
                 what: "device",
                 name: name.to_owned(),
@@ -555,6 +561,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
+            // Roll back before returning, so the write lock is released now
+            // rather than when the pool gets round to it.
+            tx.rollback().await?;
             return Err(StoreError::NotFound {
                 what: "network",
                 name: name.to_owned(),
