@@ -30,6 +30,7 @@ pub mod access;
 pub mod csrf;
 pub mod error;
 mod handlers;
+pub mod openapi;
 pub mod pages;
 pub mod password;
 pub mod roles;

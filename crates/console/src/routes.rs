@@ -184,7 +184,8 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
         route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
-        route(get,            "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
+        route(get.clone(),    "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
+        route(get,            "/api/v1/openapi.json",         Anyone,       Nothing, None, "The OpenAPI document describing this API.", api::openapi::<S>),
     ]
 }
 

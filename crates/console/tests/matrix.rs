@@ -73,6 +73,7 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/tokens",                        EVERYONE),
         (Method::DELETE, "/api/v1/tokens/{id}",                   EVERYONE),
         (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
+        (Method::GET,    "/api/v1/openapi.json",                  Anyone),
     ]
 }
 

@@ -111,3 +111,98 @@ pub async fn accounts<S: Store>(
         .collect();
     Ok(Json(accounts))
 }
+
+/// The OpenAPI document for every API route (see [`crate::openapi`]).
+pub async fn openapi<S: Store>(State(console): State<Arc<Console<S>>>) -> Json<serde_json::Value> {
+    Json(crate::openapi::document(
+        console.route_entries(),
+        &format!("{}/", console.settings.public_url),
+    ))
+}
+
+/// The bodies of this module's routes, for the OpenAPI document.
+pub fn api_schemas() -> Vec<crate::openapi::Operation> {
+    use crate::openapi::{json_answer, schema_ref};
+    let list = |name: &str| serde_json::json!({ "type": "array", "items": schema_ref(name) });
+    vec![
+        (
+            "GET",
+            "/api/v1/me",
+            serde_json::json!({ "responses": { "200": json_answer("The calling account.", schema_ref("Me")) } }),
+        ),
+        (
+            "GET",
+            "/api/v1/tokens",
+            serde_json::json!({ "responses": { "200": json_answer("Your tokens, revoked ones included.", list("TokenSummary")) } }),
+        ),
+        (
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            serde_json::json!({ "responses": { "204": { "description": "Revoked." } } }),
+        ),
+        (
+            "GET",
+            "/api/v1/accounts",
+            serde_json::json!({ "responses": { "200": json_answer("Every console account.", list("AccountSummary")) } }),
+        ),
+        (
+            "GET",
+            "/api/v1/openapi.json",
+            serde_json::json!({ "responses": { "200": { "description": "This document.", "content": { "application/json": {} } } } }),
+        ),
+    ]
+}
+
+/// The schemas this module's answers use.
+pub fn component_schemas() -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let time = json!({ "type": "string", "format": "date-time" });
+    let optional_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let mut schemas = serde_json::Map::new();
+    schemas.insert(
+        "Me".into(),
+        json!({
+            "type": "object",
+            "required": ["username", "display_name", "role", "two_factor", "signed_in_with"],
+            "properties": {
+                "username": { "type": "string" },
+                "display_name": { "type": "string" },
+                "role": crate::openapi::schema_ref("Role"),
+                "two_factor": { "type": "boolean" },
+                "signed_in_with": { "type": "string", "enum": ["token", "session"] }
+            }
+        }),
+    );
+    schemas.insert(
+        "TokenSummary".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "name", "created_at"],
+            "properties": {
+                "id": { "type": "integer" },
+                "name": { "type": "string" },
+                "created_at": time,
+                "last_used": optional_time,
+                "revoked_at": optional_time
+            }
+        }),
+    );
+    schemas.insert(
+        "AccountSummary".into(),
+        json!({
+            "type": "object",
+            "required": ["username", "display_name", "role", "disabled", "two_factor"],
+            "properties": {
+                "username": { "type": "string" },
+                "display_name": { "type": "string" },
+                "email": { "type": ["string", "null"] },
+                "role": { "type": "string" },
+                "person": { "type": ["string", "null"] },
+                "disabled": { "type": "boolean" },
+                "two_factor": { "type": "boolean" },
+                "last_sign_in": optional_time
+            }
+        }),
+    );
+    schemas
+}
