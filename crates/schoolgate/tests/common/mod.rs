@@ -57,6 +57,25 @@ impl Serve {
         }
     }
 
+    /// Every line up to and including the first containing `text`.
+    pub fn lines_until(&self, text: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut lines = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(text);
+                    lines.push(line);
+                    if done {
+                        return lines;
+                    }
+                }
+                Err(_) => panic!("serve never printed '{text}'; it printed {lines:?}"),
+            }
+        }
+    }
+
     /// The address printed on a `NAME listening on ADDRESS` line.
     pub fn address(&self, name: &str) -> String {
         let line = self.wait_for(&format!("{name} listening on "));
