@@ -58,13 +58,13 @@ fn programs() -> (PathBuf, PathBuf) {
     match (chromium, chromedriver) {
         (Some(chromium), Some(chromedriver)) => (chromium, chromedriver),
         (chromium, chromedriver) => panic!(
-            "the browser tests need Chromium and chromedriver, and {} not found on PATH; \
-             run ./scripts/test, which installs them (the Debian packages chromium and \
+            "the browser tests need Chromium and chromedriver, but {} on PATH; run \
+             ./scripts/test, which installs them (the Debian packages chromium and \
              chromium-driver)",
             match (chromium, chromedriver) {
-                (None, None) => "neither was",
-                (None, Some(_)) => "chromium was",
-                _ => "chromedriver was",
+                (None, None) => "neither is",
+                (None, Some(_)) => "chromium is not",
+                _ => "chromedriver is not",
             }
         ),
     }
@@ -207,7 +207,12 @@ impl Driver {
     }
 
     /// One WebDriver command; `Ok` is the answer's `value`.
-    fn request(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, WebDriverError> {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, WebDriverError> {
         let url = format!("{}{path}", self.process.url);
         let agent = &self.process.agent;
         let sent = match (method, body) {
@@ -237,7 +242,10 @@ impl Driver {
         let value = answer.get("value").cloned().unwrap_or(Value::Null);
         if status >= 400 {
             return Err(WebDriverError {
-                error: value["error"].as_str().unwrap_or("unknown error").to_owned(),
+                error: value["error"]
+                    .as_str()
+                    .unwrap_or("unknown error")
+                    .to_owned(),
                 message: value["message"]
                     .as_str()
                     .unwrap_or_default()
@@ -346,7 +354,9 @@ impl Drop for Browser {
         if std::thread::panicking() {
             self.save_failure();
         }
-        let _ = self.driver.request("DELETE", &format!("/session/{}", self.session), None);
+        let _ = self
+            .driver
+            .request("DELETE", &format!("/session/{}", self.session), None);
     }
 }
 
@@ -371,7 +381,10 @@ impl Browser {
     fn fail(&self, doing: &str, problem: impl fmt::Display) -> ! {
         let url = self.url_or_unknown();
         let text: String = self.text_or_empty().chars().take(600).collect();
-        panic!("{}: {doing}: {problem}\n  at {url}\n  page text: {text}", self.name)
+        panic!(
+            "{}: {doing}: {problem}\n  at {url}\n  page text: {text}",
+            self.name
+        )
     }
 
     fn url_or_unknown(&self) -> String {
@@ -529,24 +542,22 @@ impl Browser {
         }
     }
 
-    /// The form control whose `<label>` reads `label` (whole text, spaces
+    /// The form control whose `<label>` reads `label` (its whole text, or
+    /// its text before a nested hint such as `<span class="hint">`; spaces
     /// tidied): what a person looks for, and proof the label is tied to it.
     #[track_caller]
     pub fn field(&self, label: &str) -> Element<'_> {
         let what = format!("the field labelled '{label}'");
+        let literal = xpath_literal(label);
         let label_element = self.find_by(
             "xpath",
-            &format!("//label[normalize-space()={}]", xpath_literal(label)),
+            &format!("//label[normalize-space()={literal} or normalize-space(text())={literal}]"),
             &what,
         );
         let Some(id) = label_element.attribute("for") else {
             self.fail(&format!("finding {what}"), "the label has no 'for'")
         };
-        self.find_by(
-            "xpath",
-            &format!("//*[@id={}]", xpath_literal(&id)),
-            &what,
-        )
+        self.find_by("xpath", &format!("//*[@id={}]", xpath_literal(&id)), &what)
     }
 
     /// A button (or submit input) that reads `text`.
@@ -578,6 +589,46 @@ impl Browser {
         let field = self.field(label);
         field.clear();
         field.type_text(text);
+    }
+
+    /// Ticks the checkbox or picks the radio button labelled `label`
+    /// (clicking it only if it is not already chosen).
+    #[track_caller]
+    pub fn check(&self, label: &str) {
+        let field = self.field(label);
+        if !field.is_selected() {
+            field.click();
+        }
+        if !field.is_selected() {
+            self.fail(&format!("choosing '{label}'"), "it did not stay chosen");
+        }
+    }
+
+    /// Picks the option that reads `option` in the list labelled `label`.
+    #[track_caller]
+    pub fn select(&self, label: &str, option: &str) {
+        let list = self.field(label);
+        let choice = list.find_xpath(&format!(
+            ".//option[normalize-space()={}]",
+            xpath_literal(option)
+        ));
+        choice.click();
+        if !choice.is_selected() {
+            self.fail(
+                &format!("choosing '{option}' in '{label}'"),
+                "it is not selected",
+            );
+        }
+    }
+
+    /// Puts a file into the file field labelled `label`, as choosing it in
+    /// the file picker would.
+    #[track_caller]
+    pub fn upload(&self, label: &str, file: &Path) {
+        let path = file
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("the file to upload, {}: {e}", file.display()));
+        self.field(label).type_text(&path.display().to_string());
     }
 
     /// Clicks the button that reads `text` and waits for the page it leads
@@ -623,7 +674,10 @@ impl Browser {
         let deadline = Instant::now() + WAIT;
         while !ready(self) {
             if Instant::now() > deadline {
-                self.fail(&format!("waiting for {what}"), format!("not after {WAIT:?}"));
+                self.fail(
+                    &format!("waiting for {what}"),
+                    format!("not after {WAIT:?}"),
+                );
             }
             std::thread::sleep(POLL);
         }
@@ -674,9 +728,8 @@ impl Browser {
     #[track_caller]
     pub fn screenshot(&self) -> Vec<u8> {
         match self.command("GET", "/screenshot", Value::Null) {
-            Ok(Value::String(data)) => {
-                base64_decode(&data).unwrap_or_else(|| self.fail("reading the screenshot", "bad base64"))
-            }
+            Ok(Value::String(data)) => base64_decode(&data)
+                .unwrap_or_else(|| self.fail("reading the screenshot", "bad base64")),
             Ok(other) => self.fail("taking a screenshot", other),
             Err(e) => self.fail("taking a screenshot", e),
         }
@@ -723,7 +776,10 @@ impl Browser {
             .filter(|line| line.contains("Content Security Policy"))
             .collect();
         if !violations.is_empty() {
-            self.fail("checking the Content Security Policy", violations.join("\n"));
+            self.fail(
+                "checking the Content Security Policy",
+                violations.join("\n"),
+            );
         }
     }
 
@@ -819,6 +875,45 @@ impl Element<'_> {
         }
     }
 
+    /// Whether a checkbox, radio button or option is chosen.
+    #[track_caller]
+    pub fn is_selected(&self) -> bool {
+        match self.command("GET", "/selected", Value::Null) {
+            Ok(Value::Bool(selected)) => selected,
+            Ok(other) => self.fail("reading whether it is chosen:", other),
+            Err(e) => self.fail("reading whether it is chosen:", e),
+        }
+    }
+
+    #[track_caller]
+    fn find_in(&self, using: &str, value: &str) -> Element<'_> {
+        match self.command(
+            "POST",
+            "/element",
+            json!({ "using": using, "value": value }),
+        ) {
+            Ok(found) => {
+                let mut element = self.browser.element(&found, value);
+                element.what = format!("{value} in {}", self.what);
+                element
+            }
+            Err(e) => self.fail(&format!("finding {value} in"), e),
+        }
+    }
+
+    /// The first element inside this one matching an XPath expression
+    /// (start it with `.//`), now.
+    #[track_caller]
+    pub fn find_xpath(&self, xpath: &str) -> Element<'_> {
+        self.find_in("xpath", xpath)
+    }
+
+    /// The first element inside this one matching a CSS selector, now.
+    #[track_caller]
+    pub fn find(&self, css: &str) -> Element<'_> {
+        self.find_in("css selector", css)
+    }
+
     /// Whether this and `other` are the same element of the page.
     pub fn is(&self, other: &Element<'_>) -> bool {
         self.id == other.id
@@ -849,11 +944,11 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
             _ => return None,
         }))
     }
-    let clean: Vec<u8> = text
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let body = clean.strip_suffix(b"==").or_else(|| clean.strip_suffix(b"=")).unwrap_or(&clean);
+    let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let body = clean
+        .strip_suffix(b"==")
+        .or_else(|| clean.strip_suffix(b"="))
+        .unwrap_or(&clean);
     let mut out = Vec::with_capacity(body.len() * 3 / 4);
     for chunk in body.chunks(4) {
         let mut bits = 0u32;

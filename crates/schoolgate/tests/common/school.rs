@@ -216,7 +216,9 @@ impl School {
             .collect();
         let base = format!(
             "http://{}",
-            addresses.get("console").expect("serve printed the console's address")
+            addresses
+                .get("console")
+                .expect("serve printed the console's address")
         );
         let first_run_link = lines
             .iter()
@@ -243,6 +245,18 @@ impl School {
     /// A new browser (its own cookies), not signed in.
     pub fn browser(&self) -> Browser {
         self.driver.browser()
+    }
+
+    /// A new browser whose web traffic goes through schoolgate's proxy, as
+    /// a pupil's device's would (the console, on loopback, is reached
+    /// directly).
+    pub fn browser_through_the_proxy(&self) -> Browser {
+        let proxy = self
+            .addresses
+            .get("proxy")
+            .expect("serve printed the proxy's address");
+        self.driver
+            .browser_with(&[&format!("--proxy-server=http://{proxy}")])
     }
 
     /// Adds a console account with `schoolgate admin create-user`.
