@@ -178,6 +178,15 @@ fn the_content_security_policy_refuses_an_inline_script_and_the_log_shows_it() {
     let browser = school.browser();
     browser.goto(&school.url("/sign-in"));
     browser.assert_no_csp_violations();
+    let shot = tempfile::tempdir().expect("tempdir");
+    let png = shot.path().join("sign-in.png");
+    browser.save_screenshot(&png);
+    let bytes = std::fs::read(&png).expect("the screenshot");
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n"),
+        "{} is not a PNG",
+        png.display()
+    );
     // What an injected script would be: refused, so it never runs.
     browser.script(
         "var s = document.createElement('script');\

@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 use std::fmt;
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -416,14 +417,20 @@ impl Browser {
         }
     }
 
+    /// A command that answers a string, such as the page's address.
+    #[track_caller]
+    fn get_string(&self, path: &str, doing: &str) -> String {
+        match self.command("GET", path, Value::Null) {
+            Ok(Value::String(text)) => text,
+            Ok(other) => self.fail(doing, other),
+            Err(e) => self.fail(doing, e),
+        }
+    }
+
     /// The address of the page shown.
     #[track_caller]
     pub fn url(&self) -> String {
-        match self.command("GET", "/url", Value::Null) {
-            Ok(Value::String(url)) => url,
-            Ok(other) => self.fail("reading the address", other),
-            Err(e) => self.fail("reading the address", e),
-        }
+        self.get_string("/url", "reading the address")
     }
 
     /// The path and query of the page shown, such as `/sign-in?done=x`.
@@ -440,21 +447,13 @@ impl Browser {
     /// The page's title.
     #[track_caller]
     pub fn title(&self) -> String {
-        match self.command("GET", "/title", Value::Null) {
-            Ok(Value::String(title)) => title,
-            Ok(other) => self.fail("reading the title", other),
-            Err(e) => self.fail("reading the title", e),
-        }
+        self.get_string("/title", "reading the title")
     }
 
     /// The page's HTML as it is now.
     #[track_caller]
     pub fn source(&self) -> String {
-        match self.command("GET", "/source", Value::Null) {
-            Ok(Value::String(html)) => html,
-            Ok(other) => self.fail("reading the source", other),
-            Err(e) => self.fail("reading the source", e),
-        }
+        self.get_string("/source", "reading the source")
     }
 
     /// The text of the whole page as a person sees it.
@@ -724,22 +723,13 @@ impl Browser {
         let _ = self.command("DELETE", "/actions", Value::Null);
     }
 
-    /// A PNG of the page as shown.
-    #[track_caller]
-    pub fn screenshot(&self) -> Vec<u8> {
-        match self.command("GET", "/screenshot", Value::Null) {
-            Ok(Value::String(data)) => base64_decode(&data)
-                .unwrap_or_else(|| self.fail("reading the screenshot", "bad base64")),
-            Ok(other) => self.fail("taking a screenshot", other),
-            Err(e) => self.fail("taking a screenshot", e),
-        }
-    }
-
-    /// Saves a screenshot to `path`.
+    /// Saves a PNG of the page as shown to `path`.
     #[track_caller]
     pub fn save_screenshot(&self, path: &Path) {
-        std::fs::write(path, self.screenshot())
-            .unwrap_or_else(|e| self.fail(&format!("saving {}", path.display()), e));
+        let data = self.get_string("/screenshot", "taking a screenshot");
+        if let Err(e) = write_base64(&data, path) {
+            self.fail(&format!("saving the screenshot to {}", path.display()), e);
+        }
     }
 
     /// The messages the page wrote to the browser's console since the last
@@ -791,8 +781,7 @@ impl Browser {
         let stem = dir.join(format!("{}-failure-{n}", self.name));
         let png = stem.with_extension("png");
         if let Ok(Value::String(data)) = self.command("GET", "/screenshot", Value::Null)
-            && let Some(bytes) = base64_decode(&data)
-            && std::fs::write(&png, bytes).is_ok()
+            && write_base64(&data, &png).is_ok()
         {
             eprintln!("{}: screenshot at failure: {}", self.name, png.display());
         }
@@ -932,47 +921,27 @@ fn xpath_literal(text: &str) -> String {
     }
 }
 
-/// Standard base64 (screenshots); `None` if it is not.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    fn sextet(c: u8) -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
+/// Decodes base64 (a screenshot) into a file, with coreutils' `base64`.
+fn write_base64(data: &str, path: &Path) -> Result<(), String> {
+    let mut child = Command::new("base64")
+        .arg("--decode")
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(path).map_err(|e| e.to_string())?)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("base64 (coreutils): {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(data.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
-    let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let body = clean
-        .strip_suffix(b"==")
-        .or_else(|| clean.strip_suffix(b"="))
-        .unwrap_or(&clean);
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    for chunk in body.chunks(4) {
-        let mut bits = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            bits |= sextet(c)? << (18 - 6 * i);
-        }
-        let bytes = bits.to_be_bytes();
-        match chunk.len() {
-            4 => out.extend_from_slice(&bytes[1..4]),
-            3 => out.extend_from_slice(&bytes[1..3]),
-            2 => out.push(bytes[1]),
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-#[test]
-fn base64_decodes_what_it_should() {
-    assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
-    assert_eq!(base64_decode("aGVsbG8h").as_deref(), Some(&b"hello!"[..]));
-    assert_eq!(base64_decode("aGk=").as_deref(), Some(&b"hi"[..]));
-    assert_eq!(base64_decode("aA==").as_deref(), Some(&b"h"[..]));
-    assert_eq!(base64_decode("a*=="), None);
 }
 
 #[test]
