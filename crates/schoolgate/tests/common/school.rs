@@ -19,15 +19,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use totp_rs::{Algorithm, Secret, Totp};
 
 use crate::browser::{Browser, Driver};
-use crate::common::{Serve, bin};
+use crate::common::{self, Serve};
 
 /// The administrator every school starts with (through the command line,
 /// or through the first-run link in the first-run test).
@@ -323,28 +321,14 @@ impl School {
 
 /// `schoolgate admin create-user`, the password piped in.
 fn create_user(data: &Path, account: &Account, role: &str) {
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .args(["--by", "browser-tests", "admin", "create-user"])
-        .arg(&account.username)
-        .arg("--name")
-        .arg(&account.name)
-        .arg("--role")
-        .arg(role)
-        .env_remove("SCHOOLGATE_DATA")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run schoolgate admin create-user");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{}\n", account.password).as_bytes())
-        .expect("write the password");
-    let out = child.wait_with_output().expect("wait");
+    let args = [
+        account.username.as_str(),
+        "--name",
+        &account.name,
+        "--role",
+        role,
+    ];
+    let out = common::create_user(data, &args, &format!("{}\n", account.password));
     assert!(
         out.status.success(),
         "create-user {}: {}",
