@@ -1,7 +1,9 @@
 //! The console in a real browser: headless Chromium driven through
 //! chromedriver (Debian's packages, which `./scripts/test` installs), with
 //! `schoolgate serve` on loopback. First-run set-up, two-factor sign-in by
-//! keyboard, and signing out everywhere.
+//! keyboard, signing out everywhere, accounts and their set-up links, the
+//! Content Security Policy at work, and a pupil's block page through the
+//! proxy.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -259,4 +261,42 @@ fn an_administrator_adds_an_account_and_its_owner_sets_a_password_with_the_link(
     assert!(row.contains("Headteacher"), "{row}");
     browser.assert_no_csp_violations();
     theirs.assert_no_csp_violations();
+}
+
+#[test]
+fn a_pupils_browser_through_the_proxy_sees_the_block_page() {
+    let school = School::fresh();
+    let pupil = school.browser_through_the_proxy(&["bet365.com"]);
+    pupil.goto("http://www.bet365.com/");
+    assert_eq!(pupil.url(), "http://www.bet365.com/");
+    let text = pupil.text();
+    assert!(text.contains("This page is blocked"), "{text}");
+    // A device schoolgate does not know gets the strictest pupil profile.
+    assert!(
+        text.contains("The EYFS and Key Stage 1 profile allows only approved sites"),
+        "{text}"
+    );
+    let review = pupil
+        .link("Ask for this to be checked")
+        .attribute("href")
+        .expect("a link");
+    assert!(review.contains("/review?ref=SG-"), "{review}");
+    pupil.assert_no_csp_violations();
+
+    // Once this network is a Key Stage 2 classroom (changed from the
+    // command line while serve runs), the page is blocked for what it is.
+    school.run(&[
+        "networks",
+        "add",
+        "Classrooms",
+        "--range",
+        "127.0.0.0/8",
+        "--profile",
+        "ks2",
+    ]);
+    pupil.wait_until("the new network to take effect", |b| {
+        b.goto("http://www.bet365.com/");
+        b.text().contains("in the Gambling group of websites")
+    });
+    assert!(pupil.text().contains("This page is blocked"));
 }

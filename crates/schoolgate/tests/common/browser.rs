@@ -260,7 +260,8 @@ impl Driver {
     }
 
     /// A new Chromium with a profile of its own. `extra_args` are added to
-    /// the usual flags (for example `--proxy-server=127.0.0.1:PORT`).
+    /// the usual flags (for example `--proxy-pac-url=…`; without a
+    /// `--proxy-…` flag the browser uses no proxy).
     pub fn browser_with(&self, extra_args: &[&str]) -> Browser {
         let n = self.process.sessions.fetch_add(1, Ordering::SeqCst) + 1;
         let profile = self.dir().join(format!("profile-{n}"));
@@ -279,7 +280,9 @@ impl Driver {
             "--disable-default-apps",
             "--disable-domain-reliability",
             "--disable-client-side-phishing-detection",
-            "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+            // HTTPS-Upgrades would try https:// first for every http:// link.
+            "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,\
+             HttpsUpgrades",
             "--password-store=basic",
             "--window-size=1280,1024",
             // Names other than localhost resolve to nothing: nothing leaves
@@ -290,7 +293,7 @@ impl Driver {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        if !extra_args.iter().any(|a| a.starts_with("--proxy-server")) {
+        if !extra_args.iter().any(|a| a.starts_with("--proxy-")) {
             args.push("--no-proxy-server".to_owned());
         }
         args.extend(extra_args.iter().map(|s| (*s).to_owned()));

@@ -245,16 +245,53 @@ impl School {
         self.driver.browser()
     }
 
-    /// A new browser whose web traffic goes through schoolgate's proxy, as
-    /// a pupil's device's would (the console, on loopback, is reached
-    /// directly).
-    pub fn browser_through_the_proxy(&self) -> Browser {
+    /// A new browser whose requests for `hosts` (and their subdomains) go
+    /// through schoolgate's proxy, as a pupil's device's would. Only those:
+    /// Chromium's own background requests (Google's update and sign-in
+    /// services) stay out of the proxy, where they would be forwarded and
+    /// looked up, and find no address.
+    pub fn browser_through_the_proxy(&self, hosts: &[&str]) -> Browser {
         let proxy = self
             .addresses
             .get("proxy")
             .expect("serve printed the proxy's address");
-        self.driver
-            .browser_with(&[&format!("--proxy-server=http://{proxy}")])
+        let names: Vec<String> = hosts.iter().map(|h| format!("'{h}'")).collect();
+        let pac = format!(
+            "function FindProxyForURL(url, host) {{\n\
+             var hosts = [{}];\n\
+             for (var i = 0; i < hosts.length; i++) {{\n\
+             if (host == hosts[i] || dnsDomainIs(host, '.' + hosts[i])) return 'PROXY {proxy}';\n\
+             }}\n\
+             return 'DIRECT';\n}}\n",
+            names.join(", ")
+        );
+        self.driver.browser_with(&[&format!(
+            "--proxy-pac-url=data:application/x-ns-proxy-autoconfig,{}",
+            percent_encode(&pac)
+        )])
+    }
+
+    /// Runs a `schoolgate` command on this school's data folder, as
+    /// `browser-tests`, such as `["networks", "add", …]`; fails the test if
+    /// it fails, and returns what it printed. A running serve picks up the
+    /// change within its reload interval (two seconds).
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(common::bin())
+            .arg("--data")
+            .arg(&self.data)
+            .args(["--by", "browser-tests"])
+            .args(args)
+            .env_remove("SCHOOLGATE_DATA")
+            .output()
+            .expect("run schoolgate");
+        assert!(
+            out.status.success(),
+            "schoolgate {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Adds a console account with `schoolgate admin create-user`.
@@ -335,4 +372,17 @@ fn create_user(data: &Path, account: &Account, role: &str) {
         account.username,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every byte but letters and digits as `%XX`, for a `data:` URL.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
