@@ -70,6 +70,10 @@ fn the_first_run_link_creates_the_first_administrator() {
         "{}",
         browser.text()
     );
+    assert!(
+        browser.try_find(".qr svg[role=img]").is_some(),
+        "a QR code for the phone"
+    );
     school.set_up_two_factor(&browser, &school.admin);
     let home = browser.text();
     assert!(

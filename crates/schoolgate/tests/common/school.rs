@@ -13,7 +13,10 @@
 //!
 //! `School::signed_in()` gives a school with an administrator signed in
 //! (two-factor sign-in set up) in one browser, so a test of a console page
-//! starts there.
+//! starts there; `School::fresh()` one with no account yet. Then
+//! `create_account` and `sign_in` for other roles, `run` for any
+//! `schoolgate` command on its data folder, and `browser_through_the_proxy`
+//! for a pupil's device.
 
 #![allow(dead_code)]
 
