@@ -15,7 +15,7 @@ use store::Hidden;
 const PASSWORD: &str = "Biscuit-Lantern-Orbit";
 
 mod common;
-use common::{Serve, bin};
+use common::{Serve, bin, create_user};
 
 /// What curl got back.
 struct Answer {
@@ -303,27 +303,6 @@ fn serve_refuses_unreadable_console_certificates_before_binding() {
     assert!(stderr.contains("console.tls_certificate"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("listening on"), "{stdout}");
-}
-
-fn create_user(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .args(["--by", "tester", "admin", "create-user"])
-        .args(args)
-        .env_remove("SCHOOLGATE_DATA")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write");
-    child.wait_with_output().expect("wait")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -57,6 +57,25 @@ impl Serve {
         }
     }
 
+    /// Every line up to and including the first containing `text`.
+    pub fn lines_until(&self, text: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut lines = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let done = line.contains(text);
+                    lines.push(line);
+                    if done {
+                        return lines;
+                    }
+                }
+                Err(_) => panic!("serve never printed '{text}'; it printed {lines:?}"),
+            }
+        }
+    }
+
     /// The address printed on a `NAME listening on ADDRESS` line.
     pub fn address(&self, name: &str) -> String {
         let line = self.wait_for(&format!("{name} listening on "));
@@ -88,4 +107,27 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `schoolgate --by tester admin create-user ARGS`, with `stdin` piped in
+/// (the password, from a pipe).
+pub fn create_user(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["--by", "tester", "admin", "create-user"])
+        .args(args)
+        .env_remove("SCHOOLGATE_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
 }
