@@ -71,6 +71,28 @@ async fn school() -> School {
     school
 }
 
+/// Replaces the policy through the API.
+async fn put(
+    api: &mut common::Browser,
+    token: &str,
+    body: &serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    api.json(Method::PUT, "/api/v1/policy", token, Some(body))
+        .await
+}
+
+/// The policy in force in the store.
+async fn policy_now(school: &School) -> policy::Policy {
+    school
+        .store
+        .current_policy()
+        .await
+        .expect("read")
+        .expect("a policy")
+        .policy()
+        .expect("policy")
+}
+
 async fn revision(school: &School) -> i64 {
     school
         .store
@@ -146,14 +168,7 @@ async fn a_change_without_a_reason_is_refused_with_the_form_kept_and_nothing_cha
         refused.body
     );
     assert_eq!(revision(&school).await, 1);
-    let ks2 = school
-        .store
-        .current_policy()
-        .await
-        .expect("read")
-        .expect("policy")
-        .policy()
-        .expect("policy");
+    let ks2 = policy_now(&school).await;
     assert!(
         ks2.profile("ks2")
             .expect("ks2")
@@ -291,14 +306,7 @@ async fn a_change_from_an_older_revision_is_refused_and_the_form_kept() {
         stale.body
     );
     assert_eq!(revision(&school).await, 2);
-    let policy = school
-        .store
-        .current_policy()
-        .await
-        .expect("read")
-        .expect("policy")
-        .policy()
-        .expect("policy");
+    let policy = policy_now(&school).await;
     assert!(
         !policy
             .profile("ks2")
@@ -464,14 +472,7 @@ async fn time_windows_are_added_changed_and_removed() {
     )
     .await
     .redirects_to("/policy/profiles/ks2?saved=4");
-    let policy = school
-        .store
-        .current_policy()
-        .await
-        .expect("read")
-        .expect("policy")
-        .policy()
-        .expect("policy");
+    let policy = policy_now(&school).await;
     assert!(policy.profile("ks2").expect("ks2").schedules.is_empty());
 }
 
@@ -520,14 +521,12 @@ async fn statutory_lists_are_status_only_and_cannot_be_switched_off() {
     let (_, current) = api.json(Method::GET, "/api/v1/policy", &token, None).await;
     let mut document = current["document"].as_str().expect("toml").to_owned();
     document = document.replacen("[school]", "[school]\nstatutory_lists = false", 1);
-    let (status, answer) = api
-        .json(
-            Method::PUT,
-            "/api/v1/policy",
-            &token,
-            Some(&json!({ "base_revision": 1, "reason": "try", "document": document })),
-        )
-        .await;
+    let (status, answer) = put(
+        &mut api,
+        &token,
+        &json!({ "base_revision": 1, "reason": "try", "document": document }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(
         answer["error"]
@@ -538,14 +537,12 @@ async fn statutory_lists_are_status_only_and_cannot_be_switched_off() {
     );
     let mut as_json = current["policy"].clone();
     as_json["profile"][1]["statutory"] = json!(false);
-    let (status, answer) = api
-        .json(
-            Method::PUT,
-            "/api/v1/policy",
-            &token,
-            Some(&json!({ "base_revision": 1, "reason": "try", "policy": as_json })),
-        )
-        .await;
+    let (status, answer) = put(
+        &mut api,
+        &token,
+        &json!({ "base_revision": 1, "reason": "try", "policy": as_json }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(
         answer["error"]
@@ -755,9 +752,7 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     let mut changed = current["policy"].clone();
     changed["school"]["name"] = json!("Ash Grove Primary");
     let no_reason = json!({ "base_revision": 1, "reason": " ", "policy": changed });
-    let (status, answer) = api
-        .json(Method::PUT, "/api/v1/policy", &token, Some(&no_reason))
-        .await;
+    let (status, answer) = put(&mut api, &token, &no_reason).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(
         answer["error"]
@@ -769,14 +764,12 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
 
     let mut bad = changed.clone();
     bad["profile"][1]["deny"] = json!(["http//bad"]);
-    let (status, answer) = api
-        .json(
-            Method::PUT,
-            "/api/v1/policy",
-            &token,
-            Some(&json!({ "base_revision": 1, "reason": "block it", "policy": bad })),
-        )
-        .await;
+    let (status, answer) = put(
+        &mut api,
+        &token,
+        &json!({ "base_revision": 1, "reason": "block it", "policy": bad }),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     let error = answer["error"].as_str().expect("error");
     assert!(
@@ -785,9 +778,7 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     );
 
     let good = json!({ "base_revision": 1, "reason": "the school's real name", "policy": changed });
-    let (status, saved) = api
-        .json(Method::PUT, "/api/v1/policy", &token, Some(&good))
-        .await;
+    let (status, saved) = put(&mut api, &token, &good).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["revision"], json!(2));
     assert_eq!(saved["actor"], json!("t.tech"));
@@ -797,9 +788,7 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     );
 
     // The same again from revision 1 is stale.
-    let (status, answer) = api
-        .json(Method::PUT, "/api/v1/policy", &token, Some(&good))
-        .await;
+    let (status, answer) = put(&mut api, &token, &good).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
 
     let (status, history) = api
@@ -814,9 +803,7 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     let dsl = school.api_token("d.lead").await;
     let (status, _) = api.json(Method::GET, "/api/v1/policy", &dsl, None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = api
-        .json(Method::PUT, "/api/v1/policy", &dsl, Some(&good))
-        .await;
+    let (status, _) = put(&mut api, &dsl, &good).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let staff = school.api_token("s.teacher").await;
     let (status, _) = api.json(Method::GET, "/api/v1/policy", &staff, None).await;

@@ -484,25 +484,18 @@ impl Policy {
         list: OverrideList,
         entry: &str,
     ) -> Result<Policy, PolicyError> {
-        let index = self.profile_index(profile)?;
-        let place = format!("profile[{index}] ({profile}).{}", list.field());
-        let entry = typed_override(entry).map_err(|why| PolicyError::invalid(&place, why))?;
-        let mut policy = self.clone();
-        let p = &mut policy.profiles[index];
-        let entries = match list {
-            OverrideList::Allow => &mut p.allow,
-            OverrideList::Deny => &mut p.deny,
-        };
-        let same = |e: &String| parse_override(e).ok() == parse_override(&entry).ok();
-        if entries.iter().any(same) {
-            return Err(PolicyError::invalid(
-                place,
-                format!("{entry} is already on the {} list", list.field()),
-            ));
-        }
-        entries.push(entry);
-        policy.validate()?;
-        Ok(policy)
+        self.edit_overrides(profile, list, |entries, place| {
+            let entry = typed_override(entry).map_err(|why| PolicyError::invalid(place, why))?;
+            let wanted = parse_override(&entry).ok();
+            if entries.iter().any(|e| parse_override(e).ok() == wanted) {
+                return Err(PolicyError::invalid(
+                    place,
+                    format!("{entry} is already on the {} list", list.field()),
+                ));
+            }
+            entries.push(entry);
+            Ok(())
+        })
     }
 
     /// A copy of the policy without `entry` on a profile's allow or deny
@@ -513,23 +506,39 @@ impl Policy {
         list: OverrideList,
         entry: &str,
     ) -> Result<Policy, PolicyError> {
+        self.edit_overrides(profile, list, |entries, place| {
+            let wanted = parse_override(entry).ok();
+            let before = entries.len();
+            entries
+                .retain(|e| e != entry && (wanted.is_none() || parse_override(e).ok() != wanted));
+            if entries.len() == before {
+                return Err(PolicyError::invalid(
+                    place,
+                    format!("{entry} is not on the {} list", list.field()),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// A copy of the policy with one override list edited, then validated.
+    fn edit_overrides(
+        &self,
+        profile: &str,
+        list: OverrideList,
+        edit: impl FnOnce(&mut Vec<String>, &str) -> Result<(), PolicyError>,
+    ) -> Result<Policy, PolicyError> {
         let index = self.profile_index(profile)?;
         let place = format!("profile[{index}] ({profile}).{}", list.field());
         let mut policy = self.clone();
         let p = &mut policy.profiles[index];
-        let entries = match list {
-            OverrideList::Allow => &mut p.allow,
-            OverrideList::Deny => &mut p.deny,
-        };
-        let wanted = parse_override(entry).ok();
-        let before = entries.len();
-        entries.retain(|e| e != entry && (wanted.is_none() || parse_override(e).ok() != wanted));
-        if entries.len() == before {
-            return Err(PolicyError::invalid(
-                place,
-                format!("{entry} is not on the {} list", list.field()),
-            ));
-        }
+        edit(
+            match list {
+                OverrideList::Allow => &mut p.allow,
+                OverrideList::Deny => &mut p.deny,
+            },
+            &place,
+        )?;
         policy.validate()?;
         Ok(policy)
     }

@@ -647,21 +647,46 @@ fn categories(
     set
 }
 
-/// Saves a change built from a form, or shows the form again with what
-/// went wrong and everything the person sent.
-#[allow(clippy::too_many_arguments)]
-async fn finish<S: Store>(
+/// What one of the profile page's forms asks for: the changed policy (or
+/// what is wrong), and the form as sent, to show again if it is refused.
+struct FormChange {
+    forms: Forms,
+    /// Which form: `settings`, `override`, `remove-override`, `schedule`
+    /// or `remove-schedule`; its reason field is `FORM-reason`.
+    form: &'static str,
+    change: Result<Policy, Vec<(&'static str, String)>>,
+    /// Where a problem the whole policy's check finds is shown.
+    place_field: fn(&PolicyError) -> &'static str,
+}
+
+/// Runs a profile form: reads it, builds the change on the policy in
+/// force, and saves it with its reason from the revision the form was
+/// based on; or shows the page again with what went wrong and everything
+/// the person sent.
+async fn change_profile<S: Store>(
     console: &Console<S>,
     caller: &Caller,
     csrf: &CsrfKey,
     id: &str,
-    mut forms: Forms,
-    form: &'static str,
-    change: Result<Policy, Vec<(&'static str, String)>>,
-    fields: &Fields,
-    reason_field: &'static str,
-    place_field: impl Fn(&PolicyError) -> &'static str,
+    body: &[u8],
+    build: fn(&Fields, &Policy, usize) -> FormChange,
 ) -> Result<Response, AppError> {
+    let fields = Fields::parse(body);
+    let (_, policy) = current(console).await?;
+    let index = profile_index(&policy, id)?;
+    let FormChange {
+        mut forms,
+        form,
+        change,
+        place_field,
+    } = build(&fields, &policy, index);
+    let reason_field = match form {
+        "settings" => "settings-reason",
+        "override" => "override-reason",
+        "remove-override" => "remove-override-reason",
+        "schedule" => "schedule-reason",
+        _ => "remove-schedule-reason",
+    };
     let reason = fields.get("reason");
     let mut errors = match &change {
         Ok(_) => Vec::new(),
@@ -673,7 +698,7 @@ async fn finish<S: Store>(
             "Give a reason for this change: your risk assessment of it (§7.3.1). Nothing was saved.".into(),
         ));
     }
-    let base = base_of(fields);
+    let base = base_of(&fields);
     if base.is_none() {
         errors.push((
             reason_field,
@@ -681,6 +706,7 @@ async fn finish<S: Store>(
         ));
     }
     let mut status = StatusCode::BAD_REQUEST;
+    forms.base = base;
     if let (Ok(policy), true, Some(base)) = (&change, errors.is_empty(), base) {
         match save_change(
             console,
@@ -709,26 +735,54 @@ async fn finish<S: Store>(
                 forms.base = newest.or(Some(base));
             }
         }
-    } else {
-        forms.base = base;
     }
     forms.failed = Some(form);
     forms.errors = errors;
     profile_page(console, caller, csrf, id, forms, &Saved::default(), status).await
 }
 
-// POST /policy/profiles/{id}/settings
+macro_rules! profile_form {
+    ($(#[$doc:meta])* $name:ident, $build:ident) => {
+        $(#[$doc])*
+        pub async fn $name<S: Store>(
+            State(console): State<Arc<Console<S>>>,
+            Extension(caller): Extension<Caller>,
+            Extension(csrf): Extension<CsrfKey>,
+            Path(id): Path<String>,
+            body: Bytes,
+        ) -> Result<Response, AppError> {
+            change_profile(&console, &caller, &csrf, &id, &body, $build).await
+        }
+    };
+}
 
-pub async fn save_settings<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let fields = Fields::parse(&body);
-    let (_, policy) = current(&console).await?;
-    let index = profile_index(&policy, &id)?;
+profile_form!(
+    /// POST /policy/profiles/{id}/settings
+    save_settings,
+    settings_change
+);
+profile_form!(
+    /// POST /policy/profiles/{id}/overrides
+    add_override,
+    add_override_change
+);
+profile_form!(
+    /// POST /policy/profiles/{id}/overrides/remove
+    remove_override,
+    remove_override_change
+);
+profile_form!(
+    /// POST /policy/profiles/{id}/schedules
+    save_schedule,
+    schedule_change
+);
+profile_form!(
+    /// POST /policy/profiles/{id}/schedules/remove
+    remove_schedule,
+    remove_schedule_change
+);
+
+fn settings_change(fields: &Fields, policy: &Policy, index: usize) -> FormChange {
     let form = SettingsForm {
         categories: fields.all("category"),
         search: fields.get("search"),
@@ -771,32 +825,22 @@ pub async fn save_settings<S: Store>(
         }
         _ => Err(errors),
     };
-    let forms = Forms {
-        settings: Some(form),
-        ..Forms::default()
-    };
-    finish(
-        &console,
-        &caller,
-        &csrf,
-        &id,
-        forms,
-        "settings",
+    FormChange {
+        forms: Forms {
+            settings: Some(form),
+            ..Forms::default()
+        },
+        form: "settings",
         change,
-        &fields,
-        "settings-reason",
-        |e| {
+        place_field: |e| {
             policy_error_field(
                 e,
                 &[(".walled_garden", "settings-walled_garden")],
                 "settings-categories",
             )
         },
-    )
-    .await
+    }
 }
-
-// POST /policy/profiles/{id}/overrides and …/overrides/remove
 
 fn override_list(text: &str) -> Option<OverrideList> {
     match text {
@@ -804,49 +848,6 @@ fn override_list(text: &str) -> Option<OverrideList> {
         "deny" => Some(OverrideList::Deny),
         _ => None,
     }
-}
-
-pub async fn add_override<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let fields = Fields::parse(&body);
-    let (_, policy) = current(&console).await?;
-    profile_index(&policy, &id)?;
-    let form = OverrideForm {
-        list: fields.get("list"),
-        entry: fields.get("entry"),
-        reason: fields.get("reason"),
-    };
-    let change = match override_list(&form.list) {
-        None => Err(vec![(
-            "override-list",
-            "Choose whether the site is always allowed or always blocked.".to_owned(),
-        )]),
-        Some(list) => policy
-            .with_override(&id, list, &form.entry)
-            .map_err(|e| vec![("override-entry", format!("Site or page: {}", problem(&e)))]),
-    };
-    let forms = Forms {
-        add_override: form,
-        ..Forms::default()
-    };
-    finish(
-        &console,
-        &caller,
-        &csrf,
-        &id,
-        forms,
-        "override",
-        change,
-        &fields,
-        "override-reason",
-        |_| "override-entry",
-    )
-    .await
 }
 
 /// The problem alone, without the place (a form names its own field).
@@ -857,20 +858,39 @@ fn problem(e: &PolicyError) -> String {
     }
 }
 
-pub async fn remove_override<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let fields = Fields::parse(&body);
-    let (_, policy) = current(&console).await?;
-    profile_index(&policy, &id)?;
+fn add_override_change(fields: &Fields, policy: &Policy, index: usize) -> FormChange {
+    let form = OverrideForm {
+        list: fields.get("list"),
+        entry: fields.get("entry"),
+        reason: fields.get("reason"),
+    };
+    let id = &policy.profiles[index].id;
+    let change = match override_list(&form.list) {
+        None => Err(vec![(
+            "override-list",
+            "Choose whether the site is always allowed or always blocked.".to_owned(),
+        )]),
+        Some(list) => policy
+            .with_override(id, list, &form.entry)
+            .map_err(|e| vec![("override-entry", format!("Site or page: {}", problem(&e)))]),
+    };
+    FormChange {
+        forms: Forms {
+            add_override: form,
+            ..Forms::default()
+        },
+        form: "override",
+        change,
+        place_field: |_| "override-entry",
+    }
+}
+
+fn remove_override_change(fields: &Fields, policy: &Policy, index: usize) -> FormChange {
     let form = RemoveForm {
         item: fields.get("item"),
         reason: fields.get("reason"),
     };
+    let id = &policy.profiles[index].id;
     let change = match form
         .item
         .split_once(' ')
@@ -881,40 +901,21 @@ pub async fn remove_override<S: Store>(
             "Choose the entry to remove.".to_owned(),
         )]),
         Some((list, entry)) => policy
-            .without_override(&id, list, entry)
+            .without_override(id, list, entry)
             .map_err(|e| vec![("remove-override-item", problem(&e))]),
     };
-    let forms = Forms {
-        remove_override: form,
-        ..Forms::default()
-    };
-    finish(
-        &console,
-        &caller,
-        &csrf,
-        &id,
-        forms,
-        "remove-override",
+    FormChange {
+        forms: Forms {
+            remove_override: form,
+            ..Forms::default()
+        },
+        form: "remove-override",
         change,
-        &fields,
-        "remove-override-reason",
-        |_| "remove-override-item",
-    )
-    .await
+        place_field: |_| "remove-override-item",
+    }
 }
 
-// POST /policy/profiles/{id}/schedules and …/schedules/remove
-
-pub async fn save_schedule<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let fields = Fields::parse(&body);
-    let (_, policy) = current(&console).await?;
-    let index = profile_index(&policy, &id)?;
+fn schedule_change(fields: &Fields, policy: &Policy, index: usize) -> FormChange {
     let form = ScheduleForm {
         original: fields.get("original"),
         name: fields.get("name"),
@@ -993,35 +994,18 @@ pub async fn save_schedule<S: Store>(
         }
         _ => Err(errors),
     };
-    let forms = Forms {
-        schedule: Some(form),
-        ..Forms::default()
-    };
-    finish(
-        &console,
-        &caller,
-        &csrf,
-        &id,
-        forms,
-        "schedule",
+    FormChange {
+        forms: Forms {
+            schedule: Some(form),
+            ..Forms::default()
+        },
+        form: "schedule",
         change,
-        &fields,
-        "schedule-reason",
-        |e| policy_error_field(e, &[(".days", "schedule-days")], "schedule-from"),
-    )
-    .await
+        place_field: |e| policy_error_field(e, &[(".days", "schedule-days")], "schedule-from"),
+    }
 }
 
-pub async fn remove_schedule<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let fields = Fields::parse(&body);
-    let (_, policy) = current(&console).await?;
-    let index = profile_index(&policy, &id)?;
+fn remove_schedule_change(fields: &Fields, policy: &Policy, index: usize) -> FormChange {
     let form = RemoveForm {
         item: fields.get("item"),
         reason: fields.get("reason"),
@@ -1038,23 +1022,15 @@ pub async fn remove_schedule<S: Store>(
     } else {
         Ok(changed)
     };
-    let forms = Forms {
-        remove_schedule: form,
-        ..Forms::default()
-    };
-    finish(
-        &console,
-        &caller,
-        &csrf,
-        &id,
-        forms,
-        "remove-schedule",
+    FormChange {
+        forms: Forms {
+            remove_schedule: form,
+            ..Forms::default()
+        },
+        form: "remove-schedule",
         change,
-        &fields,
-        "remove-schedule-reason",
-        |_| "remove-schedule-item",
-    )
-    .await
+        place_field: |_| "remove-schedule-item",
+    }
 }
 
 // GET /policy/history and /policy/history/{number}
