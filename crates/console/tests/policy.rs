@@ -790,14 +790,50 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     // The same again from revision 1 is stale.
     let (status, answer) = put(&mut api, &token, &good).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .expect("error")
+            .contains("revision 2"),
+        "{answer}"
+    );
+
+    // As TOML: the document as exported, edited, sent back.
+    let (_, now) = api.json(Method::GET, "/api/v1/policy", &token, None).await;
+    let document = now["document"]
+        .as_str()
+        .expect("toml")
+        .replace("Ash Grove Primary", "Ash Grove Primary School");
+    let (status, saved) = put(
+        &mut api,
+        &token,
+        &json!({ "base_revision": 2, "reason": "the full name", "document": document }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["revision"], json!(3));
+    let (status, answer) = put(
+        &mut api,
+        &token,
+        &json!({ "base_revision": 3, "reason": "oops", "document": "[school]\nname = \"x\"" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("document:"),
+        "{answer}"
+    );
 
     let (status, history) = api
         .json(Method::GET, "/api/v1/policy/history", &token, None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(history[0]["revision"], json!(2));
-    assert_eq!(history[0]["reason"], json!("the school's real name"));
-    assert_eq!(history[1]["revision"], json!(1));
+    assert_eq!(history[0]["revision"], json!(3));
+    assert_eq!(history[1]["reason"], json!("the school's real name"));
+    assert_eq!(history[2]["revision"], json!(1));
 
     // A DSL's token reads but cannot change.
     let dsl = school.api_token("d.lead").await;
