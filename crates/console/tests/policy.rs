@@ -93,6 +93,13 @@ async fn policy_now(school: &School) -> policy::Policy {
         .expect("policy")
 }
 
+/// Replaces the policy through the API, expecting a refusal; its message.
+async fn put_refused(api: &mut common::Browser, token: &str, body: &serde_json::Value) -> String {
+    let (status, answer) = put(api, token, body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    answer["error"].as_str().expect("an error").to_owned()
+}
+
 async fn revision(school: &School) -> i64 {
     school
         .store
@@ -521,36 +528,22 @@ async fn statutory_lists_are_status_only_and_cannot_be_switched_off() {
     let (_, current) = api.json(Method::GET, "/api/v1/policy", &token, None).await;
     let mut document = current["document"].as_str().expect("toml").to_owned();
     document = document.replacen("[school]", "[school]\nstatutory_lists = false", 1);
-    let (status, answer) = put(
+    let error = put_refused(
         &mut api,
         &token,
         &json!({ "base_revision": 1, "reason": "try", "document": document }),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .expect("error")
-            .contains("statutory_lists"),
-        "{answer}"
-    );
+    assert!(error.contains("statutory_lists"), "{error}");
     let mut as_json = current["policy"].clone();
     as_json["profile"][1]["statutory"] = json!(false);
-    let (status, answer) = put(
+    let error = put_refused(
         &mut api,
         &token,
         &json!({ "base_revision": 1, "reason": "try", "policy": as_json }),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .expect("error")
-            .contains("statutory"),
-        "{answer}"
-    );
+    assert!(error.contains("statutory"), "{error}");
     assert_eq!(revision(&school).await, 1);
 
     let (status, lists) = api.json(Method::GET, "/api/v1/lists", &token, None).await;
@@ -752,26 +745,17 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     let mut changed = current["policy"].clone();
     changed["school"]["name"] = json!("Ash Grove Primary");
     let no_reason = json!({ "base_revision": 1, "reason": " ", "policy": changed });
-    let (status, answer) = put(&mut api, &token, &no_reason).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .expect("error")
-            .starts_with("reason:"),
-        "{answer}"
-    );
+    let error = put_refused(&mut api, &token, &no_reason).await;
+    assert!(error.starts_with("reason:"), "{error}");
 
     let mut bad = changed.clone();
     bad["profile"][1]["deny"] = json!(["http//bad"]);
-    let (status, answer) = put(
+    let error = put_refused(
         &mut api,
         &token,
         &json!({ "base_revision": 1, "reason": "block it", "policy": bad }),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let error = answer["error"].as_str().expect("error");
     assert!(
         error.contains("(ks2).deny[0]") && error.contains("mistyped"),
         "{error}"
@@ -812,20 +796,13 @@ async fn the_api_reads_and_replaces_the_policy_with_a_reason_from_a_known_revisi
     .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["revision"], json!(3));
-    let (status, answer) = put(
+    let error = put_refused(
         &mut api,
         &token,
         &json!({ "base_revision": 3, "reason": "oops", "document": "[school]\nname = \"x\"" }),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(
-        answer["error"]
-            .as_str()
-            .expect("error")
-            .starts_with("document:"),
-        "{answer}"
-    );
+    assert!(error.starts_with("document:"), "{error}");
 
     let (status, history) = api
         .json(Method::GET, "/api/v1/policy/history", &token, None)
