@@ -87,6 +87,16 @@ impl AppError {
         }
     }
 
+    /// The thing changed since the person started (someone else saved first).
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::CONFLICT, message)
+    }
+
+    /// A part the console relies on is not running here.
+    pub fn unavailable(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -27,6 +27,7 @@ use jiff::{SignedDuration, Timestamp};
 use store::{SetupLink, Store, StoreError};
 
 pub mod access;
+pub mod checker;
 pub mod csrf;
 pub mod error;
 mod handlers;
@@ -41,6 +42,7 @@ pub mod session;
 pub mod throttle;
 pub mod two_factor;
 
+pub use checker::{UrlChecker, explain_url};
 pub use error::{ApiError, AppError};
 pub use handlers::valid_username;
 pub use roles::Role;
@@ -112,6 +114,9 @@ pub struct Console<S> {
     clock: Arc<dyn Clock>,
     /// The route table, without handlers, for navigation; set by [`app`].
     routes: OnceLock<Vec<RouteEntry>>,
+    /// Checks URLs against the engine in force, for "Test a URL"; none when
+    /// the console runs without a filter.
+    checker: Option<Arc<dyn UrlChecker>>,
 }
 
 impl<S: Store> Console<S> {
@@ -121,7 +126,18 @@ impl<S: Store> Console<S> {
             settings,
             clock: Arc::new(SystemClock),
             routes: OnceLock::new(),
+            checker: None,
         }
+    }
+
+    /// Checks "Test a URL" with this (`serve` gives the engine in force).
+    pub fn with_checker(mut self, checker: Arc<dyn UrlChecker>) -> Console<S> {
+        self.checker = Some(checker);
+        self
+    }
+
+    pub fn checker(&self) -> Option<&Arc<dyn UrlChecker>> {
+        self.checker.as_ref()
     }
 
     /// Uses another clock (tests move time on by hand).

@@ -35,7 +35,9 @@ pub fn json_body(schema: Value) -> Value {
 
 /// Every area's operation fragments.
 fn operations() -> Vec<Operation> {
-    crate::handlers::api::api_schemas()
+    let mut all = crate::handlers::api::api_schemas();
+    all.extend(crate::handlers::filtering_api::api_schemas());
+    all
 }
 
 /// Shared schemas: the error body, and what every area registers.
@@ -134,7 +136,15 @@ pub fn document(entries: &[RouteEntry], server_url: &str) -> Value {
         }
         for (m, p, extra) in &extras {
             if m.eq_ignore_ascii_case(&method) && *p == entry.path {
-                merge(&mut operation, extra.clone());
+                let mut extra = extra.clone();
+                // The table's purpose is the summary; an area's own words
+                // become the description.
+                if let Some(summary) = extra.as_object_mut().and_then(|o| o.remove("summary"))
+                    && extra.get("description").is_none()
+                {
+                    extra["description"] = summary;
+                }
+                merge(&mut operation, extra);
             }
         }
         let item = paths

@@ -34,6 +34,24 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_detail.html"),
     ),
     ("link.html", include_str!("../templates/link.html")),
+    // The filtering policy.
+    ("policy.html", include_str!("../templates/policy.html")),
+    (
+        "policy_profile.html",
+        include_str!("../templates/policy_profile.html"),
+    ),
+    (
+        "policy_history.html",
+        include_str!("../templates/policy_history.html"),
+    ),
+    (
+        "policy_revision.html",
+        include_str!("../templates/policy_revision.html"),
+    ),
+    (
+        "policy_test.html",
+        include_str!("../templates/policy_test.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

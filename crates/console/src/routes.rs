@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use store::Store;
 
-use crate::handlers::{account, accounts, api, assets, home, setup, sign_in};
+use crate::handlers::{
+    account, accounts, api, assets, filtering, filtering_api, home, setup, sign_in,
+};
 use crate::{AppError, Console, Role, access, csrf};
 
 /// Who may reach a route.
@@ -111,6 +113,8 @@ pub struct Route<S> {
 
 const ALL: &[Role] = &Role::ALL;
 const ADMIN: &[Role] = &[Role::Administrator];
+const POLICY_EDIT: &[Role] = filtering::EDITORS;
+const POLICY_VIEW: &[Role] = filtering::VIEWERS;
 
 fn route<S, H, T>(
     method: Method,
@@ -149,8 +153,8 @@ where
 #[rustfmt::skip]
 pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
     use Access::{Anyone, AwaitingCode, Roles, SignedIn};
-    use Shows::{Accounts, Nothing, OwnAccount};
-    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
+    use Shows::{Accounts, Filtering, Nothing, OwnAccount};
+    let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     vec![
         // Signing in and out.
         route(get.clone(),    "/sign-in",                     Anyone,       Nothing, None, "The sign-in form.", sign_in::form::<S>),
@@ -185,7 +189,23 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
         route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
         route(get.clone(),    "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
-        route(get,            "/api/v1/openapi.json",         Anyone,       Nothing, None, "The OpenAPI document describing this API.", api::openapi::<S>),
+        route(get.clone(),    "/api/v1/openapi.json",         Anyone,       Nothing, None, "The OpenAPI document describing this API.", api::openapi::<S>),
+        // The filtering policy: administrators and technicians change it; the DSL, deputies and headteacher see it.
+        route(get.clone(),    "/policy",                      Roles(POLICY_VIEW), Filtering, Some("Filtering policy"), "The profiles at a glance, the lists in force and the statutory lists' status.", filtering::overview::<S>),
+        route(get.clone(),    "/policy/profiles/{id}",        Roles(POLICY_VIEW), Filtering, None, "One profile: categories, safe search, overrides and time windows.", filtering::profile::<S>),
+        route(post.clone(),   "/policy/profiles/{id}/settings", Roles(POLICY_EDIT), Filtering, None, "Changes a profile's blocked categories, safe search, IP address blocking and walled garden, with a reason.", filtering::save_settings::<S>),
+        route(post.clone(),   "/policy/profiles/{id}/overrides", Roles(POLICY_EDIT), Filtering, None, "Adds a site to a profile's always-allowed or always-blocked list, with a reason.", filtering::add_override::<S>),
+        route(post.clone(),   "/policy/profiles/{id}/overrides/remove", Roles(POLICY_EDIT), Filtering, None, "Removes a site from a profile's allowed or blocked list, with a reason.", filtering::remove_override::<S>),
+        route(post.clone(),   "/policy/profiles/{id}/schedules", Roles(POLICY_EDIT), Filtering, None, "Adds or changes a time window of a profile, with a reason.", filtering::save_schedule::<S>),
+        route(post.clone(),   "/policy/profiles/{id}/schedules/remove", Roles(POLICY_EDIT), Filtering, None, "Removes a time window of a profile, with a reason.", filtering::remove_schedule::<S>),
+        route(get.clone(),    "/policy/history",              Roles(POLICY_VIEW), Filtering, Some("Policy history"), "Every change to the policy: who, when, why and what.", filtering::history::<S>),
+        route(get.clone(),    "/policy/history/{number}",     Roles(POLICY_VIEW), Filtering, None, "One revision of the policy in full, with what it changed.", filtering::revision::<S>),
+        route(get.clone(),    "/policy/test",                 Roles(POLICY_VIEW), Filtering, Some("Test a URL"), "The verdict and its explanation for an address, for a profile or a person.", filtering::test_url::<S>),
+        route(get.clone(),    "/api/v1/policy",               Roles(POLICY_VIEW), Filtering, None, "The policy in force: its revision, as TOML and as JSON.", filtering_api::get_policy::<S>),
+        route(put,            "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
+        route(get.clone(),    "/api/v1/policy/history",       Roles(POLICY_VIEW), Filtering, None, "Revisions of the policy, newest first.", filtering_api::history::<S>),
+        route(post,           "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
+        route(get,            "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
     ]
 }
 

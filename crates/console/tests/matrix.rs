@@ -37,6 +37,10 @@ const Y: bool = true;
 const N: bool = false;
 const EVERYONE: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, Y]);
 const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
+/// The filtering policy: changed by administrators and technicians, seen by
+/// the DSL, deputies and headteacher too; never staff or governors.
+const POLICY_EDIT: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
+const POLICY_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -74,6 +78,22 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::DELETE, "/api/v1/tokens/{id}",                   EVERYONE),
         (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
         (Method::GET,    "/api/v1/openapi.json",                  Anyone),
+        // The filtering policy.
+        (Method::GET,    "/policy",                               POLICY_VIEW),
+        (Method::GET,    "/policy/profiles/{id}",                 POLICY_VIEW),
+        (Method::POST,   "/policy/profiles/{id}/settings",        POLICY_EDIT),
+        (Method::POST,   "/policy/profiles/{id}/overrides",       POLICY_EDIT),
+        (Method::POST,   "/policy/profiles/{id}/overrides/remove", POLICY_EDIT),
+        (Method::POST,   "/policy/profiles/{id}/schedules",       POLICY_EDIT),
+        (Method::POST,   "/policy/profiles/{id}/schedules/remove", POLICY_EDIT),
+        (Method::GET,    "/policy/history",                       POLICY_VIEW),
+        (Method::GET,    "/policy/history/{number}",              POLICY_VIEW),
+        (Method::GET,    "/policy/test",                          POLICY_VIEW),
+        (Method::GET,    "/api/v1/policy",                        POLICY_VIEW),
+        (Method::PUT,    "/api/v1/policy",                        POLICY_EDIT),
+        (Method::GET,    "/api/v1/policy/history",                POLICY_VIEW),
+        (Method::POST,   "/api/v1/check",                         POLICY_VIEW),
+        (Method::GET,    "/api/v1/lists",                         POLICY_VIEW),
     ]
 }
 
@@ -92,6 +112,7 @@ fn sample(path: &str) -> String {
         .replace("{file}", "console.css")
         .replace("{username}", "t.target")
         .replace("{id}", "999")
+        .replace("{number}", "999")
 }
 
 /// Whether the answer means the route let the caller in.

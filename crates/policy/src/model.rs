@@ -401,3 +401,231 @@ impl Policy {
         }
     }
 }
+
+/// Which of a profile's override lists an entry goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverrideList {
+    /// Always allowed (unless denied or on a statutory list).
+    Allow,
+    /// Always blocked.
+    Deny,
+}
+
+impl OverrideList {
+    /// The field's name in the policy format.
+    pub fn field(self) -> &'static str {
+        match self {
+            OverrideList::Allow => "allow",
+            OverrideList::Deny => "deny",
+        }
+    }
+}
+
+/// Reads an override a person has just typed, more strictly than
+/// [`parse_override`] reads a stored policy: the host must look like a site
+/// on the internet (a name with a dot, or an IP address), so a slip such as
+/// `http//bad` is caught rather than saved as a site called `http`. Returns
+/// the entry as it is stored: `example.com`, or `example.com/page` for a
+/// URL prefix.
+pub fn typed_override(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("it is empty; enter a site such as example.com".to_owned());
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    if ["http//", "https//", "http:/", "https:/"]
+        .iter()
+        .any(|typo| lower.starts_with(typo))
+        && !lower.starts_with("http://")
+        && !lower.starts_with("https://")
+    {
+        return Err(format!(
+            "'{trimmed}' looks like a mistyped address; it should start http:// or https://, or just give the site, such as example.com"
+        ));
+    }
+    let url =
+        CanonUrl::parse(trimmed).map_err(|e| format!("'{trimmed}' is not a site address: {e}"))?;
+    if url.host_kind() == classify::canon::HostKind::Domain {
+        let host = url.host();
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let labels: Vec<&str> = host.split('.').collect();
+        let tld = labels.last().copied().unwrap_or_default();
+        if labels.len() < 2
+            || !labels.iter().all(|l| label_ok(l))
+            || tld.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(format!(
+                "'{trimmed}' is not a site address: '{host}' is not a domain name such as example.com"
+            ));
+        }
+    }
+    Ok(match parse_override(trimmed)? {
+        OverrideEntry::Domain(d) => d,
+        OverrideEntry::Url(u) => u,
+    })
+}
+
+impl Policy {
+    /// A copy of the policy with `entry` (as a person typed it) added to a
+    /// profile's allow or deny list, checked with [`typed_override`]. The
+    /// console's override form and approved review requests both change the
+    /// policy this way; the caller saves the result with its reason.
+    pub fn with_override(
+        &self,
+        profile: &str,
+        list: OverrideList,
+        entry: &str,
+    ) -> Result<Policy, PolicyError> {
+        self.edit_overrides(profile, list, |entries, place| {
+            let entry = typed_override(entry).map_err(|why| PolicyError::invalid(place, why))?;
+            let wanted = parse_override(&entry).ok();
+            if entries.iter().any(|e| parse_override(e).ok() == wanted) {
+                return Err(PolicyError::invalid(
+                    place,
+                    format!("{entry} is already on the {} list", list.field()),
+                ));
+            }
+            entries.push(entry);
+            Ok(())
+        })
+    }
+
+    /// A copy of the policy without `entry` on a profile's allow or deny
+    /// list (matched as stored, or as the same site written another way).
+    pub fn without_override(
+        &self,
+        profile: &str,
+        list: OverrideList,
+        entry: &str,
+    ) -> Result<Policy, PolicyError> {
+        self.edit_overrides(profile, list, |entries, place| {
+            let wanted = parse_override(entry).ok();
+            let before = entries.len();
+            entries
+                .retain(|e| e != entry && (wanted.is_none() || parse_override(e).ok() != wanted));
+            if entries.len() == before {
+                return Err(PolicyError::invalid(
+                    place,
+                    format!("{entry} is not on the {} list", list.field()),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// A copy of the policy with one override list edited, then validated.
+    fn edit_overrides(
+        &self,
+        profile: &str,
+        list: OverrideList,
+        edit: impl FnOnce(&mut Vec<String>, &str) -> Result<(), PolicyError>,
+    ) -> Result<Policy, PolicyError> {
+        let index = self.profile_index(profile)?;
+        let place = format!("profile[{index}] ({profile}).{}", list.field());
+        let mut policy = self.clone();
+        let p = &mut policy.profiles[index];
+        edit(
+            match list {
+                OverrideList::Allow => &mut p.allow,
+                OverrideList::Deny => &mut p.deny,
+            },
+            &place,
+        )?;
+        policy.validate()?;
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod override_tests {
+    use super::*;
+    use crate::defaults::default_policy;
+
+    #[test]
+    fn an_override_is_added_in_its_stored_form_and_only_once() {
+        let policy = default_policy();
+        let changed = policy
+            .with_override("ks2", OverrideList::Allow, " https://Scratch.MIT.edu ")
+            .expect("added");
+        let ks2 = changed.profile("ks2").expect("ks2");
+        assert_eq!(
+            ks2.allow.last().map(String::as_str),
+            Some("scratch.mit.edu")
+        );
+        assert_eq!(
+            ks2.allow.len(),
+            policy.profile("ks2").expect("ks2").allow.len() + 1
+        );
+        let again = changed.with_override("ks2", OverrideList::Allow, "scratch.mit.edu");
+        assert!(
+            matches!(&again, Err(PolicyError::Invalid { problem, .. }) if problem.contains("already")),
+            "{again:?}"
+        );
+        let page = changed
+            .with_override(
+                "ks2",
+                OverrideList::Deny,
+                "https://www.example.org/games?x=1",
+            )
+            .expect("a URL");
+        assert_eq!(
+            page.profile("ks2")
+                .expect("ks2")
+                .deny
+                .last()
+                .map(String::as_str),
+            Some("www.example.org/games?x=1")
+        );
+        let removed = page
+            .without_override("ks2", OverrideList::Allow, "HTTPS://Scratch.mit.edu")
+            .expect("removed");
+        assert_eq!(
+            removed.profile("ks2"),
+            policy
+                .profile("ks2")
+                .map(|p| {
+                    let mut p = p.clone();
+                    p.deny.push("www.example.org/games?x=1".into());
+                    p
+                })
+                .as_ref()
+        );
+        assert!(
+            removed
+                .without_override("ks2", OverrideList::Allow, "scratch.mit.edu")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_mistyped_override_names_the_field_and_says_what_is_wrong() {
+        let policy = default_policy();
+        for (typed, says) in [
+            ("http//bad", "mistyped"),
+            ("bad", "not a domain name"),
+            ("", "empty"),
+            ("not a site", "not a site address"),
+            ("-x-.com", "not a domain name"),
+        ] {
+            let e = policy
+                .with_override("ks2", OverrideList::Deny, typed)
+                .expect_err(typed)
+                .to_string();
+            assert!(e.contains("profile[") && e.contains("(ks2).deny"), "{e}");
+            assert!(e.contains(says), "{typed}: {e}");
+        }
+        assert!(matches!(
+            policy.with_override("nobody", OverrideList::Deny, "example.com"),
+            Err(PolicyError::UnknownProfile(_))
+        ));
+        assert_eq!(typed_override("10.1.2.3").as_deref(), Ok("10.1.2.3"));
+    }
+}

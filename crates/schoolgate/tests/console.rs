@@ -390,3 +390,231 @@ fn admin_create_user_at_a_terminal_asks_twice_and_the_two_must_match() {
     assert!(same.status.success(), "{text}");
     assert!(text.contains("Added the console account t.one"), "{text}");
 }
+
+/// A tiny web server on loopback that answers every request the same way.
+fn origin() -> u16 {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            let body = "hello from the origin";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// curl through the proxy: the status and the reason header, if any.
+fn through_proxy(proxy: &str, url: &str) -> (u16, String) {
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "10",
+            "--include",
+            "--proxy",
+        ])
+        .arg(format!("http://{proxy}"))
+        .arg(url)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let status = text
+        .lines()
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// A JSON call to the console's API with a personal token.
+fn api(base: &str, method: &str, path: &str, token: &str, body: Option<&str>) -> String {
+    let mut command = Command::new("curl");
+    command
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "20",
+            "--request",
+            method,
+        ])
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {token}"));
+    if let Some(body) = body {
+        command
+            .args([
+                "--header",
+                "Content-Type: application/json",
+                "--data-binary",
+            ])
+            .arg(body);
+    }
+    let output = command.arg(format!("{base}{path}")).output().expect("curl");
+    assert!(output.status.success(), "curl {path}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A technician blocks a site through the console's API; the running proxy
+/// enforces it within seconds (serve reloads when the audit trail moves),
+/// and the console's "Test a URL" answers from the reloaded engine too.
+#[test]
+fn a_policy_change_through_the_console_api_is_enforced_by_the_running_proxy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let made = create_user(
+        &data,
+        &["t.tech", "--name", "Tess Tech", "--role", "technician"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let network = Command::new(bin())
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--by",
+            "tester",
+            "networks",
+            "add",
+            "Classrooms",
+            "--range",
+            "127.0.0.0/8",
+            "--profile",
+            "ks2",
+        ])
+        .env_remove("SCHOOLGATE_DATA")
+        .output()
+        .expect("run");
+    assert!(
+        network.status.success(),
+        "{}",
+        String::from_utf8_lossy(&network.stderr)
+    );
+
+    let port = origin();
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[reload]\npoll_seconds = 1\n[console]\nlisten = \"127.0.0.1:0\"\n\
+         [proxy]\nlisten = [\"127.0.0.1:0\"]\n[proxy.resolve]\n\"www.example.org\" = \"127.0.0.1\"\n",
+    )
+    .expect("write");
+    let serve = Serve::start(&data, &config);
+    // Printed in this order: the console binds before the proxy.
+    let console = serve.address("console");
+    let proxy = serve.address("proxy");
+    serve.wait_for("schoolgate is running");
+    let site = format!("http://www.example.org:{port}/lessons");
+    let (status, page) = through_proxy(&proxy, &site);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("hello from the origin"), "{page}");
+
+    // Sign in as the technician and make a personal token.
+    let base = format!("http://{console}");
+    let curl = Curl {
+        jar: dir.path().join("cookies.txt"),
+        base: base.clone(),
+        ca: None,
+    };
+    let form = curl.get("/sign-in");
+    let signed_in = curl.post(
+        "/sign-in",
+        &[
+            ("csrf", &form.csrf()),
+            ("username", "t.tech"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(
+        signed_in.header("location"),
+        Some("/"),
+        "{}",
+        signed_in.body
+    );
+    let tokens = curl.get("/account/tokens");
+    let made = curl.post(
+        "/account/tokens",
+        &[("csrf", &tokens.csrf()), ("name", "policy script")],
+    );
+    let token = made
+        .between("<p class=\"secret\" id=\"new-token\">", "</p>")
+        .expect("the new token");
+
+    let current: serde_json::Value =
+        serde_json::from_str(&api(&base, "GET", "/api/v1/policy", &token, None)).expect("json");
+    let mut policy = current["policy"].clone();
+    let ks2 = policy["profile"]
+        .as_array_mut()
+        .expect("profiles")
+        .iter_mut()
+        .find(|p| p["id"] == "ks2")
+        .expect("ks2");
+    ks2["deny"] = serde_json::json!(["www.example.org"]);
+    let change = serde_json::json!({
+        "base_revision": current["revision"],
+        "reason": "pupils found a game on this site during lessons",
+        "policy": policy,
+    });
+    let saved: serde_json::Value = serde_json::from_str(&api(
+        &base,
+        "PUT",
+        "/api/v1/policy",
+        &token,
+        Some(&change.to_string()),
+    ))
+    .expect("json");
+    assert_eq!(saved["actor"], "t.tech", "{saved}");
+    assert_eq!(
+        saved["changes"],
+        serde_json::json!(["profile ks2: deny added www.example.org"])
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, page) = through_proxy(&proxy, &site);
+        if status == 403 {
+            assert!(
+                page.contains("x-schoolgate-reason: deny:www.example.org"),
+                "{page}"
+            );
+            break;
+        }
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy still lets the site through 10 seconds after the change"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let checked: serde_json::Value = serde_json::from_str(&api(
+        &base,
+        "POST",
+        "/api/v1/check",
+        &token,
+        Some(&format!("{{\"url\": \"{site}\", \"profile\": \"ks2\"}}")),
+    ))
+    .expect("json");
+    assert_eq!(checked["verdict"], "block", "{checked}");
+    assert_eq!(checked["rule"], "deny:www.example.org", "{checked}");
+    serve.stop();
+}

@@ -26,6 +26,7 @@ pub mod console;
 pub mod records;
 pub mod sqlite;
 mod sqlite_console;
+mod sqlite_policy;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use records::{
@@ -45,6 +46,10 @@ pub enum StoreError {
     ReasonRequired,
     #[error("nothing would change: the new policy is the same as the current one")]
     NoChange,
+    #[error(
+        "the policy was changed (revision {current}) since this change was started from revision {base}; nothing was saved. Look at the newer revision and make the change again"
+    )]
+    StaleRevision { base: i64, current: i64 },
     #[error("the stored policy revision {number} could not be read: {problem}")]
     BadRevision { number: i64, problem: String },
     #[error("{what} '{name}' already exists; choose another name or remove the old one first")]
@@ -423,4 +428,25 @@ pub trait Store: Send + Sync {
         id: i64,
         actor: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // The filtering policy in the console: one revision by number, and
+    // saving a change made from a known revision.
+
+    /// Revision `number`, if there is one.
+    fn policy_revision(
+        &self,
+        number: i64,
+    ) -> impl Future<Output = Result<Option<PolicyRevision>, StoreError>> + Send;
+
+    /// Saves as [`Store::save_policy`] does, but only while `base` is still
+    /// the newest revision: a change started from an older revision is
+    /// refused with [`StoreError::StaleRevision`], so two people editing at
+    /// once never silently overwrite each other.
+    fn save_policy_on(
+        &self,
+        policy: &Policy,
+        actor: &str,
+        reason: &str,
+        base: i64,
+    ) -> impl Future<Output = Result<PolicyRevision, StoreError>> + Send;
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use policy::Policy;
-use policy::diff::diff;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
@@ -101,7 +100,7 @@ pub(crate) async fn audit(
     Ok(())
 }
 
-fn revision(row: &SqliteRow) -> Result<PolicyRevision, StoreError> {
+pub(crate) fn revision(row: &SqliteRow) -> Result<PolicyRevision, StoreError> {
     let number: i64 = row.try_get("number")?;
     let changes: String = row.try_get("changes")?;
     Ok(PolicyRevision {
@@ -164,54 +163,7 @@ impl Store for SqliteStore {
         actor: &str,
         reason: &str,
     ) -> Result<PolicyRevision, StoreError> {
-        if reason.trim().is_empty() {
-            return Err(StoreError::ReasonRequired);
-        }
-        let mut tx = self.pool.begin().await?;
-        let previous = sqlx::query("SELECT * FROM policy_revision ORDER BY number DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let changes = match previous.as_ref().map(revision).transpose()? {
-            Some(previous) => {
-                let changes = diff(&previous.policy()?, policy);
-                if changes.is_empty() {
-                    return Err(StoreError::NoChange);
-                }
-                changes
-            }
-            None => vec!["the first policy".to_owned()],
-        };
-        let at = Timestamp::now();
-        let document = policy.to_toml();
-        let changes_json = serde_json::to_string(&changes).unwrap_or_else(|_| "[]".to_owned());
-        let number: i64 = sqlx::query(
-            "INSERT INTO policy_revision (at, actor, reason, changes, document) VALUES (?, ?, ?, ?, ?) RETURNING number",
-        )
-        .bind(at.to_string())
-        .bind(actor)
-        .bind(reason.trim())
-        .bind(&changes_json)
-        .bind(&document)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("number")?;
-        audit(
-            &mut tx,
-            at,
-            actor,
-            "policy.change",
-            &format!("revision {number}: {}", reason.trim()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(PolicyRevision {
-            number,
-            at,
-            actor: actor.to_owned(),
-            reason: reason.trim().to_owned(),
-            changes,
-            document,
-        })
+        crate::sqlite_policy::save(&self.pool, policy, actor, reason, None).await
     }
 
     async fn policy_history(&self, limit: usize) -> Result<Vec<PolicyRevision>, StoreError> {
@@ -928,6 +880,22 @@ impl Store for SqliteStore {
         actor: &str,
     ) -> Result<(), StoreError> {
         console::revoke_api_token(&self.pool, username, id, actor).await
+    }
+
+    // The filtering policy in the console.
+
+    async fn policy_revision(&self, number: i64) -> Result<Option<PolicyRevision>, StoreError> {
+        crate::sqlite_policy::revision_numbered(&self.pool, number).await
+    }
+
+    async fn save_policy_on(
+        &self,
+        policy: &Policy,
+        actor: &str,
+        reason: &str,
+        base: i64,
+    ) -> Result<PolicyRevision, StoreError> {
+        crate::sqlite_policy::save(&self.pool, policy, actor, reason, Some(base)).await
     }
 }
 

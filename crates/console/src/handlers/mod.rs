@@ -15,6 +15,8 @@ pub mod account;
 pub mod accounts;
 pub mod api;
 pub mod assets;
+pub mod filtering;
+pub mod filtering_api;
 pub mod home;
 pub mod setup;
 pub mod sign_in;

@@ -281,3 +281,74 @@ impl Browser {
         }
     }
 }
+
+// The filtering policy: a school whose console can test URLs, the default
+// policy saved, API tokens, and JSON calls.
+
+impl School {
+    /// A school whose console tests URLs with `checker`.
+    pub async fn with_checker(checker: Arc<dyn console::UrlChecker>) -> School {
+        let mut school = School::new().await;
+        let console = Arc::new(
+            Console::new(school.store.clone(), Settings::new("http://console.test"))
+                .with_clock(school.clock.clone())
+                .with_checker(checker),
+        );
+        school.app = console::app(console.clone());
+        school.console = console;
+        school
+    }
+
+    /// Saves the shipped default policy as revision 1.
+    pub async fn default_policy(&self) {
+        self.store
+            .save_policy(
+                &policy::defaults::default_policy(),
+                "set-up",
+                "the defaults",
+            )
+            .await
+            .expect("save the default policy");
+    }
+
+    /// A personal API token for an account.
+    pub async fn api_token(&self, username: &str) -> String {
+        let token = console::secrets::random_token().expect("token");
+        self.store
+            .add_api_token(&store::ApiToken {
+                id: 0,
+                token_hash: console::secrets::digest(console::session::API_PURPOSE, &token),
+                username: username.into(),
+                name: "tests".into(),
+                created_at: self.now(),
+                last_used: None,
+                revoked_at: None,
+            })
+            .await
+            .expect("add token");
+        token
+    }
+}
+
+impl Browser {
+    /// A JSON call with a bearer token.
+    pub async fn json(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        let page = self.send(request.body(body).expect("request")).await;
+        let value = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
+        (page.status, value)
+    }
+}

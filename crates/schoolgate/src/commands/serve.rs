@@ -128,7 +128,14 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     let listener = bind_tcp("console", &[config.console.listen])
         .await?
         .remove(0);
-    let console_app = console_app(&dir, &config, &listener, console_tls.is_some()).await?;
+    let console_app = console_app(
+        &dir,
+        &config,
+        &listener,
+        console_tls.is_some(),
+        gate.clone(),
+    )
+    .await?;
     edges.spawn(console::serve(
         listener,
         console_app,
@@ -226,6 +233,7 @@ async fn console_app(
     config: &Config,
     listener: &TcpListener,
     tls: bool,
+    gate: Arc<Gate>,
 ) -> Result<axum::Router> {
     let bound = listener.local_addr()?;
     let scheme = if tls { "https" } else { "http" };
@@ -244,8 +252,26 @@ async fn console_app(
             "(Or use `schoolgate admin create-user USERNAME --name NAME --role administrator`.)"
         );
     }
-    let console = Arc::new(console::Console::new(dir.store.clone(), settings));
+    let console = Arc::new(
+        console::Console::new(dir.store.clone(), settings)
+            .with_checker(Arc::new(EngineInForce(gate))),
+    );
     Ok(console::app(console))
+}
+
+/// The console's "Test a URL" asks the engine the filter is using at that
+/// moment, so its answers follow every reload.
+struct EngineInForce(Arc<Gate>);
+
+impl console::UrlChecker for EngineInForce {
+    fn check(
+        &self,
+        url: &str,
+        profile: &str,
+        at: Timestamp,
+    ) -> Result<policy::Explanation, String> {
+        console::explain_url(&self.0.engine(), url, profile, at)
+    }
 }
 
 #[cfg(unix)]
