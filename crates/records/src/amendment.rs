@@ -124,6 +124,21 @@ impl Amendment {
     }
 }
 
+/// A field as it reads now: the text of the last amendment to it, or the
+/// original when it was never amended.
+pub fn current(
+    amendments: &[Amendment],
+    record: RecordRef,
+    field: &str,
+    original: String,
+) -> String {
+    amendments
+        .iter()
+        .rev()
+        .find(|a| a.record == record && a.field == field)
+        .map_or(original, |a| a.after.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::amendment::{Amendment, RecordKind};
+use crate::amendment::{Amendment, RecordKind, RecordRef, current};
 use crate::{RecordsError, Role, required};
 
 /// Most categories a school may have in use at once: past a dozen, staff
@@ -436,13 +436,11 @@ impl Concern {
             "happened_at" => self.raised.happened_at.to_string(),
             _ => return None,
         };
-        Some(
-            self.amendments
-                .iter()
-                .rev()
-                .find(|a| a.record.kind == RecordKind::Concern && a.field == name)
-                .map_or(original, |a| a.after.clone()),
-        )
+        let record = RecordRef {
+            kind: RecordKind::Concern,
+            id: self.id,
+        };
+        Some(current(&self.amendments, record, name, original))
     }
 
     /// Whether only the headteacher and the DSL may read it.

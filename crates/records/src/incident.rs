@@ -5,9 +5,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::amendment::Amendment;
+use crate::amendment::{Amendment, RecordKind, RecordRef, current};
 use crate::procedure::{IncidentType, ProcedureStep};
-use crate::referral::Referral;
+use crate::referral::{DirectoryContact, NewReferral, Referral, ReferralResponse};
 use crate::{RecordsError, Role, required};
 
 /// What the DSL writes when opening an incident.
@@ -278,6 +278,66 @@ impl Incident {
             ));
         }
         Ok(())
+    }
+
+    /// Checks a referral: the incident is open, this person may work it,
+    /// and the referral names a matching directory entry.
+    pub fn check_referral(
+        &self,
+        referral: &NewReferral,
+        contact: &DirectoryContact,
+    ) -> Result<(), RecordsError> {
+        self.must_work(referral.role)?;
+        referral.validate(contact)
+    }
+
+    /// Checks an agency's response. It may come after the incident closed.
+    pub fn check_response(&self, response: &ReferralResponse) -> Result<(), RecordsError> {
+        if !self.may_work(response.role) {
+            return Err(RecordsError::NotAllowed(
+                "only whoever may work this incident may record what an agency said".into(),
+            ));
+        }
+        let referral = self
+            .referrals
+            .iter()
+            .find(|r| r.id == response.referral_id)
+            .ok_or_else(|| RecordsError::Unknown {
+                what: "referral",
+                value: response.referral_id.to_string(),
+            })?;
+        if referral.response.is_some() {
+            return Err(RecordsError::Invalid(
+                "a response is already recorded for this referral; add an amendment to correct it"
+                    .into(),
+            ));
+        }
+        required(
+            "the response",
+            &response.outcome,
+            "write what the agency decided or advised",
+        )
+    }
+
+    /// A field of the incident, or of one of its referrals, as it reads
+    /// now (amendments to both are kept with the incident).
+    pub fn field(&self, record: RecordRef, name: &str) -> Option<String> {
+        let original = match record.kind {
+            RecordKind::Incident if record.id == self.id && name == "summary" => {
+                self.opened.summary.clone()
+            }
+            RecordKind::Referral => {
+                let r = self.referrals.iter().find(|r| r.id == record.id)?;
+                match name {
+                    "reference" => r.made.reference.clone(),
+                    "summary" => r.made.summary.clone(),
+                    "due_at" => r.made.due_at.to_string(),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        Some(current(&self.amendments, record, name, original))
     }
 
     pub fn is_closed(&self) -> bool {

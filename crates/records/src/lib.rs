@@ -44,7 +44,7 @@ pub use incident::{
 };
 pub use procedure::{IiocCase, IncidentType, ProcedureStep};
 pub use referral::{Agency, DirectoryContact, NewReferral, Referral, ReferralResponse};
-pub use retention::{PurgePlan, RetentionClass, RetentionItem, RetentionSchedule};
+pub use retention::{LegalHold, PurgePlan, RetentionClass, RetentionItem, RetentionSchedule};
 pub use role::Role;
 
 /// Why a records action was refused. Every message is for the member of

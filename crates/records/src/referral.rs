@@ -267,6 +267,7 @@ pub struct ReferralResponse {
     pub referral_id: i64,
     pub outcome: String,
     pub actor: String,
+    pub role: Role,
     pub at: Timestamp,
 }
 
@@ -351,6 +352,7 @@ mod tests {
             referral_id: 3,
             outcome: "No further action; early help offered".into(),
             actor: "d.lead".into(),
+            role: Role::Dsl,
             at: at("2026-03-03T09:00:00Z"),
         });
         let all = [lado, police, answered];

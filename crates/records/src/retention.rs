@@ -18,8 +18,8 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use crate::RecordsError;
 use crate::amendment::RecordRef;
+use crate::{RecordsError, Role, required};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -145,6 +145,33 @@ impl RetentionSchedule {
         self.rules.retain(|r| r.class != rule.class);
         self.rules.push(rule);
         Ok(())
+    }
+}
+
+/// A legal hold put on or lifted: the latest for a record is in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegalHold {
+    pub record: RecordRef,
+    pub hold: bool,
+    pub actor: String,
+    pub role: Role,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+impl LegalHold {
+    pub fn validate(&self) -> Result<(), RecordsError> {
+        if !(self.role == Role::Dsl || self.role == Role::Headteacher) {
+            return Err(RecordsError::NotAllowed(
+                "only the DSL or the headteacher may put a record under legal hold or lift it"
+                    .into(),
+            ));
+        }
+        required(
+            "the reason",
+            &self.reason,
+            "say why: the investigation, inquiry or claim, or why the hold is lifted",
+        )
     }
 }
 
