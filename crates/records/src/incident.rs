@@ -548,4 +548,76 @@ pub(crate) mod tests {
         let nudes = incident(IncidentType::SharingNudes);
         assert!(nudes.may_work(Role::DeputyDsl) && !nudes.may_work(Role::Headteacher));
     }
+
+    #[test]
+    fn referrals_and_responses_are_checked_against_the_incident() {
+        use crate::referral::{Agency, DirectoryContact, NewReferral, Referral, ReferralResponse};
+        let mut i = incident(IncidentType::OnlineSexualAbuseExploitation);
+        let contact = DirectoryContact {
+            id: 1,
+            agency: Agency::Police101,
+            name: "Police non-emergency".into(),
+            phone: "101".into(),
+            email: String::new(),
+            web: String::new(),
+            notes: String::new(),
+            updated_by: "d.lead".into(),
+            updated_at: at("2026-01-01T00:00:00Z"),
+        };
+        let referral = NewReferral {
+            incident_id: 3,
+            agency: Agency::Police101,
+            contact_id: 1,
+            made_by: "d.lead".into(),
+            role: Role::DeputyDsl,
+            made_at: at("2026-03-02T12:00:00Z"),
+            due_at: at("2026-03-04T12:00:00Z"),
+            reference: "CAD 123".into(),
+            summary: "Reported the adult's messages".into(),
+        };
+        i.check_referral(&referral, &contact)
+            .expect("deputy refers");
+        let by_staff = NewReferral {
+            role: Role::Staff,
+            ..referral.clone()
+        };
+        assert!(matches!(
+            i.check_referral(&by_staff, &contact),
+            Err(RecordsError::NotAllowed(_))
+        ));
+        i.referrals.push(Referral {
+            id: 5,
+            made: referral,
+            response: None,
+        });
+        let mut response = ReferralResponse {
+            referral_id: 5,
+            outcome: "Officer assigned; do not speak to the family yet".into(),
+            actor: "d.lead".into(),
+            role: Role::Dsl,
+            at: at("2026-03-03T09:00:00Z"),
+        };
+        // A response may come after the incident closed.
+        i.closure = Some(closure("Police took over", "Faster referral next time"));
+        i.check_response(&response).expect("late response");
+        response.referral_id = 6;
+        assert!(i.check_response(&response).is_err());
+        response.referral_id = 5;
+        response.outcome.clear();
+        assert!(i.check_response(&response).is_err());
+        let record = RecordRef {
+            kind: RecordKind::Referral,
+            id: 5,
+        };
+        assert_eq!(i.field(record, "reference").as_deref(), Some("CAD 123"));
+        assert_eq!(i.field(record, "made_by"), None);
+        let summary = RecordRef {
+            kind: RecordKind::Incident,
+            id: 3,
+        };
+        assert_eq!(
+            i.field(summary, "summary").as_deref(),
+            Some("Images shared in a group chat")
+        );
+    }
 }

@@ -603,6 +603,31 @@ const STEPS: &[ProcedureStep] = &[
     ),
 ];
 
+/// Every procedure as Markdown, for docs/records.md (a test keeps the two
+/// the same) and anywhere else the checklists are printed.
+pub fn procedures_markdown() -> String {
+    let mut out = String::new();
+    for t in IncidentType::ALL {
+        out.push_str(&format!(
+            "### {} (`{}`, {})\n\n",
+            t.label(),
+            t.id(),
+            t.section()
+        ));
+        for (n, s) in t.procedure().iter().enumerate() {
+            out.push_str(&format!(
+                "{}. {} *({}; `{}`)*\n",
+                n + 1,
+                s.text,
+                s.source,
+                s.key
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 fn step(key: &str) -> Option<ProcedureStep> {
     STEPS.iter().find(|s| s.key == key).copied()
 }
@@ -696,5 +721,27 @@ mod tests {
         assert!(keys(IncidentType::OnlineSexualHarassment).contains(&"referral-decision"));
         assert!(IncidentType::SharingNudes.step("lado-referral").is_err());
         assert!(IncidentType::from_id("sexting").is_err());
+    }
+
+    /// docs/records.md carries the procedures exactly as the code has them.
+    /// Run with SCHOOLGATE_WRITE_DOCS=1 to rewrite that part of the file.
+    #[test]
+    fn docs_records_md_lists_the_procedures_as_written() {
+        const BEGIN: &str = "<!-- procedures: generated from crates/records/src/procedure.rs -->\n";
+        const END: &str = "<!-- end of procedures -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/records.md");
+        let doc = std::fs::read_to_string(path).expect("docs/records.md");
+        let start = doc.find(BEGIN).expect("begin marker") + BEGIN.len();
+        let end = doc.find(END).expect("end marker");
+        let expected = procedures_markdown();
+        if std::env::var_os("SCHOOLGATE_WRITE_DOCS").is_some() {
+            let written = format!("{}{}{}", &doc[..start], expected, &doc[end..]);
+            std::fs::write(path, written).expect("write docs/records.md");
+            return;
+        }
+        assert!(
+            doc[start..end] == expected,
+            "docs/records.md is out of date: run SCHOOLGATE_WRITE_DOCS=1 cargo test -p records"
+        );
     }
 }

@@ -410,4 +410,25 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn legal_holds_are_set_by_the_dsl_or_headteacher_with_a_reason() {
+        let mut hold = LegalHold {
+            record: RecordRef {
+                kind: RecordKind::Incident,
+                id: 1,
+            },
+            hold: true,
+            actor: "h".into(),
+            role: Role::Headteacher,
+            at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            reason: "Claim received".into(),
+        };
+        hold.validate().expect("headteacher");
+        hold.role = Role::DeputyDsl;
+        assert!(hold.validate().is_err());
+        hold.role = Role::Dsl;
+        hold.reason = " ".into();
+        assert!(hold.validate().is_err());
+    }
 }

@@ -15,6 +15,11 @@
 //! The console keeps its staff accounts, sessions, set-up links and API
 //! tokens here too ([`console`]); changes to accounts and tokens go into the
 //! audit trail, sign-ins do not.
+//!
+//! The safeguarding records (concerns, incidents, referrals, the read log;
+//! `crates/records` holds their rules) are kept append-only: the store
+//! checks the records crate's rules inside each write, and the database's
+//! triggers refuse any UPDATE or DELETE (migration 0006).
 
 use std::future::Future;
 
