@@ -222,7 +222,7 @@ pub fn open_pupil_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::concern::{NewConcern, PupilRef};
+    use crate::concern::tests::sample;
     use crate::incident::tests::incident;
     use crate::procedure::{IiocCase, IncidentType};
 
@@ -231,26 +231,7 @@ mod tests {
     }
 
     fn concern(id: i64, by: &str, about_staff: bool) -> Concern {
-        let raised = NewConcern {
-            raised_by: by.into(),
-            raised_by_role: Role::Staff,
-            raised_at: at("2026-03-02T10:00:00Z"),
-            pupils: vec![PupilRef::new("amara.okafor", "Amara Okafor")],
-            others_involved: vec![],
-            child_words: "words".into(),
-            immediate_action: "none".into(),
-            happened_at: at("2026-03-02T09:00:00Z"),
-            location: "Library".into(),
-            suggested_category: None,
-            about_staff,
-        };
-        Concern {
-            id,
-            links: Concern::initial_links(id, &raised),
-            raised,
-            categories: vec![],
-            amendments: vec![],
-        }
+        sample(id, by, "2026-03-02T10:00:00Z", about_staff)
     }
 
     #[test]

@@ -142,29 +142,13 @@ pub fn current(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::concern::{Concern, NewConcern, PupilRef};
+    use crate::concern::Concern;
+    use crate::concern::tests::sample;
+
+    const WORDS: &str = "He said 'send me a picture or I'll tell everyone'.";
 
     fn concern() -> Concern {
-        let raised = NewConcern {
-            raised_by: "r.teacher".into(),
-            raised_by_role: Role::Staff,
-            raised_at: "2026-03-02T10:00:00Z".parse().unwrap(),
-            pupils: vec![PupilRef::new("amara.okafor", "Amara Okafor")],
-            others_involved: vec![],
-            child_words: "She said a boy in Year 9 asked for photos.".into(),
-            immediate_action: "Told the DSL.".into(),
-            happened_at: "2026-03-01T19:30:00Z".parse().unwrap(),
-            location: "Home".into(),
-            suggested_category: None,
-            about_staff: false,
-        };
-        Concern {
-            id: 1,
-            links: Concern::initial_links(1, &raised),
-            raised,
-            categories: vec![],
-            amendments: vec![],
-        }
+        sample(1, "r.teacher", "2026-03-02T10:00:00Z", false)
     }
 
     fn amendment(after: &str, why: &str) -> Amendment {
@@ -174,7 +158,7 @@ mod tests {
                 id: 1,
             },
             field: "child_words".into(),
-            before: "She said a boy in Year 9 asked for photos.".into(),
+            before: WORDS.into(),
             after: after.into(),
             why: why.into(),
             actor: "r.teacher".into(),
@@ -187,30 +171,30 @@ mod tests {
     fn amendments_add_to_the_record_and_keep_the_original() {
         let mut c = concern();
         let a = amendment(
-            "She said a boy in Year 10 asked for photos.",
-            "I wrote the wrong year group",
+            "He said 'send me a photo or I'll tell everyone'.",
+            "I wrote down the wrong word",
         );
         a.validate(true).expect("valid");
         c.amendments.push(a);
         assert_eq!(
             c.field("child_words").as_deref(),
-            Some("She said a boy in Year 10 asked for photos.")
+            Some("He said 'send me a photo or I'll tell everyone'.")
         );
         // The words as raised are still there, unchanged.
-        assert_eq!(
-            c.raised.child_words,
-            "She said a boy in Year 9 asked for photos."
-        );
-        let mut b = amendment("She said a boy in Year 11 asked.", "Checked with her again");
+        assert_eq!(c.raised.child_words, WORDS);
+        let mut b = amendment("He asked for a video.", "Checked with her again");
         b.before = c.field("child_words").unwrap();
         b.validate(true).expect("second");
         c.amendments.push(b);
         assert_eq!(c.amendments.len(), 2);
         assert_eq!(
             c.field("child_words").as_deref(),
-            Some("She said a boy in Year 11 asked.")
+            Some("He asked for a video.")
         );
-        assert_eq!(c.field("location").as_deref(), Some("Home"));
+        assert_eq!(
+            c.field("location").as_deref(),
+            Some("At home, on a messaging app")
+        );
     }
 
     #[test]
@@ -219,11 +203,7 @@ mod tests {
             amendment("new", " ").validate(true),
             Err(RecordsError::Missing { field: "why", .. })
         ));
-        assert!(
-            amendment("She said a boy in Year 9 asked for photos.", "typo")
-                .validate(true)
-                .is_err()
-        );
+        assert!(amendment(WORDS, "typo").validate(true).is_err());
         assert!(matches!(
             amendment("new", "typo").validate(false),
             Err(RecordsError::NotAllowed(_))

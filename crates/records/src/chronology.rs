@@ -52,17 +52,7 @@ pub fn chronology(
             kind: RecordKind::Concern,
             id: c.id,
         };
-        let staff = c.is_staff_allegation();
-        let mut push = |at, kind, actor: &str, summary: String| {
-            out.push(ChronologyEntry {
-                at,
-                kind,
-                record,
-                actor: actor.to_owned(),
-                summary,
-                staff_allegation: staff,
-            })
-        };
+        let mut push = pusher(&mut out, record, c.is_staff_allegation());
         push(
             c.raised.raised_at,
             ChronologyKind::ConcernRaised,
@@ -100,6 +90,7 @@ pub fn chronology(
                 format!("Amended {}: {}", a.field, a.why),
             );
         }
+        drop(push);
         for i in incidents
             .iter()
             .filter(|i| i.opened.concern_id == Some(c.id))
@@ -111,22 +102,30 @@ pub fn chronology(
     out
 }
 
-fn incident_entries(i: &Incident, out: &mut Vec<ChronologyEntry>) {
-    let record = RecordRef {
-        kind: RecordKind::Incident,
-        id: i.id,
-    };
-    let staff = i.is_staff_allegation();
-    let mut push = |at, kind, actor: &str, summary: String| {
+/// Adds entries about one record.
+fn pusher(
+    out: &mut Vec<ChronologyEntry>,
+    record: RecordRef,
+    staff_allegation: bool,
+) -> impl FnMut(Timestamp, ChronologyKind, &str, String) + '_ {
+    move |at, kind, actor, summary| {
         out.push(ChronologyEntry {
             at,
             kind,
             record,
             actor: actor.to_owned(),
             summary,
-            staff_allegation: staff,
+            staff_allegation,
         })
+    }
+}
+
+fn incident_entries(i: &Incident, out: &mut Vec<ChronologyEntry>) {
+    let record = RecordRef {
+        kind: RecordKind::Incident,
+        id: i.id,
     };
+    let mut push = pusher(out, record, i.is_staff_allegation());
     push(
         i.opened.opened_at,
         ChronologyKind::IncidentOpened,
@@ -200,33 +199,15 @@ pub fn visible_to(viewer: &Viewer, entries: Vec<ChronologyEntry>) -> Vec<Chronol
 mod tests {
     use super::*;
     use crate::Role;
-    use crate::concern::{NewConcern, PupilRef};
+    use crate::concern::PupilRef;
+    use crate::concern::tests::sample;
     use crate::incident::tests::{at, incident};
     use crate::incident::{Closure, Decision, StepRecord};
     use crate::procedure::IncidentType;
     use crate::referral::{Agency, NewReferral, Referral};
 
     fn concern(id: i64, raised: &str, about_staff: bool) -> Concern {
-        let raised = NewConcern {
-            raised_by: "r.teacher".into(),
-            raised_by_role: Role::Staff,
-            raised_at: at(raised),
-            pupils: vec![PupilRef::new("amara.okafor", "Amara Okafor")],
-            others_involved: vec![],
-            child_words: "words".into(),
-            immediate_action: "none".into(),
-            happened_at: at(raised),
-            location: "Library".into(),
-            suggested_category: None,
-            about_staff,
-        };
-        Concern {
-            id,
-            links: Concern::initial_links(id, &raised),
-            raised,
-            categories: vec![],
-            amendments: vec![],
-        }
+        sample(id, "r.teacher", raised, about_staff)
     }
 
     #[test]

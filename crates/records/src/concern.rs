@@ -450,7 +450,7 @@ impl Concern {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn at(s: &str) -> Timestamp {
@@ -558,15 +558,27 @@ mod tests {
         assert!(Category::new("ok", "A", " ").validate().is_err());
     }
 
-    fn stored() -> Concern {
-        let raised = concern();
+    /// A stored concern about Amara Okafor (with Tobias Lindqvist
+    /// involved), for the tests of other modules.
+    pub(crate) fn sample(id: i64, raised_by: &str, raised_at: &str, about_staff: bool) -> Concern {
+        let raised = NewConcern {
+            raised_by: raised_by.into(),
+            raised_at: at(raised_at),
+            happened_at: at(raised_at),
+            about_staff,
+            ..concern()
+        };
         Concern {
-            id: 7,
-            links: Concern::initial_links(7, &raised),
+            id,
+            links: Concern::initial_links(id, &raised),
             raised,
             categories: vec![],
             amendments: vec![],
         }
+    }
+
+    fn stored() -> Concern {
+        sample(7, "r.teacher", "2026-03-02T10:00:00Z", false)
     }
 
     #[test]

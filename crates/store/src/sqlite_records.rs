@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::StoreError;
+use crate::sqlite_console::{abandon, write};
 
 fn decode(column: &str, problem: impl std::fmt::Display) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(format!("{column}: {problem}").into()))
@@ -41,19 +42,6 @@ fn role(row: &SqliteRow, column: &str) -> Result<Role, StoreError> {
 
 fn flag(row: &SqliteRow, column: &str) -> Result<bool, StoreError> {
     Ok(row.try_get::<i64, _>(column)? != 0)
-}
-
-/// A write transaction: takes the write lock at once (see sqlite_console).
-async fn write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
-}
-
-/// Rolls back now and returns the error to report.
-async fn abandon(tx: Transaction<'_, Sqlite>, error: StoreError) -> StoreError {
-    match tx.rollback().await {
-        Ok(()) => error,
-        Err(e) => StoreError::Database(e),
-    }
 }
 
 /// Runs the check; on refusal rolls back and reports it.

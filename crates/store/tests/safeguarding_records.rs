@@ -81,6 +81,31 @@ fn lado(id: i64) -> DirectoryContact {
     }
 }
 
+/// Raises the sample concern and reads it back.
+async fn raise(store: &SqliteStore, about_staff: bool) -> (i64, records::Concern) {
+    let id = store
+        .raise_concern(&concern(about_staff))
+        .await
+        .expect("raise");
+    let stored = store.concern(id).await.expect("read").expect("found");
+    (id, stored)
+}
+
+fn lado_referral(incident_id: i64, contact_id: i64, made: &str) -> NewReferral {
+    let made_at = at(made);
+    NewReferral {
+        incident_id,
+        agency: Agency::Lado,
+        contact_id,
+        made_by: "d.lead".into(),
+        role: Role::Dsl,
+        made_at,
+        due_at: default_due(Agency::Lado, made_at),
+        reference: String::new(),
+        summary: "Advice sought about a volunteer's messages".into(),
+    }
+}
+
 fn refused(result: Result<impl std::fmt::Debug, StoreError>) -> RecordsError {
     match result {
         Err(StoreError::Records(e)) => e,
@@ -244,18 +269,7 @@ async fn an_incident_is_worked_referred_and_closed() {
             .is_err()
     );
 
-    let made_at = at("2026-03-06T15:00:00Z");
-    let mut referral = NewReferral {
-        incident_id: id,
-        agency: Agency::Lado,
-        contact_id: contact,
-        made_by: "d.lead".into(),
-        role: Role::Dsl,
-        made_at,
-        due_at: default_due(Agency::Lado, made_at),
-        reference: String::new(),
-        summary: "Advice sought about a volunteer's messages".into(),
-    };
+    let mut referral = lado_referral(id, contact, "2026-03-06T15:00:00Z");
     assert!(
         refused(store.make_referral(&referral).await)
             .to_string()
@@ -360,12 +374,7 @@ async fn nudes_incidents_refuse_attachments_in_the_store_and_the_database() {
 #[tokio::test]
 async fn allegations_about_staff_stay_with_the_headteacher_and_dsl() {
     let (_dir, store) = store().await;
-    let concern_id = store.raise_concern(&concern(true)).await.expect("raise");
-    let concern = store
-        .concern(concern_id)
-        .await
-        .expect("read")
-        .expect("found");
+    let (concern_id, concern) = raise(&store, true).await;
     assert!(
         read_concern(
             &Viewer::new("dep.one", Role::DeputyDsl),
@@ -396,12 +405,7 @@ async fn allegations_about_staff_stay_with_the_headteacher_and_dsl() {
 #[tokio::test]
 async fn reads_are_logged_and_legal_holds_feed_the_purge_plan() {
     let (_dir, store) = store().await;
-    let concern_id = store.raise_concern(&concern(false)).await.expect("raise");
-    let concern = store
-        .concern(concern_id)
-        .await
-        .expect("read")
-        .expect("found");
+    let (concern_id, concern) = raise(&store, false).await;
     let entry = read_concern(
         &Viewer::new("r.teacher", Role::Staff),
         &concern,
@@ -535,19 +539,8 @@ async fn the_database_refuses_to_change_or_remove_records() {
         .save_referral_contact(&lado(0), Role::Dsl)
         .await
         .expect("contact");
-    let made_at = at("2026-03-03T10:00:00Z");
     let referral_id = store
-        .make_referral(&NewReferral {
-            incident_id: id,
-            agency: Agency::Lado,
-            contact_id: contact,
-            made_by: "d.lead".into(),
-            role: Role::Dsl,
-            made_at,
-            due_at: default_due(Agency::Lado, made_at),
-            reference: "L/1".into(),
-            summary: "Advice".into(),
-        })
+        .make_referral(&lado_referral(id, contact, "2026-03-03T10:00:00Z"))
         .await
         .expect("refer");
     store
