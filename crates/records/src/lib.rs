@@ -30,6 +30,7 @@ pub mod concern;
 pub mod incident;
 pub mod procedure;
 pub mod referral;
+pub mod registers;
 pub mod retention;
 pub mod role;
 
