@@ -23,6 +23,7 @@
 
 use std::future::Future;
 
+use ::records::registers::{Register, RegisterEntry};
 use ::records::{
     Amendment, AttachmentMeta, Category, CategoryDecision, Closure, Concern, DirectoryContact,
     Incident, LegalHold, NewAttachment, NewConcern, NewIncident, NewReferral, PupilLinkChange,
@@ -547,4 +548,15 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The legal holds in force.
     fn legal_holds(&self) -> impl Future<Output = Result<Vec<LegalHold>, StoreError>> + Send;
+    /// Adds an entry to one of the policy's registers, checked against
+    /// the register as it stands; returns its number.
+    fn add_register_entry(
+        &self,
+        entry: &RegisterEntry,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Every entry of a register, oldest first.
+    fn register_entries(
+        &self,
+        register: Register,
+    ) -> impl Future<Output = Result<Vec<RegisterEntry>, StoreError>> + Send;
 }

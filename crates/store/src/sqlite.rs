@@ -4,6 +4,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ::records::registers::{Register, RegisterEntry};
 use ::records::{
     Amendment, AttachmentMeta, Category, CategoryDecision, Closure, Concern, DirectoryContact,
     Incident, LegalHold, NewAttachment, NewConcern, NewIncident, NewReferral, PupilLinkChange,
@@ -1053,6 +1054,14 @@ impl Store for SqliteStore {
 
     async fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         records::legal_holds(&self.pool).await
+    }
+
+    async fn add_register_entry(&self, entry: &RegisterEntry) -> Result<i64, StoreError> {
+        records::add_register_entry(&self.pool, entry).await
+    }
+
+    async fn register_entries(&self, register: Register) -> Result<Vec<RegisterEntry>, StoreError> {
+        records::register(&self.pool, register).await
     }
 }
 

@@ -8,6 +8,7 @@
 
 use ::records::access::may_amend_concern;
 use ::records::concern::validate_categories;
+use ::records::registers::{Register, RegisterEntry};
 use ::records::{
     Agency, Amendment, AttachmentMeta, Category, CategoryDecision, Closure, Concern, Decision,
     DirectoryContact, Incident, IncidentType, Involvement, LegalHold, NewAttachment, NewConcern,
@@ -998,4 +999,65 @@ pub async fn legal_holds(pool: &SqlitePool) -> Result<Vec<LegalHold>, StoreError
             })
         })
         .collect()
+}
+
+// The registers.
+
+fn register_entry(row: &SqliteRow) -> Result<RegisterEntry, StoreError> {
+    let body: String = row.try_get("body")?;
+    Ok(RegisterEntry {
+        id: row.try_get("id")?,
+        actor: row.try_get("actor")?,
+        role: role(row, "role")?,
+        at: time(row, "at_us")?,
+        entry: serde_json::from_str(&body).map_err(|e| decode("body", e))?,
+    })
+}
+
+async fn load_register(
+    conn: &mut SqliteConnection,
+    register: Register,
+) -> Result<Vec<RegisterEntry>, StoreError> {
+    let rows = sqlx::query("SELECT * FROM register_entry WHERE register = ? ORDER BY id")
+        .bind(register.id())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(register_entry).collect()
+}
+
+pub async fn register(
+    pool: &SqlitePool,
+    register: Register,
+) -> Result<Vec<RegisterEntry>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    load_register(&mut conn, register).await
+}
+
+/// Adds an entry after checking it against the register as it stands.
+pub async fn add_register_entry(
+    pool: &SqlitePool,
+    entry: &RegisterEntry,
+) -> Result<i64, StoreError> {
+    let register = entry.entry.register();
+    let body = serde_json::to_string(&entry.entry).map_err(|e| decode("body", e))?;
+    let mut tx = write(pool).await?;
+    let existing = match load_register(&mut tx, register).await {
+        Ok(e) => e,
+        Err(e) => return Err(abandon(tx, e).await),
+    };
+    let mut tx = check(tx, entry.validate(&existing)).await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO register_entry (register, actor, role, at_us, body)
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(register.id())
+    .bind(&entry.actor)
+    .bind(entry.role.id())
+    .bind(us(entry.at))
+    .bind(body)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    tx.commit().await?;
+    Ok(id)
 }

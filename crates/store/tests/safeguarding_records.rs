@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use records::access::{Viewer, read_concern};
 use records::referral::{default_due, overdue};
+use records::registers::{Entry, Register, RegisterEntry, ReleasedTo, still_held};
 use records::retention::{RetentionItem, RetentionSchedule, purge_plan};
 use records::{
     Agency, Amendment, CategoryDecision, Closure, Decision, DirectoryContact, IncidentType,
@@ -604,6 +605,11 @@ async fn the_database_refuses_to_change_or_remove_records() {
         .await
         .expect("hold");
 
+    store
+        .add_register_entry(&confiscation(at("2026-03-02T10:00:00Z")))
+        .await
+        .expect("register");
+
     let tables = [
         "concern_category_set",
         "concern",
@@ -620,6 +626,7 @@ async fn the_database_refuses_to_change_or_remove_records() {
         "incident_attachment",
         "incident_attachment_content",
         "record_legal_hold",
+        "register_entry",
     ];
     for table in tables {
         let count: i64 =
@@ -658,4 +665,66 @@ async fn the_database_refuses_to_change_or_remove_records() {
     .await
     .expect_err("closed");
     assert!(err.to_string().contains("closed"));
+}
+
+fn confiscation(when: Timestamp) -> RegisterEntry {
+    RegisterEntry {
+        id: 0,
+        actor: "r.teacher".into(),
+        role: Role::Staff,
+        at: when,
+        entry: Entry::Confiscation {
+            device: "Blue phone in a black case".into(),
+            pupil: "amara.okafor".into(),
+            taken_by: "r.teacher".into(),
+            why: "Used in a lesson after a warning".into(),
+            held_at: "Office safe".into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_confiscated_phone_is_logged_held_and_released() {
+    let (_dir, store) = store().await;
+    let taken = confiscation(at("2026-03-02T10:00:00Z"));
+    let id = store.add_register_entry(&taken).await.expect("logged");
+    let register = store
+        .register_entries(Register::ConfiscatedDevices)
+        .await
+        .expect("register");
+    assert_eq!(register, vec![RegisterEntry { id, ..taken }]);
+    let day = "2026-03-02".parse().unwrap();
+    assert_eq!(still_held(&register, Some(day)).len(), 1);
+
+    let release = RegisterEntry {
+        id: 0,
+        actor: "o.office".into(),
+        role: Role::Staff,
+        at: at("2026-03-02T15:30:00Z"),
+        entry: Entry::Release {
+            confiscation: id,
+            to: ReleasedTo::Parent {
+                name: "Grace Okafor".into(),
+            },
+        },
+    };
+    store.add_register_entry(&release).await.expect("released");
+    assert!(matches!(
+        refused(store.add_register_entry(&release).await),
+        RecordsError::Invalid(_)
+    ));
+    let register = store
+        .register_entries(Register::ConfiscatedDevices)
+        .await
+        .expect("register");
+    assert_eq!(register.len(), 2);
+    assert!(still_held(&register, Some(day)).is_empty());
+    // Other registers are kept apart.
+    assert!(
+        store
+            .register_entries(Register::EquipmentLoans)
+            .await
+            .expect("loans")
+            .is_empty()
+    );
 }

@@ -191,6 +191,23 @@ CREATE TABLE record_legal_hold (
     reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0)
 );
 
+-- The policy's registers (records::registers): acceptable use, confiscated
+-- devices, equipment loans, training, consents, technology, policy
+-- reviews, filtering checks. One row per entry, its fields as JSON in
+-- `body` (the records crate's `Entry`); a device released or a loan
+-- returned is a new entry naming the first.
+CREATE TABLE register_entry (
+    id       INTEGER PRIMARY KEY,
+    register TEXT NOT NULL CHECK (register IN ('acceptable-use', 'confiscated-devices',
+                 'equipment-loans', 'training', 'parental-consents', 'technology',
+                 'policy-reviews', 'filtering-checks')),
+    actor    TEXT NOT NULL CHECK (length(trim(actor)) > 0),
+    role     TEXT NOT NULL,
+    at_us    INTEGER NOT NULL,
+    body     TEXT NOT NULL CHECK (json_valid(body))
+);
+CREATE INDEX register_entry_register ON register_entry (register, id);
+
 -- §11.2: never copy, save or share images in nudes and indecent-image
 -- incidents. The records crate refuses first; this refuses regardless.
 CREATE TRIGGER incident_attachment_refused BEFORE INSERT ON incident_attachment
@@ -241,3 +258,5 @@ CREATE TRIGGER incident_attachment_content_no_update BEFORE UPDATE ON incident_a
 CREATE TRIGGER incident_attachment_content_no_delete BEFORE DELETE ON incident_attachment_content BEGIN SELECT RAISE(ABORT, 'safeguarding records are append-only'); END;
 CREATE TRIGGER record_legal_hold_no_update BEFORE UPDATE ON record_legal_hold BEGIN SELECT RAISE(ABORT, 'safeguarding records are append-only'); END;
 CREATE TRIGGER record_legal_hold_no_delete BEFORE DELETE ON record_legal_hold BEGIN SELECT RAISE(ABORT, 'safeguarding records are append-only'); END;
+CREATE TRIGGER register_entry_no_update BEFORE UPDATE ON register_entry BEGIN SELECT RAISE(ABORT, 'safeguarding records are append-only'); END;
+CREATE TRIGGER register_entry_no_delete BEFORE DELETE ON register_entry BEGIN SELECT RAISE(ABORT, 'safeguarding records are append-only'); END;
