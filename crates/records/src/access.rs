@@ -132,6 +132,35 @@ pub fn read_concern(viewer: &Viewer, concern: &Concern, at: Timestamp) -> Access
     Ok(entry(viewer, target, at, None))
 }
 
+/// The part of a concern the viewer is shown once [`read_concern`] allowed
+/// it. Safeguarding roles see it all. Whoever raised it, in any other role,
+/// sees what they wrote and their own corrections, not what the DSL has
+/// decided or added since: for technicians especially, that would be
+/// safeguarding content (DESIGN.md, "Non-negotiables").
+pub fn concern_for(viewer: &Viewer, concern: &Concern) -> Concern {
+    if viewer.role.reads_safeguarding() {
+        return concern.clone();
+    }
+    let mine = |actor: &str| actor == viewer.username;
+    Concern {
+        id: concern.id,
+        raised: concern.raised.clone(),
+        links: concern
+            .links
+            .iter()
+            .filter(|l| mine(&l.actor))
+            .cloned()
+            .collect(),
+        categories: Vec::new(),
+        amendments: concern
+            .amendments
+            .iter()
+            .filter(|a| mine(&a.actor))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// Whether the viewer may amend the concern: whoever raised it, or a
 /// safeguarding role that may read it.
 pub fn may_amend_concern(viewer: &Viewer, concern: &Concern) -> bool {
@@ -259,6 +288,42 @@ mod tests {
             assert!(read_concern(&Viewer::new("x", role), &theirs, now).is_err());
         }
         assert!(may_amend_concern(&me, &mine) && !may_amend_concern(&me, &theirs));
+    }
+
+    #[test]
+    fn a_raiser_without_safeguarding_access_sees_only_their_own_part() {
+        use crate::amendment::{Amendment, RecordKind, RecordRef};
+        use crate::concern::CategoryDecision;
+        let mut c = concern(1, "t.tech", false);
+        c.categories.push(CategoryDecision {
+            concern_id: 1,
+            category: "nudes".into(),
+            actor: "d.lead".into(),
+            role: Role::Dsl,
+            at: at("2026-03-02T11:00:00Z"),
+            reason: "Images involved".into(),
+        });
+        let amendment = |actor: &str| Amendment {
+            record: RecordRef {
+                kind: RecordKind::Concern,
+                id: 1,
+            },
+            field: "location".into(),
+            before: "Library".into(),
+            after: format!("Corrected by {actor}"),
+            why: "wrong".into(),
+            actor: actor.into(),
+            role: Role::Dsl,
+            at: at("2026-03-02T12:00:00Z"),
+        };
+        c.amendments.push(amendment("t.tech"));
+        c.amendments.push(amendment("d.lead"));
+        let tech = Viewer::new("t.tech", Role::Technician);
+        let seen = concern_for(&tech, &c);
+        assert!(seen.categories.is_empty());
+        assert_eq!(seen.amendments, vec![amendment("t.tech")]);
+        assert_eq!(seen.current_pupils(), c.current_pupils());
+        assert_eq!(concern_for(&Viewer::new("d", Role::DeputyDsl), &c), c);
     }
 
     #[test]

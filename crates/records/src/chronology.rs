@@ -36,18 +36,16 @@ pub struct ChronologyEntry {
     pub staff_allegation: bool,
 }
 
-/// Everything recorded about `pupil`, oldest first. Incidents are included
-/// when the concern they grew from names the pupil.
+/// Everything recorded about `pupil`, oldest first. Concerns are included
+/// while they name the pupil (one the pupil was wrongly linked to and then
+/// unlinked from is not theirs); incidents when their concern is included.
 pub fn chronology(
     pupil: &str,
     concerns: &[Concern],
     incidents: &[Incident],
 ) -> Vec<ChronologyEntry> {
     let mut out = Vec::new();
-    for c in concerns
-        .iter()
-        .filter(|c| c.links.iter().any(|l| l.pupil.username == pupil))
-    {
+    for c in concerns.iter().filter(|c| c.names_pupil(pupil)) {
         let record = RecordRef {
             kind: RecordKind::Concern,
             id: c.id,
@@ -264,6 +262,12 @@ mod tests {
             ]
         );
         assert_eq!(entries[0].record.id, 2, "oldest first");
+        let mut wrong = concern(6, "2026-03-05T10:00:00Z", false);
+        let mut unlink = wrong.links[0].clone();
+        unlink.linked = false;
+        unlink.at = at("2026-03-05T11:00:00Z");
+        wrong.links.push(unlink);
+        assert!(chronology("amara.okafor", &[wrong], &[]).is_empty());
         assert!(entries.windows(2).all(|w| w[0].at <= w[1].at));
     }
 
