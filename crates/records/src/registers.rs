@@ -3,7 +3,8 @@
 //! devices (§9.2), equipment loans (Appendix 3), staff training (§5.3),
 //! parental consents (§7.9.1, §8.3), the technology and apps register
 //! (§7.11), policy reviews (§3) and the filtering and monitoring check log
-//! (DfE filtering and monitoring standards; §7.3.1).
+//! (DfE filtering and monitoring standards; §7.3.1), the access register
+//! (§7.5.1) and child-protection file transfers.
 //!
 //! Like the safeguarding records, registers are append-only: a device
 //! released, a loan returned or a consent withdrawn is a new entry, and the
@@ -29,10 +30,12 @@ pub enum Register {
     Technology,
     PolicyReviews,
     FilteringChecks,
+    SystemAccess,
+    FileTransfers,
 }
 
 impl Register {
-    pub const ALL: [Register; 8] = [
+    pub const ALL: [Register; 10] = [
         Register::AcceptableUse,
         Register::ConfiscatedDevices,
         Register::EquipmentLoans,
@@ -41,6 +44,8 @@ impl Register {
         Register::Technology,
         Register::PolicyReviews,
         Register::FilteringChecks,
+        Register::SystemAccess,
+        Register::FileTransfers,
     ];
 
     pub fn id(self) -> &'static str {
@@ -53,6 +58,8 @@ impl Register {
             Register::Technology => "technology",
             Register::PolicyReviews => "policy-reviews",
             Register::FilteringChecks => "filtering-checks",
+            Register::SystemAccess => "system-access",
+            Register::FileTransfers => "file-transfers",
         }
     }
 
@@ -72,12 +79,14 @@ impl Register {
     pub fn may_read(self, role: Role) -> bool {
         use Role::*;
         match self {
+            Register::FileTransfers => matches!(role, Dsl | DeputyDsl | Headteacher),
             Register::ConfiscatedDevices | Register::ParentalConsents => {
                 matches!(role, Dsl | DeputyDsl | Headteacher | Staff)
             }
-            Register::AcceptableUse | Register::EquipmentLoans | Register::Technology => {
-                role != Governor
-            }
+            Register::AcceptableUse
+            | Register::EquipmentLoans
+            | Register::Technology
+            | Register::SystemAccess => role != Governor,
             Register::Training | Register::PolicyReviews | Register::FilteringChecks => true,
         }
     }
@@ -199,6 +208,28 @@ pub enum Entry {
         result: String,
         actions: String,
     },
+    /// §7.5.1: who has access to which system, at what level, reviewed
+    /// periodically. The latest entry for a person and system is in force.
+    SystemAccess {
+        person: String,
+        system: String,
+        level: String,
+        granted: bool,
+        review_due: Date,
+    },
+    /// A pupil's child-protection file sent to their new school.
+    FileTransfer {
+        pupil: String,
+        to_school: String,
+        method: String,
+        sent_on: Date,
+    },
+    /// The new school confirmed it received the file.
+    FileReceipt {
+        transfer: i64,
+        received_by: String,
+        received_on: Date,
+    },
 }
 
 impl Entry {
@@ -212,6 +243,8 @@ impl Entry {
             Entry::Technology { .. } => Register::Technology,
             Entry::PolicyReview { .. } => Register::PolicyReviews,
             Entry::FilteringCheck { .. } => Register::FilteringChecks,
+            Entry::SystemAccess { .. } => Register::SystemAccess,
+            Entry::FileTransfer { .. } | Entry::FileReceipt { .. } => Register::FileTransfers,
         }
     }
 
@@ -239,6 +272,10 @@ impl Entry {
                 matches!(role, Administrator | Technician | Headteacher | Dsl)
             }
             Entry::FilteringCheck { .. } => role != Governor && role != Staff,
+            Entry::SystemAccess { .. } => matches!(role, Administrator | Technician | Headteacher),
+            Entry::FileTransfer { .. } | Entry::FileReceipt { .. } => {
+                matches!(role, Dsl | DeputyDsl | Headteacher)
+            }
         }
     }
 }
@@ -440,9 +477,82 @@ impl RegisterEntry {
                     "say what was done, or write 'none needed'",
                 )?;
             }
+            Entry::SystemAccess {
+                person,
+                system,
+                level,
+                ..
+            } => {
+                required("the person", person, "choose whose access it is")?;
+                required("the system", system, "name the system")?;
+                required(
+                    "the level",
+                    level,
+                    "say what they can do: read, edit, administer",
+                )?;
+            }
+            Entry::FileTransfer {
+                pupil,
+                to_school,
+                method,
+                ..
+            } => {
+                required("the pupil", pupil, "choose whose file it is")?;
+                required("the new school", to_school, "name the school and its DSL")?;
+                required(
+                    "how it was sent",
+                    method,
+                    "say how: secure transfer service, by hand",
+                )?;
+            }
+            Entry::FileReceipt {
+                transfer,
+                received_by,
+                ..
+            } => {
+                required("who received it", received_by, "name the new school's DSL")?;
+                if !awaiting_receipt(existing).iter().any(|t| t.id == *transfer) {
+                    return Err(RecordsError::Invalid(format!(
+                        "transfer {transfer} is not awaiting a receipt; check the register"
+                    )));
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// Access in force (the latest grant or removal for each person and
+/// system) whose review is due at `at` (§7.5.1).
+pub fn access_reviews_due(entries: &[RegisterEntry], at: Timestamp) -> Vec<&RegisterEntry> {
+    let today = date(at);
+    let mut latest: Vec<&RegisterEntry> = Vec::new();
+    for e in entries {
+        if let Entry::SystemAccess { person, system, .. } = &e.entry {
+            latest.retain(|o| {
+                !matches!(&o.entry, Entry::SystemAccess { person: p, system: s, .. }
+                    if p == person && s == system)
+            });
+            latest.push(e);
+        }
+    }
+    latest.retain(|e| {
+        matches!(&e.entry, Entry::SystemAccess { granted: true, review_due, .. } if *review_due <= today)
+    });
+    latest
+}
+
+/// Files sent whose receipt the new school has not confirmed.
+pub fn awaiting_receipt(entries: &[RegisterEntry]) -> Vec<&RegisterEntry> {
+    entries
+        .iter()
+        .filter(|e| matches!(e.entry, Entry::FileTransfer { .. }))
+        .filter(|t| {
+            !entries.iter().any(
+                |e| matches!(&e.entry, Entry::FileReceipt { transfer, .. } if *transfer == t.id),
+            )
+        })
+        .collect()
 }
 
 fn versions(
@@ -992,5 +1102,63 @@ mod tests {
         assert!(!filtering_check_overdue(&c, at("2026-03-01T00:00:00Z"), 90));
         assert!(filtering_check_overdue(&c, at("2026-05-01T00:00:00Z"), 90));
         assert!(filtering_check_overdue(&[], at("2026-05-01T00:00:00Z"), 90));
+    }
+
+    #[test]
+    fn access_reviews_and_file_transfers() {
+        let access = |id, granted, due: &str| {
+            entry(
+                id,
+                "a.admin",
+                Role::Administrator,
+                "2025-09-01T09:00:00Z",
+                Entry::SystemAccess {
+                    person: "r.teacher".into(),
+                    system: "Pupil records".into(),
+                    level: "read".into(),
+                    granted,
+                    review_due: due.parse().unwrap(),
+                },
+            )
+        };
+        let a = build(vec![access(1, true, "2026-01-01")]);
+        assert_eq!(access_reviews_due(&a, at("2026-02-01T00:00:00Z")).len(), 1);
+        let a = build([a, vec![access(2, true, "2027-01-01")]].concat());
+        assert!(access_reviews_due(&a, at("2026-02-01T00:00:00Z")).is_empty());
+        let a = build([a, vec![access(3, false, "2026-01-01")]].concat());
+        assert!(
+            access_reviews_due(&a, at("2026-02-01T00:00:00Z")).is_empty(),
+            "removed"
+        );
+
+        let sent = entry(
+            1,
+            "d.lead",
+            Role::Dsl,
+            "2026-07-20T09:00:00Z",
+            Entry::FileTransfer {
+                pupil: "amara.okafor".into(),
+                to_school: "Hilltop Academy (DSL: Ms Rivers)".into(),
+                method: "Secure transfer service".into(),
+                sent_on: "2026-07-20".parse().unwrap(),
+            },
+        );
+        let t = build(vec![sent]);
+        assert_eq!(awaiting_receipt(&t).len(), 1);
+        let receipt = entry(
+            2,
+            "d.lead",
+            Role::Dsl,
+            "2026-07-22T09:00:00Z",
+            Entry::FileReceipt {
+                transfer: 1,
+                received_by: "Ms Rivers".into(),
+                received_on: "2026-07-22".parse().unwrap(),
+            },
+        );
+        let t = build([t, vec![receipt.clone()]].concat());
+        assert!(awaiting_receipt(&t).is_empty());
+        assert!(receipt.validate(&t).is_err(), "received twice");
+        assert!(!Register::FileTransfers.may_read(Role::Staff));
     }
 }

@@ -193,14 +193,14 @@ CREATE TABLE record_legal_hold (
 
 -- The policy's registers (records::registers): acceptable use, confiscated
 -- devices, equipment loans, training, consents, technology, policy
--- reviews, filtering checks. One row per entry, its fields as JSON in
+-- reviews, filtering checks, system access, file transfers. One row per entry, its fields as JSON in
 -- `body` (the records crate's `Entry`); a device released or a loan
 -- returned is a new entry naming the first.
 CREATE TABLE register_entry (
     id       INTEGER PRIMARY KEY,
     register TEXT NOT NULL CHECK (register IN ('acceptable-use', 'confiscated-devices',
                  'equipment-loans', 'training', 'parental-consents', 'technology',
-                 'policy-reviews', 'filtering-checks')),
+                 'policy-reviews', 'filtering-checks', 'system-access', 'file-transfers')),
     actor    TEXT NOT NULL CHECK (length(trim(actor)) > 0),
     role     TEXT NOT NULL,
     at_us    INTEGER NOT NULL,
