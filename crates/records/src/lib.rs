@@ -14,7 +14,12 @@
 //!   read produces;
 //! * [`chronology`]: one pupil's concerns, actions and referrals in order;
 //! * [`retention`]: how long each kind of record is kept and what a purge
-//!   at a given time would remove.
+//!   at a given time would remove;
+//! * [`registers`]: the policy's registers (acceptable use, confiscated
+//!   devices, loans, training, consents, technology, reviews, checks,
+//!   system access, file transfers);
+//! * [`transfer`]: a pupil's child-protection file as one bundle for
+//!   their new school.
 //!
 //! Nothing here touches a socket, a clock or a database: callers pass the
 //! time and the stored rows, and store what comes back. Records are
@@ -33,6 +38,7 @@ pub mod referral;
 pub mod registers;
 pub mod retention;
 pub mod role;
+pub mod transfer;
 
 pub use access::{Access, ReadLogEntry, ReadTarget, Viewer};
 pub use amendment::{Amendment, RecordKind, RecordRef};
