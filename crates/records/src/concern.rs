@@ -112,6 +112,12 @@ pub fn default_categories() -> Vec<Category> {
 
 /// Checks a whole set of categories a DSL wants in use.
 pub fn validate_categories(set: &[Category]) -> Result<(), RecordsError> {
+    if set.is_empty() {
+        return Err(RecordsError::Missing {
+            field: "the categories",
+            hint: "keep at least one category for concerns to be given",
+        });
+    }
     if set.len() > MAX_CATEGORIES {
         return Err(RecordsError::Invalid(format!(
             "{} categories is too many to choose from quickly; keep to {MAX_CATEGORIES} or fewer",
@@ -552,6 +558,7 @@ pub(crate) mod tests {
             .map(|i| Category::new(&format!("c{i}"), "Name", "Guidance"))
             .collect();
         assert!(validate_categories(&many).is_err());
+        assert!(validate_categories(&[]).is_err());
         let twice = vec![Category::new("a", "A", "g"), Category::new("a", "B", "g")];
         assert!(validate_categories(&twice).is_err());
         assert!(Category::new("Bad Key", "A", "g").validate().is_err());

@@ -175,18 +175,37 @@ fn amendment(row: &SqliteRow) -> Result<Amendment, StoreError> {
     })
 }
 
-async fn amendments(
+/// The amendments to one concern, or to all (`None`).
+async fn concern_amendments(
     conn: &mut SqliteConnection,
-    kinds: &[RecordKind],
+    id: Option<i64>,
 ) -> Result<Vec<Amendment>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM record_amendment ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?;
-    let all = rows.iter().map(amendment).collect::<Result<Vec<_>, _>>()?;
-    Ok(all
-        .into_iter()
-        .filter(|a| kinds.contains(&a.record.kind))
-        .collect())
+    let rows = sqlx::query(
+        "SELECT * FROM record_amendment WHERE record_kind = 'concern'
+           AND (?1 IS NULL OR record_id = ?1) ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(amendment).collect()
+}
+
+/// The amendments to one incident and its referrals, or to all (`None`).
+async fn incident_amendments(
+    conn: &mut SqliteConnection,
+    id: Option<i64>,
+) -> Result<Vec<Amendment>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT * FROM record_amendment
+         WHERE (record_kind = 'incident' AND (?1 IS NULL OR record_id = ?1))
+            OR (record_kind = 'referral' AND (?1 IS NULL OR record_id IN
+                 (SELECT id FROM referral WHERE incident_id = ?1)))
+         ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(amendment).collect()
 }
 
 /// Concerns with everything recorded against them; one, or all (`None`).
@@ -209,7 +228,7 @@ pub async fn load_concerns(
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let amended = amendments(conn, &[RecordKind::Concern]).await?;
+    let amended = concern_amendments(conn, id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get("id")?;
@@ -511,9 +530,13 @@ pub async fn load_incidents(
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
-    let responses = sqlx::query("SELECT * FROM referral_response")
-        .fetch_all(&mut *conn)
-        .await?;
+    let responses = sqlx::query(
+        "SELECT * FROM referral_response WHERE ?1 IS NULL
+           OR referral_id IN (SELECT id FROM referral WHERE incident_id = ?1)",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     let attachments = sqlx::query(
         "SELECT * FROM incident_attachment WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY rowid",
     )
@@ -526,7 +549,7 @@ pub async fn load_incidents(
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let amended = amendments(conn, &[RecordKind::Incident, RecordKind::Referral]).await?;
+    let amended = incident_amendments(conn, id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: i64 = row.try_get("id")?;

@@ -296,6 +296,43 @@ async fn an_incident_is_worked_referred_and_closed() {
         .await
         .expect("answer");
 
+    // The LADO's reference came later: an amendment to the referral.
+    let reference = store
+        .amend_record(&Amendment {
+            record: RecordRef {
+                kind: RecordKind::Referral,
+                id: referral_id,
+            },
+            field: "reference".into(),
+            before: String::new(),
+            after: "LADO/2026/117".into(),
+            why: "Reference given when the LADO replied".into(),
+            actor: "d.lead".into(),
+            role: Role::Dsl,
+            at: at("2026-03-09T15:31:00Z"),
+        })
+        .await
+        .expect("amend referral");
+    assert_eq!(reference.before, "");
+    // Another incident's amendments stay with that incident.
+    let other = store.open_incident(&new).await.expect("second incident");
+    store
+        .amend_record(&Amendment {
+            record: RecordRef {
+                kind: RecordKind::Incident,
+                id: other,
+            },
+            field: "summary".into(),
+            before: String::new(),
+            after: "Opened twice by mistake; see the first".into(),
+            why: "Duplicate".into(),
+            actor: "d.lead".into(),
+            role: Role::Dsl,
+            at: at("2026-03-09T16:00:00Z"),
+        })
+        .await
+        .expect("amend other");
+
     // Closing: refused while steps are outstanding, and without lessons.
     let closure = Closure {
         incident_id: id,
@@ -335,6 +372,15 @@ async fn an_incident_is_worked_referred_and_closed() {
     assert_eq!(got.closure, Some(closure));
     assert_eq!(got.referrals.len(), 1);
     assert!(got.referrals[0].response.is_some());
+    assert_eq!(got.amendments, vec![reference]);
+    let referral_ref = RecordRef {
+        kind: RecordKind::Referral,
+        id: referral_id,
+    };
+    assert_eq!(
+        got.field(referral_ref, "reference").as_deref(),
+        Some("LADO/2026/117")
+    );
     assert!(refs[0].made == got.referrals[0].made);
 }
 
