@@ -522,20 +522,43 @@ impl RegisterEntry {
     }
 }
 
+/// Entries that `opens` picks and no entry closes (`closes` gives the
+/// entry an entry closes: a release names its confiscation).
+fn unclosed(
+    entries: &[RegisterEntry],
+    opens: fn(&Entry) -> bool,
+    closes: fn(&Entry) -> Option<i64>,
+) -> Vec<&RegisterEntry> {
+    entries
+        .iter()
+        .filter(|e| opens(&e.entry))
+        .filter(|o| !entries.iter().any(|e| closes(&e.entry) == Some(o.id)))
+        .collect()
+}
+
+/// The latest entry for each key (entries `key` gives none for are left out).
+fn latest_by<'a, K: PartialEq>(
+    entries: &'a [RegisterEntry],
+    key: impl Fn(&'a Entry) -> Option<K>,
+) -> Vec<&'a RegisterEntry> {
+    let mut latest: Vec<(K, &RegisterEntry)> = Vec::new();
+    for e in entries {
+        if let Some(k) = key(&e.entry) {
+            latest.retain(|(o, _)| *o != k);
+            latest.push((k, e));
+        }
+    }
+    latest.into_iter().map(|(_, e)| e).collect()
+}
+
 /// Access in force (the latest grant or removal for each person and
 /// system) whose review is due at `at` (§7.5.1).
 pub fn access_reviews_due(entries: &[RegisterEntry], at: Timestamp) -> Vec<&RegisterEntry> {
     let today = date(at);
-    let mut latest: Vec<&RegisterEntry> = Vec::new();
-    for e in entries {
-        if let Entry::SystemAccess { person, system, .. } = &e.entry {
-            latest.retain(|o| {
-                !matches!(&o.entry, Entry::SystemAccess { person: p, system: s, .. }
-                    if p == person && s == system)
-            });
-            latest.push(e);
-        }
-    }
+    let mut latest = latest_by(entries, |e| match e {
+        Entry::SystemAccess { person, system, .. } => Some((person, system)),
+        _ => None,
+    });
     latest.retain(|e| {
         matches!(&e.entry, Entry::SystemAccess { granted: true, review_due, .. } if *review_due <= today)
     });
@@ -544,15 +567,14 @@ pub fn access_reviews_due(entries: &[RegisterEntry], at: Timestamp) -> Vec<&Regi
 
 /// Files sent whose receipt the new school has not confirmed.
 pub fn awaiting_receipt(entries: &[RegisterEntry]) -> Vec<&RegisterEntry> {
-    entries
-        .iter()
-        .filter(|e| matches!(e.entry, Entry::FileTransfer { .. }))
-        .filter(|t| {
-            !entries.iter().any(
-                |e| matches!(&e.entry, Entry::FileReceipt { transfer, .. } if *transfer == t.id),
-            )
-        })
-        .collect()
+    unclosed(
+        entries,
+        |e| matches!(e, Entry::FileTransfer { .. }),
+        |e| match e {
+            Entry::FileReceipt { transfer, .. } => Some(*transfer),
+            _ => None,
+        },
+    )
 }
 
 fn versions(
@@ -604,17 +626,18 @@ pub fn not_accepted<'a>(
 /// Devices confiscated and not released (on or before `day`, if given):
 /// what the office must account for at the end of the day.
 pub fn still_held(entries: &[RegisterEntry], day: Option<Date>) -> Vec<(i64, &RegisterEntry)> {
-    entries
-        .iter()
-        .filter(|e| matches!(e.entry, Entry::Confiscation { .. }))
-        .filter(|e| day.is_none_or(|d| date(e.at) <= d))
-        .filter(|c| {
-            !entries
-                .iter()
-                .any(|e| matches!(&e.entry, Entry::Release { confiscation, .. } if *confiscation == c.id))
-        })
-        .map(|e| (e.id, e))
-        .collect()
+    unclosed(
+        entries,
+        |e| matches!(e, Entry::Confiscation { .. }),
+        |e| match e {
+            Entry::Release { confiscation, .. } => Some(*confiscation),
+            _ => None,
+        },
+    )
+    .into_iter()
+    .filter(|e| day.is_none_or(|d| date(e.at) <= d))
+    .map(|e| (e.id, e))
+    .collect()
 }
 
 fn loan_serial(e: &RegisterEntry) -> Option<&str> {
@@ -626,15 +649,14 @@ fn loan_serial(e: &RegisterEntry) -> Option<&str> {
 
 /// Equipment out on loan now.
 pub fn on_loan(entries: &[RegisterEntry]) -> Vec<&RegisterEntry> {
-    entries
-        .iter()
-        .filter(|e| matches!(e.entry, Entry::Loan { .. }))
-        .filter(|l| {
-            !entries
-                .iter()
-                .any(|e| matches!(&e.entry, Entry::LoanReturn { loan, .. } if *loan == l.id))
-        })
-        .collect()
+    unclosed(
+        entries,
+        |e| matches!(e, Entry::Loan { .. }),
+        |e| match e {
+            Entry::LoanReturn { loan, .. } => Some(*loan),
+            _ => None,
+        },
+    )
 }
 
 /// When a training record runs out.
@@ -699,56 +721,52 @@ pub fn technology_attention(
     at: Timestamp,
 ) -> Vec<(&str, Vec<&'static str>)> {
     let today = date(at);
-    let mut latest: Vec<&RegisterEntry> = Vec::new();
-    for e in entries {
-        if let Entry::Technology { name, .. } = &e.entry {
-            latest.retain(|o| !matches!(&o.entry, Entry::Technology { name: n, .. } if n == name));
-            latest.push(e);
-        }
-    }
-    latest
-        .into_iter()
-        .filter_map(|e| match &e.entry {
-            Entry::Technology {
-                name,
-                in_use: true,
-                risk_assessed_on,
-                data_protection_assessed_on,
-                review_due,
-                ..
-            } => {
-                let mut missing = Vec::new();
-                if risk_assessed_on.is_none() {
-                    missing.push("risk assessment");
-                }
-                if data_protection_assessed_on.is_none() {
-                    missing.push("data protection impact assessment");
-                }
-                if *review_due <= today {
-                    missing.push("review");
-                }
-                (!missing.is_empty()).then_some((name.as_str(), missing))
+    latest_by(entries, |e| match e {
+        Entry::Technology { name, .. } => Some(name),
+        _ => None,
+    })
+    .into_iter()
+    .filter_map(|e| match &e.entry {
+        Entry::Technology {
+            name,
+            in_use: true,
+            risk_assessed_on,
+            data_protection_assessed_on,
+            review_due,
+            ..
+        } => {
+            let mut missing = Vec::new();
+            if risk_assessed_on.is_none() {
+                missing.push("risk assessment");
             }
-            _ => None,
-        })
-        .collect()
+            if data_protection_assessed_on.is_none() {
+                missing.push("data protection impact assessment");
+            }
+            if *review_due <= today {
+                missing.push("review");
+            }
+            (!missing.is_empty()).then_some((name.as_str(), missing))
+        }
+        _ => None,
+    })
+    .collect()
 }
 
 /// Policies whose next review date has passed (§3), with that date.
 pub fn reviews_overdue(entries: &[RegisterEntry], at: Timestamp) -> Vec<(&str, Date)> {
     let today = date(at);
-    let mut latest: Vec<(&str, Date)> = Vec::new();
-    for e in entries {
-        if let Entry::PolicyReview {
+    latest_by(entries, |e| match e {
+        Entry::PolicyReview { policy, .. } => Some(policy),
+        _ => None,
+    })
+    .into_iter()
+    .filter_map(|e| match &e.entry {
+        Entry::PolicyReview {
             policy, next_due, ..
-        } = &e.entry
-        {
-            latest.retain(|(p, _)| p != policy);
-            latest.push((policy, *next_due));
-        }
-    }
-    latest.retain(|(_, due)| *due <= today);
-    latest
+        } if *next_due <= today => Some((policy.as_str(), *next_due)),
+        _ => None,
+    })
+    .collect()
 }
 
 /// Whether the filtering and monitoring checks are overdue: none in the
