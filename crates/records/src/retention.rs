@@ -18,7 +18,9 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use crate::amendment::RecordRef;
+use crate::amendment::{RecordKind, RecordRef};
+use crate::concern::Concern;
+use crate::incident::Incident;
 use crate::{RecordsError, Role, required};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -202,6 +204,90 @@ pub struct PurgePlan {
 
 fn date(at: Timestamp) -> Date {
     at.to_zoned(TimeZone::UTC).date()
+}
+
+/// The retention items for stored concerns and incidents (referrals,
+/// steps, amendments and attachments go with their incident or concern).
+///
+/// A concern naming several pupils is kept for the youngest of them: the
+/// latest date of birth counts, and if any pupil's is not known the
+/// record is kept. Allegations about staff, and incidents from them, are
+/// [`RetentionClass::StaffAllegation`]; an incident with no concern is
+/// [`RetentionClass::IncidentWithoutPupil`].
+pub fn items(
+    concerns: &[Concern],
+    incidents: &[Incident],
+    holds: &[LegalHold],
+    date_of_birth: impl Fn(&str) -> Option<Date>,
+) -> Vec<RetentionItem> {
+    let held = |record: RecordRef| {
+        holds
+            .iter()
+            .rev()
+            .find(|h| h.record == record)
+            .is_some_and(|h| h.hold)
+    };
+    let class_and_birth = |c: &Concern| {
+        if c.is_staff_allegation() {
+            return (RetentionClass::StaffAllegation, None);
+        }
+        let births: Option<Vec<Date>> = c
+            .current_pupils()
+            .iter()
+            .map(|(p, _)| date_of_birth(&p.username))
+            .collect();
+        (
+            RetentionClass::ChildProtection,
+            births.and_then(|b| b.into_iter().max()),
+        )
+    };
+    let mut out = Vec::new();
+    for c in concerns {
+        let record = RecordRef {
+            kind: RecordKind::Concern,
+            id: c.id,
+        };
+        let (class, born) = class_and_birth(c);
+        out.push(RetentionItem {
+            record,
+            class,
+            created: c.raised.raised_at,
+            closed: None,
+            date_of_birth: born,
+            legal_hold: held(record),
+        });
+    }
+    for i in incidents {
+        let record = RecordRef {
+            kind: RecordKind::Incident,
+            id: i.id,
+        };
+        let concern = i
+            .opened
+            .concern_id
+            .and_then(|id| concerns.iter().find(|c| c.id == id));
+        let (class, born) = match concern {
+            Some(c) => class_and_birth(c),
+            None if i.is_staff_allegation() => (RetentionClass::StaffAllegation, None),
+            None => (RetentionClass::IncidentWithoutPupil, None),
+        };
+        out.push(RetentionItem {
+            record,
+            class,
+            created: i.opened.opened_at,
+            closed: i.closure.as_ref().map(|c| c.at),
+            date_of_birth: born,
+            // A hold on the concern holds the incidents that grew from it.
+            legal_hold: held(record)
+                || concern.is_some_and(|c| {
+                    held(RecordRef {
+                        kind: RecordKind::Concern,
+                        id: c.id,
+                    })
+                }),
+        });
+    }
+    out
 }
 
 /// The date from which the record may be removed, or why it cannot be known.
@@ -430,5 +516,55 @@ mod tests {
         hold.role = Role::Dsl;
         hold.reason = " ".into();
         assert!(hold.validate().is_err());
+    }
+
+    #[test]
+    fn items_are_built_from_stored_records_for_the_youngest_pupil() {
+        use crate::concern::tests::sample;
+        use crate::incident::tests::incident;
+        use crate::procedure::IncidentType;
+        let both = sample(1, "r.teacher", "2026-03-02T10:00:00Z", false);
+        let staff = sample(2, "r.teacher", "2026-03-02T10:00:00Z", true);
+        let mut linked = incident(IncidentType::Cyberbullying);
+        linked.opened.concern_id = Some(1);
+        let mut alone = incident(IncidentType::FilteringBreach);
+        alone.id = 4;
+        alone.opened.concern_id = None;
+        let hold = LegalHold {
+            record: RecordRef {
+                kind: RecordKind::Concern,
+                id: 1,
+            },
+            hold: true,
+            actor: "d.lead".into(),
+            role: Role::Dsl,
+            at: "2026-04-01T00:00:00Z".parse().unwrap(),
+            reason: "Claim".into(),
+        };
+        let born = |u: &str| match u {
+            "amara.okafor" => Some("2012-01-01".parse().unwrap()),
+            "tobias.lindqvist" => Some("2013-06-01".parse().unwrap()),
+            _ => None,
+        };
+        let items = items(&[both.clone(), staff], &[linked, alone], &[hold], born);
+        let classes: Vec<RetentionClass> = items.iter().map(|i| i.class).collect();
+        assert_eq!(
+            classes,
+            vec![
+                RetentionClass::ChildProtection,
+                RetentionClass::StaffAllegation,
+                RetentionClass::ChildProtection,
+                RetentionClass::IncidentWithoutPupil,
+            ]
+        );
+        assert_eq!(items[0].date_of_birth, Some("2013-06-01".parse().unwrap()));
+        assert!(items[0].legal_hold && items[2].legal_hold && !items[3].legal_hold);
+        let unknown = super::items(&[both], &[], &[], |u| {
+            (u == "amara.okafor").then(|| "2012-01-01".parse().unwrap())
+        });
+        assert_eq!(
+            unknown[0].date_of_birth, None,
+            "one pupil's birth date missing"
+        );
     }
 }
