@@ -15,9 +15,20 @@
 //! The console keeps its staff accounts, sessions, set-up links and API
 //! tokens here too ([`console`]); changes to accounts and tokens go into the
 //! audit trail, sign-ins do not.
+//!
+//! The safeguarding records (concerns, incidents, referrals, the read log;
+//! `crates/records` holds their rules) are kept append-only: the store
+//! checks the records crate's rules inside each write, and the database's
+//! triggers refuse any UPDATE or DELETE (migration 0006).
 
 use std::future::Future;
 
+use ::records::registers::{Register, RegisterEntry};
+use ::records::{
+    Amendment, AttachmentMeta, Category, CategoryDecision, Closure, Concern, DirectoryContact,
+    Incident, LegalHold, NewAttachment, NewConcern, NewIncident, NewReferral, PupilLinkChange,
+    ReadLogEntry, ReadTarget, ReferralResponse, Role, StepRecord,
+};
 use jiff::Timestamp;
 use policy::Policy;
 use serde::Serialize;
@@ -27,6 +38,7 @@ pub mod records;
 pub mod sqlite;
 mod sqlite_console;
 mod sqlite_policy;
+mod sqlite_records;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use records::{
@@ -56,6 +68,9 @@ pub enum StoreError {
     Exists { what: &'static str, name: String },
     #[error("there is no {what} '{name}'")]
     NotFound { what: &'static str, name: String },
+    /// A safeguarding records rule refused the change (crates/records).
+    #[error("{0}")]
+    Records(#[from] ::records::RecordsError),
 }
 
 /// One saved version of the policy.
@@ -449,4 +464,125 @@ pub trait Store: Send + Sync {
         reason: &str,
         base: i64,
     ) -> impl Future<Output = Result<PolicyRevision, StoreError>> + Send;
+
+    // Safeguarding records (crates/records; migration 0006). Append-only:
+    // every method adds rows, none changes or removes one. Each write checks
+    // the records crate's rules inside its transaction and returns
+    // `StoreError::Records` when they refuse. Reads return everything;
+    // callers decide who sees what with `records::access` and store the
+    // read-log entry it gives them with `log_record_read`.
+
+    /// The concern categories in use (the shipped defaults until the DSL
+    /// changes them).
+    fn concern_categories(&self) -> impl Future<Output = Result<Vec<Category>, StoreError>> + Send;
+    /// Replaces the category set with a new version (DSL roles only).
+    fn set_concern_categories(
+        &self,
+        set: &[Category],
+        actor: &str,
+        role: Role,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a new concern with its pupils; returns its number.
+    fn raise_concern(
+        &self,
+        concern: &NewConcern,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn concern(&self, id: i64) -> impl Future<Output = Result<Option<Concern>, StoreError>> + Send;
+    /// Every concern, oldest first.
+    fn concerns(&self) -> impl Future<Output = Result<Vec<Concern>, StoreError>> + Send;
+    fn set_concern_category(
+        &self,
+        decision: &CategoryDecision,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Links or unlinks a pupil (DSL roles only, with a reason).
+    fn change_pupil_link(
+        &self,
+        change: &PupilLinkChange,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a correction; `before` is read from the record, not trusted
+    /// from the caller. Returns the amendment as stored.
+    fn amend_record(
+        &self,
+        amendment: &Amendment,
+    ) -> impl Future<Output = Result<Amendment, StoreError>> + Send;
+    /// Opens an incident; returns its number.
+    fn open_incident(
+        &self,
+        incident: &NewIncident,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn incident(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Incident>, StoreError>> + Send;
+    /// Every incident, oldest first.
+    fn incidents(&self) -> impl Future<Output = Result<Vec<Incident>, StoreError>> + Send;
+    fn record_step(&self, step: &StepRecord)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Closes an incident: an outcome, lessons learnt, every step decided.
+    fn close_incident(
+        &self,
+        closure: &Closure,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Keeps a document; refused for nudes and indecent-image incidents.
+    fn add_attachment(
+        &self,
+        attachment: &NewAttachment,
+        content: &[u8],
+    ) -> impl Future<Output = Result<AttachmentMeta, StoreError>> + Send;
+    fn attachment(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<(AttachmentMeta, Vec<u8>)>, StoreError>> + Send;
+    /// Adds a directory entry (`id` 0) or a new version of entry `id`;
+    /// returns the new row's number.
+    fn save_referral_contact(
+        &self,
+        contact: &DirectoryContact,
+        role: Role,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Withdraws entry `contact.id` (kept for the referrals that used it).
+    fn withdraw_referral_contact(
+        &self,
+        contact: &DirectoryContact,
+        role: Role,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The directory entries in force.
+    fn referral_directory(
+        &self,
+    ) -> impl Future<Output = Result<Vec<DirectoryContact>, StoreError>> + Send;
+    fn make_referral(
+        &self,
+        referral: &NewReferral,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn answer_referral(
+        &self,
+        response: &ReferralResponse,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn log_record_read(
+        &self,
+        entry: &ReadLogEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every read of one record, oldest first.
+    fn record_read_log(
+        &self,
+        target: &ReadTarget,
+    ) -> impl Future<Output = Result<Vec<ReadLogEntry>, StoreError>> + Send;
+    fn set_legal_hold(
+        &self,
+        hold: &LegalHold,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The legal holds in force.
+    fn legal_holds(&self) -> impl Future<Output = Result<Vec<LegalHold>, StoreError>> + Send;
+    /// Adds an entry to one of the policy's registers, checked against
+    /// the register as it stands; returns its number.
+    fn add_register_entry(
+        &self,
+        entry: &RegisterEntry,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Every entry of a register, oldest first.
+    fn register_entries(
+        &self,
+        register: Register,
+    ) -> impl Future<Output = Result<Vec<RegisterEntry>, StoreError>> + Send;
 }

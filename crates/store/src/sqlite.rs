@@ -4,6 +4,12 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ::records::registers::{Register, RegisterEntry};
+use ::records::{
+    Amendment, AttachmentMeta, Category, CategoryDecision, Closure, Concern, DirectoryContact,
+    Incident, LegalHold, NewAttachment, NewConcern, NewIncident, NewReferral, PupilLinkChange,
+    ReadLogEntry, ReadTarget, ReferralResponse, Role, StepRecord,
+};
 use jiff::Timestamp;
 use policy::Policy;
 use sqlx::sqlite::{
@@ -12,6 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::sqlite_console as console;
+use crate::sqlite_records as records;
 use crate::{
     ActivityEvent, ActivityQuery, ApiToken, AuditEntry, ConsoleAccount, ConsoleSession, Device,
     Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
@@ -896,6 +903,133 @@ impl Store for SqliteStore {
         base: i64,
     ) -> Result<PolicyRevision, StoreError> {
         crate::sqlite_policy::save(&self.pool, policy, actor, reason, Some(base)).await
+    }
+
+    // Safeguarding records: see sqlite_records.rs.
+
+    async fn concern_categories(&self) -> Result<Vec<Category>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        records::categories(&mut conn).await
+    }
+
+    async fn set_concern_categories(
+        &self,
+        set: &[Category],
+        actor: &str,
+        role: Role,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        records::set_categories(&self.pool, set, actor, role, at).await
+    }
+
+    async fn raise_concern(&self, concern: &NewConcern) -> Result<i64, StoreError> {
+        records::raise_concern(&self.pool, concern).await
+    }
+
+    async fn concern(&self, id: i64) -> Result<Option<Concern>, StoreError> {
+        Ok(records::concerns(&self.pool, Some(id)).await?.pop())
+    }
+
+    async fn concerns(&self) -> Result<Vec<Concern>, StoreError> {
+        records::concerns(&self.pool, None).await
+    }
+
+    async fn set_concern_category(&self, decision: &CategoryDecision) -> Result<(), StoreError> {
+        records::set_concern_category(&self.pool, decision).await
+    }
+
+    async fn change_pupil_link(&self, change: &PupilLinkChange) -> Result<(), StoreError> {
+        records::change_pupil_link(&self.pool, change).await
+    }
+
+    async fn amend_record(&self, amendment: &Amendment) -> Result<Amendment, StoreError> {
+        records::amend(&self.pool, amendment).await
+    }
+
+    async fn open_incident(&self, incident: &NewIncident) -> Result<i64, StoreError> {
+        records::open_incident(&self.pool, incident).await
+    }
+
+    async fn incident(&self, id: i64) -> Result<Option<Incident>, StoreError> {
+        Ok(records::incidents(&self.pool, Some(id)).await?.pop())
+    }
+
+    async fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        records::incidents(&self.pool, None).await
+    }
+
+    async fn record_step(&self, step: &StepRecord) -> Result<(), StoreError> {
+        records::record_step(&self.pool, step).await
+    }
+
+    async fn close_incident(&self, closure: &Closure) -> Result<(), StoreError> {
+        records::close_incident(&self.pool, closure).await
+    }
+
+    async fn add_attachment(
+        &self,
+        attachment: &NewAttachment,
+        content: &[u8],
+    ) -> Result<AttachmentMeta, StoreError> {
+        records::add_attachment(&self.pool, attachment, content).await
+    }
+
+    async fn attachment(&self, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>, StoreError> {
+        records::attachment(&self.pool, id).await
+    }
+
+    async fn save_referral_contact(
+        &self,
+        contact: &DirectoryContact,
+        role: Role,
+    ) -> Result<i64, StoreError> {
+        records::save_contact(&self.pool, contact, role, false).await
+    }
+
+    async fn withdraw_referral_contact(
+        &self,
+        contact: &DirectoryContact,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        records::save_contact(&self.pool, contact, role, true)
+            .await
+            .map(|_| ())
+    }
+
+    async fn referral_directory(&self) -> Result<Vec<DirectoryContact>, StoreError> {
+        records::directory(&self.pool).await
+    }
+
+    async fn make_referral(&self, referral: &NewReferral) -> Result<i64, StoreError> {
+        records::make_referral(&self.pool, referral).await
+    }
+
+    async fn answer_referral(&self, response: &ReferralResponse) -> Result<(), StoreError> {
+        records::answer_referral(&self.pool, response).await
+    }
+
+    async fn log_record_read(&self, entry: &ReadLogEntry) -> Result<(), StoreError> {
+        records::log_read(&self.pool, entry).await
+    }
+
+    async fn record_read_log(&self, target: &ReadTarget) -> Result<Vec<ReadLogEntry>, StoreError> {
+        records::read_log(&self.pool, target).await
+    }
+
+    async fn set_legal_hold(&self, hold: &LegalHold) -> Result<(), StoreError> {
+        records::set_legal_hold(&self.pool, hold).await
+    }
+
+    async fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        records::legal_holds(&self.pool).await
+    }
+
+    async fn add_register_entry(&self, entry: &RegisterEntry) -> Result<i64, StoreError> {
+        records::add_register_entry(&self.pool, entry).await
+    }
+
+    async fn register_entries(&self, register: Register) -> Result<Vec<RegisterEntry>, StoreError> {
+        records::register(&self.pool, register).await
     }
 }
 
