@@ -13,9 +13,11 @@ use serde::Deserialize;
 
 pub mod account;
 pub mod accounts;
+pub mod activity;
 pub mod api;
 pub mod assets;
 pub mod home;
+pub mod reviews;
 pub mod setup;
 pub mod sign_in;
 
