@@ -37,6 +37,10 @@ const Y: bool = true;
 const N: bool = false;
 const EVERYONE: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, Y]);
 const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
+// Review requests and activity.
+const REVIEWERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+const SAFEGUARDING_TEAM: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+const ACTIVITY: Expect = Expect::Roles([N, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -73,6 +77,21 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/tokens",                        EVERYONE),
         (Method::DELETE, "/api/v1/tokens/{id}",                   EVERYONE),
         (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
+        // Review requests and activity.
+        (Method::GET,    "/reviews",                              REVIEWERS),
+        (Method::GET,    "/reviews/report",                       EVERYONE),
+        (Method::POST,   "/reviews/report",                       EVERYONE),
+        (Method::GET,    "/reviews/mine",                         EVERYONE),
+        (Method::GET,    "/reviews/{id}",                         REVIEWERS),
+        (Method::GET,    "/reviews/{id}/breach",                  SAFEGUARDING_TEAM),
+        (Method::POST,   "/reviews/{id}/decision",                REVIEWERS),
+        (Method::GET,    "/activity",                             ACTIVITY),
+        (Method::GET,    "/activity.csv",                         ACTIVITY),
+        (Method::GET,    "/activity/people/{username}",           ACTIVITY),
+        (Method::GET,    "/api/v1/activity",                      ACTIVITY),
+        (Method::GET,    "/api/v1/reviews",                       REVIEWERS),
+        (Method::POST,   "/api/v1/reviews",                       EVERYONE),
+        (Method::POST,   "/api/v1/reviews/{id}/decision",         REVIEWERS),
     ]
 }
 

@@ -281,3 +281,30 @@ impl Browser {
         }
     }
 }
+
+// Review requests and activity.
+
+impl Browser {
+    /// Sends JSON with the newest form token in the header, as scripts do.
+    pub async fn json(&mut self, method: Method, path: &str, body: &str) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", token)
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+}
+
+impl School {
+    /// Saves the shipped default policy, so approvals have one to change.
+    pub async fn default_policy(&self) {
+        self.store
+            .save_policy(&policy::defaults::default_policy(), "test", "the first policy")
+            .await
+            .expect("policy");
+    }
+}
