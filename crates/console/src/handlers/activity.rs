@@ -231,6 +231,8 @@ struct EventView {
     clock: String,
     source: &'static str,
     person: Option<String>,
+    /// The person's timeline.
+    person_link: Option<String>,
     device: Option<String>,
     ip: String,
     profile: String,
@@ -255,6 +257,10 @@ fn event_view<S: Store>(console: &Console<S>, row: &ActivityRow) -> EventView {
             Source::Dns => "DNS",
         },
         person: e.username.clone(),
+        person_link: e
+            .username
+            .as_deref()
+            .map(|u| format!("/activity/people/{}", urlencode(u))),
         device: e.device.clone(),
         ip: e.client_ip.clone(),
         profile: e.profile.clone(),
