@@ -41,9 +41,9 @@ pub mod throttle;
 pub mod two_factor;
 
 pub use error::{ApiError, AppError};
-pub use handlers::valid_username;
 /// The OpenAPI operations of the review and activity routes.
 pub use handlers::reviews::api_schemas as review_api_schemas;
+pub use handlers::valid_username;
 pub use roles::Role;
 pub use routes::{Access, RouteEntry, app};
 pub use serve::serve;

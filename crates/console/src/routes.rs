@@ -121,7 +121,12 @@ const REVIEWERS: &[Role] = &[
 ];
 /// The activity log: the safeguarding team and technicians (see
 /// `handlers::activity` for why not administrators).
-const ACTIVITY: &[Role] = &[Role::Technician, Role::Dsl, Role::DeputyDsl, Role::Headteacher];
+const ACTIVITY: &[Role] = &[
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
 const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 
 fn route<S, H, T>(

@@ -71,7 +71,11 @@ async fn each_filter_narrows_the_search() {
     let mut events = Vec::new();
     // The background: allowed browsing by someone else, over the last day.
     for i in 0..20 {
-        events.push(event(now - hour * (i + 1), Some("cal.pupil"), &format!("https://news.example/{i}")));
+        events.push(event(
+            now - hour * (i + 1),
+            Some("cal.pupil"),
+            &format!("https://news.example/{i}"),
+        ));
     }
     let mut blocked = event(now - hour * 2, Some("ada.pupil"), "https://casino.example/");
     blocked.verdict = "block".into();
@@ -87,7 +91,11 @@ async fn each_filter_narrows_the_search() {
     dns.categories = "games".into();
     dns.search_term = None;
     events.push(dns);
-    let mut search = event(now - hour * 4, Some("ada.pupil"), "https://search.example/?q=how+to");
+    let mut search = event(
+        now - hour * 4,
+        Some("ada.pupil"),
+        "https://search.example/?q=how+to",
+    );
     search.search_term = Some("how to".into());
     events.push(search);
     school.store.record_activity(&events).await.expect("record");
@@ -98,12 +106,31 @@ async fn each_filter_narrows_the_search() {
     assert_eq!(urls(&all.body).len(), 24);
 
     let cases: [(&str, &[&str]); 7] = [
-        ("person=ada.pupil", &["https:&#x2f;&#x2f;casino.example&#x2f;", "https:&#x2f;&#x2f;search.example&#x2f;?q=how+to", "old-dns.example"]),
-        ("device=IPAD-3", &["https:&#x2f;&#x2f;devicesite.example&#x2f;"]),
-        ("ip=10.0.9.9", &["https:&#x2f;&#x2f;devicesite.example&#x2f;"]),
+        (
+            "person=ada.pupil",
+            &[
+                "https:&#x2f;&#x2f;casino.example&#x2f;",
+                "https:&#x2f;&#x2f;search.example&#x2f;?q=how+to",
+                "old-dns.example",
+            ],
+        ),
+        (
+            "device=IPAD-3",
+            &["https:&#x2f;&#x2f;devicesite.example&#x2f;"],
+        ),
+        (
+            "ip=10.0.9.9",
+            &["https:&#x2f;&#x2f;devicesite.example&#x2f;"],
+        ),
         ("verdict=block", &["https:&#x2f;&#x2f;casino.example&#x2f;"]),
-        ("category=games", &["https:&#x2f;&#x2f;casino.example&#x2f;", "old-dns.example"]),
-        ("category=gambling&verdict=block", &["https:&#x2f;&#x2f;casino.example&#x2f;"]),
+        (
+            "category=games",
+            &["https:&#x2f;&#x2f;casino.example&#x2f;", "old-dns.example"],
+        ),
+        (
+            "category=gambling&verdict=block",
+            &["https:&#x2f;&#x2f;casino.example&#x2f;"],
+        ),
         ("source=dns", &["old-dns.example"]),
     ];
     for (query, expected) in cases {
@@ -118,8 +145,16 @@ async fn each_filter_narrows_the_search() {
         .to_zoned(zone)
         .strftime("%Y-%m-%dT%H:%M")
         .to_string();
-    let page = dsl.get(&format!("/activity?from={from}&person=cal.pupil")).await;
-    assert_eq!(urls(&page.body), vec!["https:&#x2f;&#x2f;news.example&#x2f;0", "https:&#x2f;&#x2f;news.example&#x2f;1"]);
+    let page = dsl
+        .get(&format!("/activity?from={from}&person=cal.pupil"))
+        .await;
+    assert_eq!(
+        urls(&page.body),
+        vec![
+            "https:&#x2f;&#x2f;news.example&#x2f;0",
+            "https:&#x2f;&#x2f;news.example&#x2f;1"
+        ]
+    );
 
     // Blocked attempts stand out on the timeline, search terms shown.
     let timeline = dsl.get("/activity/people/ada.pupil").await;
@@ -132,7 +167,12 @@ async fn each_filter_narrows_the_search() {
     // Bad input names the field and searches nothing.
     let bad = dsl.get("/activity?ip=ten.0.0.1&from=yesterday").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("&#x27;ten.0.0.1&#x27; is not an IP address"), "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("&#x27;ten.0.0.1&#x27; is not an IP address"),
+        "{}",
+        bad.body
+    );
     assert!(bad.body.contains("is not a date and time"));
     assert!(urls(&bad.body).is_empty());
 }
@@ -169,14 +209,20 @@ async fn pages_neither_skip_nor_repeat_events_with_the_same_time() {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen.len(), 130);
-    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 130, "no repeats");
+    assert_eq!(
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        130,
+        "no repeats"
+    );
 
     // The API pages the same way.
     let mut api_seen = BTreeSet::new();
     let mut before = String::new();
     loop {
         let page = dsl
-            .get(&format!("/api/v1/activity?person=ada.pupil&limit=40&before={before}"))
+            .get(&format!(
+                "/api/v1/activity?person=ada.pupil&limit=40&before={before}"
+            ))
             .await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let value: serde_json::Value = serde_json::from_str(&page.body).expect("json");
@@ -200,7 +246,11 @@ async fn the_csv_is_quoted_and_cannot_carry_formulas() {
     let mut nasty = event(now, Some("ada.pupil"), "https://x.example/a,b");
     nasty.search_term = Some("=HYPERLINK(\"http://evil.example\",\"click\")".into());
     nasty.device = Some("@SUM(A1)".into());
-    let mut lines = event(now - SignedDuration::from_secs(1), Some("ada.pupil"), "https://y.example/");
+    let mut lines = event(
+        now - SignedDuration::from_secs(1),
+        Some("ada.pupil"),
+        "https://y.example/",
+    );
     lines.search_term = Some("two\nlines".into());
     let other = event(now, Some("cal.pupil"), "https://z.example/");
     school
@@ -213,7 +263,9 @@ async fn the_csv_is_quoted_and_cannot_carry_formulas() {
     let csv = dsl.get("/activity.csv?person=ada.pupil").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(
-        csv.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        csv.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("text/csv; charset=utf-8")
     );
     let body = csv.body;
@@ -221,18 +273,30 @@ async fn the_csv_is_quoted_and_cannot_carry_formulas() {
     let rows: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(rows.len(), 3, "{body}");
     assert!(body.contains("\"https://x.example/a,b\""));
-    assert!(body.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""), "{body}");
+    assert!(
+        body.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\""),
+        "{body}"
+    );
     assert!(body.contains(",'@SUM(A1),"), "{body}");
     assert!(body.contains("\"two\nlines\""));
     assert!(!body.contains("z.example"), "the search applies");
 
     // Bigger than a slice: every event arrives once.
     let many: Vec<ActivityEvent> = (0..2500)
-        .map(|i| event(now - SignedDuration::from_millis(i), Some("bulk.pupil"), &format!("https://b.example/{i}")))
+        .map(|i| {
+            event(
+                now - SignedDuration::from_millis(i),
+                Some("bulk.pupil"),
+                &format!("https://b.example/{i}"),
+            )
+        })
         .collect();
     school.store.record_activity(&many).await.expect("record");
     let all = dsl.get("/activity.csv?person=bulk.pupil").await;
-    assert_eq!(all.body.split("\r\n").filter(|l| !l.is_empty()).count(), 2501);
+    assert_eq!(
+        all.body.split("\r\n").filter(|l| !l.is_empty()).count(),
+        2501
+    );
 }
 
 #[tokio::test]
@@ -243,8 +307,17 @@ async fn staff_and_governors_cannot_see_activity() {
     school.account("a.admin", "administrator", true).await;
     for who in ["s.teacher", "g.governor", "a.admin"] {
         let mut browser = school.signed_in(who).await;
-        for path in ["/activity", "/activity.csv", "/activity/people/ada.pupil", "/api/v1/activity"] {
-            assert_eq!(browser.get(path).await.status, StatusCode::FORBIDDEN, "{who} {path}");
+        for path in [
+            "/activity",
+            "/activity.csv",
+            "/activity/people/ada.pupil",
+            "/api/v1/activity",
+        ] {
+            assert_eq!(
+                browser.get(path).await.status,
+                StatusCode::FORBIDDEN,
+                "{who} {path}"
+            );
         }
     }
 }

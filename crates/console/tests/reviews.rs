@@ -75,7 +75,10 @@ async fn an_approved_block_page_request_changes_the_policy_with_its_reason() {
         .await
         .expect("policy")
         .expect("a policy");
-    assert_eq!(current.reason, format!("Review #{id}: Used in Year 5 computing lessons"));
+    assert_eq!(
+        current.reason,
+        format!("Review #{id}: Used in Year 5 computing lessons")
+    );
     assert_eq!(current.actor, "t.tech");
     let policy = current.policy().expect("valid");
     let ks2 = policy.profile("ks2").expect("ks2");
@@ -89,7 +92,12 @@ async fn an_approved_block_page_request_changes_the_policy_with_its_reason() {
         "only the profile concerned changes"
     );
 
-    let review = school.store.review(id).await.expect("read").expect("review");
+    let review = school
+        .store
+        .review(id)
+        .await
+        .expect("read")
+        .expect("review");
     assert_eq!(review.status, ReviewStatus::Approved);
     assert_eq!(review.policy_revision, Some(current.number));
     assert_eq!(review.decided_by.as_deref(), Some("t.tech"));
@@ -108,7 +116,10 @@ async fn an_approved_block_page_request_changes_the_policy_with_its_reason() {
     let shown = tech.get(&format!("/reviews/{id}?done=approved")).await;
     assert!(shown.body.contains("Approved"));
     assert!(shown.body.contains(&format!("Revision {}", current.number)));
-    assert!(!shown.body.contains("Record the decision"), "decided once only");
+    assert!(
+        !shown.body.contains("Record the decision"),
+        "decided once only"
+    );
 
     // A second decision is refused and changes nothing.
     let again = tech
@@ -118,7 +129,11 @@ async fn an_approved_block_page_request_changes_the_policy_with_its_reason() {
         )
         .await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert!(again.body.contains("already been approved"), "{}", again.body);
+    assert!(
+        again.body.contains("already been approved"),
+        "{}",
+        again.body
+    );
     let audit = school.store.audit_trail(10).await.expect("audit");
     assert!(
         audit
@@ -131,7 +146,12 @@ async fn an_approved_block_page_request_changes_the_policy_with_its_reason() {
 async fn a_decision_needs_a_reason_and_a_decline_leaves_the_policy_alone() {
     let school = school_with_team().await;
     let id = block_page_request(&school, "https://casino.example/", "ks2").await;
-    let before = school.store.policy_history(10).await.expect("history").len();
+    let before = school
+        .store
+        .policy_history(10)
+        .await
+        .expect("history")
+        .len();
 
     let mut dsl = school.signed_in("d.lead").await;
     dsl.get(&format!("/reviews/{id}")).await;
@@ -144,13 +164,22 @@ async fn a_decision_needs_a_reason_and_a_decline_leaves_the_policy_alone() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("Give a reason for the decision"));
     assert_eq!(
-        school.store.review(id).await.expect("read").expect("r").status,
+        school
+            .store
+            .review(id)
+            .await
+            .expect("read")
+            .expect("r")
+            .status,
         ReviewStatus::Open
     );
 
     dsl.post(
         &format!("/reviews/{id}/decision"),
-        &[("decision", "decline"), ("reason", "Gambling stays blocked for pupils")],
+        &[
+            ("decision", "decline"),
+            ("reason", "Gambling stays blocked for pupils"),
+        ],
     )
     .await
     .redirects_to(&format!("/reviews/{id}?done=declined"));
@@ -158,7 +187,12 @@ async fn a_decision_needs_a_reason_and_a_decline_leaves_the_policy_alone() {
     assert_eq!(review.status, ReviewStatus::Declined);
     assert_eq!(review.policy_revision, None);
     assert_eq!(
-        school.store.policy_history(10).await.expect("history").len(),
+        school
+            .store
+            .policy_history(10)
+            .await
+            .expect("history")
+            .len(),
         before
     );
 }
@@ -180,7 +214,10 @@ async fn a_staff_report_is_a_breach_for_the_dsl_and_never_reaches_governors() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("does not look like a web address"));
     assert!(bad.body.contains("Say briefly what happened"));
-    assert!(bad.body.contains("value=\"not a site\""), "what was typed is kept");
+    assert!(
+        bad.body.contains("value=\"not a site\""),
+        "what was typed is kept"
+    );
 
     teacher
         .post(
@@ -189,7 +226,10 @@ async fn a_staff_report_is_a_breach_for_the_dsl_and_never_reaches_governors() {
                 ("url", "https://bad-videos.example/watch"),
                 ("device", "IPAD-3"),
                 ("found_by", "Ben Pupil, Year 4"),
-                ("what_happened", "Ben saw a violent video and told me straight away"),
+                (
+                    "what_happened",
+                    "Ben saw a violent video and told me straight away",
+                ),
             ],
         )
         .await
@@ -210,7 +250,11 @@ async fn a_staff_report_is_a_breach_for_the_dsl_and_never_reaches_governors() {
     // The DSL: highlighted on the home page, and the whole story.
     let mut dsl = school.signed_in("d.lead").await;
     let home = dsl.get("/").await;
-    assert!(home.body.contains("1 open filtering breach"), "{}", home.body);
+    assert!(
+        home.body.contains("1 open filtering breach"),
+        "{}",
+        home.body
+    );
     let list = dsl.get("/reviews?breaches=1").await;
     assert!(list.body.contains("Filtering breach"));
     assert!(list.body.contains("bad-videos.example"));
@@ -246,7 +290,11 @@ async fn a_staff_report_is_a_breach_for_the_dsl_and_never_reaches_governors() {
         format!("/reviews/{id}/breach"),
         "/api/v1/reviews".to_owned(),
     ] {
-        assert_eq!(governor.get(&path).await.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            governor.get(&path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     assert!(!governor.get("/").await.body.contains("bad-videos"));
 
@@ -280,7 +328,12 @@ async fn a_staff_report_is_a_breach_for_the_dsl_and_never_reaches_governors() {
 
     // The reporter sees the outcome.
     let mine = teacher.get("/reviews/mine").await;
-    assert!(mine.body.contains("Approved: Violent content; block everywhere"), "{}", mine.body);
+    assert!(
+        mine.body
+            .contains("Approved: Violent content; block everywhere"),
+        "{}",
+        mine.body
+    );
 }
 
 #[tokio::test]
@@ -290,7 +343,10 @@ async fn staff_see_only_their_own_reports() {
     one.get("/reviews/report").await;
     one.post(
         "/reviews/report",
-        &[("url", "first-site.example"), ("what_happened", "Found in the library")],
+        &[
+            ("url", "first-site.example"),
+            ("what_happened", "Found in the library"),
+        ],
     )
     .await
     .redirects_to("/reviews/mine?done=reported");

@@ -30,12 +30,12 @@ mod sqlite_console;
 mod sqlite_reviews;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
+pub use records::{
+    ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
+};
 pub use reviews::{
     ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
     StaffReport,
-};
-pub use records::{
-    ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
 };
 
 /// Why the store could not do what was asked.

@@ -12,6 +12,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::reviews::{
+    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport,
+};
 use crate::sqlite_console as console;
 use crate::sqlite_reviews as reviews;
 use crate::{
@@ -19,7 +22,6 @@ use crate::{
     Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
     ReviewRequest, SetupLink, Source, StatutoryRecord, Store, StoreError,
 };
-use crate::reviews::{ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport};
 
 /// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
 /// parameters a statement.

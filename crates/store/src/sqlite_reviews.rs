@@ -70,7 +70,9 @@ pub(crate) async fn reviews(
 ) -> Result<Vec<Review>, StoreError> {
     let mut select = QueryBuilder::<Sqlite>::new("SELECT * FROM review_request WHERE 1 = 1");
     if let Some(requester) = &filter.requester {
-        select.push(" AND requester = ").push_bind(requester.clone());
+        select
+            .push(" AND requester = ")
+            .push_bind(requester.clone());
     }
     if filter.breaches_only {
         select.push(" AND breach = 1");

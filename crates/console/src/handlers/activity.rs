@@ -79,18 +79,16 @@ pub struct ActivitySearch {
 }
 
 /// A time typed in the school's time zone.
-fn school_time<S: Store>(
-    console: &Console<S>,
-    text: &str,
-    end_of_day: bool,
-) -> Option<Timestamp> {
+fn school_time<S: Store>(console: &Console<S>, text: &str, end_of_day: bool) -> Option<Timestamp> {
     let text = text.trim();
     let civil = match text.parse::<DateTime>() {
         Ok(dt) => dt,
         Err(_) => {
             let date = text.parse::<Date>().ok()?;
             if end_of_day {
-                date.tomorrow().ok()?.to_datetime(jiff::civil::Time::midnight())
+                date.tomorrow()
+                    .ok()?
+                    .to_datetime(jiff::civil::Time::midnight())
             } else {
                 date.to_datetime(jiff::civil::Time::midnight())
             }
@@ -173,7 +171,10 @@ impl ActivitySearch {
         if let (Some(from), Some(to)) = (from, to)
             && from >= to
         {
-            errors.push(("to", "The end of the time range must be after its start.".into()));
+            errors.push((
+                "to",
+                "The end of the time range must be after its start.".into(),
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -447,11 +448,10 @@ const CSV_HEADER: &str = "time (school),time (UTC),source,person,device,ip addre
 
 fn csv_line<S: Store>(console: &Console<S>, row: &ActivityRow, out: &mut String) {
     let e = &row.event;
-    let local = e
-        .at
-        .to_zoned(console.settings.time_zone.clone())
-        .strftime("%Y-%m-%d %H:%M:%S")
-        .to_string();
+    let local =
+        e.at.to_zoned(console.settings.time_zone.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string();
     let cells: [&str; 18] = [
         &local,
         &e.at.to_string(),

@@ -286,7 +286,11 @@ async fn decide<S: Store>(
         if any {
             let saved = console
                 .store
-                .save_policy(&updated, caller.username(), &format!("Review #{id}: {reason}"))
+                .save_policy(
+                    &updated,
+                    caller.username(),
+                    &format!("Review #{id}: {reason}"),
+                )
                 .await;
             match saved {
                 Ok(r) => {
@@ -357,8 +361,14 @@ pub async fn list<S: Store>(
         .iter()
         .filter(|r| r.breach && r.status == ReviewStatus::Open)
         .count();
-    let layout = Layout::new(&console, Some(&caller), &csrf, "Review requests", "/reviews")
-        .notice(notice(&done));
+    let layout = Layout::new(
+        &console,
+        Some(&caller),
+        &csrf,
+        "Review requests",
+        "/reviews",
+    )
+    .notice(notice(&done));
     let body = render(
         "reviews.html",
         &layout,
@@ -537,7 +547,10 @@ fn check_report(form: &ReportForm) -> Vec<(&'static str, String)> {
             "Enter the address of the site, such as https://games.example/page. Copy it from the browser's address bar if you can.".to_owned(),
         ));
     } else if url.len() > MAX_URL {
-        errors.push(("url", "That address is too long to keep; shorten it to the site's main address.".to_owned()));
+        errors.push((
+            "url",
+            "That address is too long to keep; shorten it to the site's main address.".to_owned(),
+        ));
     } else if host_of(url).is_empty() || parse_override(&host_of(url)).is_err() {
         errors.push((
             "url",
@@ -550,10 +563,16 @@ fn check_report(form: &ReportForm) -> Vec<(&'static str, String)> {
             "Say briefly what happened: what was seen, and what was done.".to_owned(),
         ));
     } else if form.what_happened.chars().count() > MAX_TEXT {
-        errors.push(("what_happened", "Keep this under 4,000 characters; the DSL can ask for more.".to_owned()));
+        errors.push((
+            "what_happened",
+            "Keep this under 4,000 characters; the DSL can ask for more.".to_owned(),
+        ));
     }
     if form.device.chars().count() > MAX_SHORT {
-        errors.push(("device", "Keep the device name under 200 characters.".to_owned()));
+        errors.push((
+            "device",
+            "Keep the device name under 200 characters.".to_owned(),
+        ));
     }
     if form.found_by.chars().count() > MAX_SHORT {
         errors.push(("found_by", "Keep this under 200 characters.".to_owned()));
@@ -730,7 +749,9 @@ pub async fn api_decide<S: Store>(
     Json(form): Json<DecisionForm>,
 ) -> Result<Response, ApiError> {
     match decide(&console, &caller, id, &form).await? {
-        Ok((review, _)) => Ok(Json(view(&console, &review, sees_breach_detail(caller.role))).into_response()),
+        Ok((review, _)) => {
+            Ok(Json(view(&console, &review, sees_breach_detail(caller.role))).into_response())
+        }
         Err(errors) => Ok(field_errors(errors)),
     }
 }
@@ -771,7 +792,11 @@ mod tests {
         let first = policy.profiles[0].id.clone();
         let (allowed, changed) = with_override(&policy, &[first.clone()], "games.example", true);
         assert!(changed);
-        assert!(allowed.profiles[0].allow.contains(&"games.example".to_owned()));
+        assert!(
+            allowed.profiles[0]
+                .allow
+                .contains(&"games.example".to_owned())
+        );
         assert!(
             allowed.profiles[1..]
                 .iter()
@@ -781,8 +806,16 @@ mod tests {
         assert!(!again, "adding it twice changes nothing");
         let (denied, changed) = with_override(&allowed, &[first], "games.example", false);
         assert!(changed);
-        assert!(denied.profiles[0].deny.contains(&"games.example".to_owned()));
-        assert!(!denied.profiles[0].allow.contains(&"games.example".to_owned()));
+        assert!(
+            denied.profiles[0]
+                .deny
+                .contains(&"games.example".to_owned())
+        );
+        assert!(
+            !denied.profiles[0]
+                .allow
+                .contains(&"games.example".to_owned())
+        );
     }
 }
 
@@ -866,9 +899,7 @@ pub fn api_schemas() -> Vec<(&'static str, &'static str, serde_json::Value)> {
         },
         "required": ["id", "at", "source", "client_ip", "profile", "url", "host", "verdict", "rule"]
     });
-    let text_param = |name: &str, description: &str| {
-        json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })
-    };
+    let text_param = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } });
     vec![
         (
             "GET",

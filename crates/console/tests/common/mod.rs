@@ -303,7 +303,11 @@ impl School {
     /// Saves the shipped default policy, so approvals have one to change.
     pub async fn default_policy(&self) {
         self.store
-            .save_policy(&policy::defaults::default_policy(), "test", "the first policy")
+            .save_policy(
+                &policy::defaults::default_policy(),
+                "test",
+                "the first policy",
+            )
             .await
             .expect("policy");
     }
