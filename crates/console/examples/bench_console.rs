@@ -460,7 +460,7 @@ async fn run(db: &Path, requests: usize) -> Result<(), Failure> {
 }
 
 fn event(i: usize) -> ActivityEvent {
-    let blocked = i % 20 == 0;
+    let blocked = i.is_multiple_of(20);
     ActivityEvent {
         at: Timestamp::now(),
         source: Source::Proxy,

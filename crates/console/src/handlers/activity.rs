@@ -78,6 +78,9 @@ pub struct ActivitySearch {
     pub limit: Option<usize>,
 }
 
+/// What is wrong with a form, field by field.
+type FieldProblems = Vec<(&'static str, String)>;
+
 /// A time typed in the school's time zone.
 fn school_time<S: Store>(console: &Console<S>, text: &str, end_of_day: bool) -> Option<Timestamp> {
     let text = text.trim();
@@ -110,7 +113,7 @@ impl ActivitySearch {
         &self,
         console: &Console<S>,
         limit: usize,
-    ) -> Result<(ActivityQuery, Option<ActivityCursor>), Vec<(&'static str, String)>> {
+    ) -> Result<(ActivityQuery, Option<ActivityCursor>), FieldProblems> {
         let mut errors = Vec::new();
         let mut time = |field: &'static str, text: &str, end: bool| {
             if text.trim().is_empty() {
@@ -336,7 +339,7 @@ pub async fn search<S: Store>(
             newest => (!form.before.is_empty()).then(|| form.link("/activity", None)),
             csv => form.link("/activity.csv", None),
             errors => super::form_errors(&errors),
-            searched => form.link("", None) != "",
+            searched => !form.link("", None).is_empty(),
         },
     )?;
     let status = if errors.is_empty() {

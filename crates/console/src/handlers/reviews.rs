@@ -790,7 +790,8 @@ mod tests {
     fn overrides_go_to_the_named_profiles_only() {
         let policy = policy::defaults::default_policy();
         let first = policy.profiles[0].id.clone();
-        let (allowed, changed) = with_override(&policy, &[first.clone()], "games.example", true);
+        let (allowed, changed) =
+            with_override(&policy, std::slice::from_ref(&first), "games.example", true);
         assert!(changed);
         assert!(
             allowed.profiles[0]
@@ -802,7 +803,12 @@ mod tests {
                 .iter()
                 .all(|p| !p.allow.contains(&"games.example".to_owned()))
         );
-        let (_, again) = with_override(&allowed, &[first.clone()], "games.example", true);
+        let (_, again) = with_override(
+            &allowed,
+            std::slice::from_ref(&first),
+            "games.example",
+            true,
+        );
         assert!(!again, "adding it twice changes nothing");
         let (denied, changed) = with_override(&allowed, &[first], "games.example", false);
         assert!(changed);
