@@ -35,6 +35,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("link.html", include_str!("../templates/link.html")),
     // Review requests and activity.
+    (
+        "form_errors.html",
+        include_str!("../templates/form_errors.html"),
+    ),
     ("reviews.html", include_str!("../templates/reviews.html")),
     ("review.html", include_str!("../templates/review.html")),
     (

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use jiff::Timestamp;
@@ -342,12 +342,7 @@ pub async fn search<S: Store>(
             searched => !form.link("", None).is_empty(),
         },
     )?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, Html(body)).into_response())
+    Ok(super::reviews::form_page(body, errors.is_empty()))
 }
 
 #[derive(Debug, Serialize)]

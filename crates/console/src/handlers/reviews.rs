@@ -322,16 +322,30 @@ async fn decide<S: Store>(
         ));
         return Ok(Err(errors));
     }
-    let review = console
-        .store
-        .review(id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let review = find(&console, id).await?;
     Ok(Ok((review, changed)))
 }
 
 // ---------------------------------------------------------------------------
 // Pages.
+
+/// A page with a form: 400 when it comes back with problems to fix.
+pub(super) fn form_page(body: String, fine: bool) -> Response {
+    let status = if fine {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (status, Html(body)).into_response()
+}
+
+async fn find<S: Store>(console: &Console<S>, id: i64) -> Result<Review, AppError> {
+    console
+        .store
+        .review(id)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListFilter {
@@ -438,12 +452,7 @@ async fn detail_page<S: Store>(
             },
         },
     )?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, Html(body)).into_response())
+    Ok(form_page(body, errors.is_empty()))
 }
 
 pub async fn detail<S: Store>(
@@ -453,11 +462,7 @@ pub async fn detail<S: Store>(
     Path(id): Path<i64>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let review = console
-        .store
-        .review(id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let review = find(&console, id).await?;
     detail_page(
         &console,
         &caller,
@@ -515,11 +520,7 @@ pub async fn decide_form<S: Store>(
             Ok(see_other(&format!("/reviews/{id}?done={done}"), &[]))
         }
         Err(errors) => {
-            let review = console
-                .store
-                .review(id)
-                .await?
-                .ok_or_else(AppError::not_found)?;
+            let review = find(&console, id).await?;
             detail_page(&console, &caller, &csrf, &review, &form, &errors, None).await
         }
     }
@@ -617,12 +618,7 @@ fn report_page<S: Store>(
         &layout,
         context! { form => Serde(form), errors => super::form_errors(errors) },
     )?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, Html(body)).into_response())
+    Ok(form_page(body, errors.is_empty()))
 }
 
 pub async fn report_form<S: Store>(
@@ -766,11 +762,7 @@ pub async fn api_report<S: Store>(
         return Ok(field_errors(errors));
     }
     let id = record_report(&console, &caller, &form).await?;
-    let review = console
-        .store
-        .review(id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let review = find(&console, id).await?;
     Ok((StatusCode::CREATED, Json(view(&console, &review, true))).into_response())
 }
 
