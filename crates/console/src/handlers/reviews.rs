@@ -322,7 +322,7 @@ async fn decide<S: Store>(
         ));
         return Ok(Err(errors));
     }
-    let review = find(&console, id).await?;
+    let review = find(console, id).await?;
     Ok(Ok((review, changed)))
 }
 
