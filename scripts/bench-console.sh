@@ -54,6 +54,8 @@ section=$(mktemp)
     echo "\"A page deep in the log\" starts the keyset at a random time in the term; \"category in the"
     echo "last week\" reads the \`activity_category\` side table; \"blocked in a time range\" is three"
     echo "days from a random start, through the partial index of events that were not simply allowed."
+    echo "The database file fits in the page cache ($(free -g | awk '/^Mem:/ { print $2 }') GiB of memory); reads from a cold disk are not"
+    echo "measured. \"not in this build\" means the page's route does not exist on the branch measured."
     echo
     echo "$table"
     echo
