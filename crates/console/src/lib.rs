@@ -44,6 +44,7 @@ pub mod two_factor;
 
 pub use checker::{UrlChecker, explain_url};
 pub use error::{ApiError, AppError};
+/// The OpenAPI operations of the review and activity routes.
 pub use handlers::valid_username;
 pub use roles::Role;
 pub use routes::{Access, RouteEntry, app};

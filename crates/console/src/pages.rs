@@ -52,6 +52,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "policy_test.html",
         include_str!("../templates/policy_test.html"),
     ),
+    // Review requests and activity.
+    (
+        "form_errors.html",
+        include_str!("../templates/form_errors.html"),
+    ),
+    ("reviews.html", include_str!("../templates/reviews.html")),
+    ("review.html", include_str!("../templates/review.html")),
+    (
+        "review_breach.html",
+        include_str!("../templates/review_breach.html"),
+    ),
+    (
+        "review_report.html",
+        include_str!("../templates/review_report.html"),
+    ),
+    (
+        "reviews_mine.html",
+        include_str!("../templates/reviews_mine.html"),
+    ),
+    ("activity.html", include_str!("../templates/activity.html")),
+    (
+        "activity_person.html",
+        include_str!("../templates/activity_person.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -19,7 +19,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use store::Store;
 
 use crate::handlers::{
-    account, accounts, api, assets, filtering, filtering_api, home, setup, sign_in,
+    account, accounts, activity, api, assets, filtering, filtering_api, home, reviews, setup,
+    sign_in,
 };
 use crate::{AppError, Console, Role, access, csrf};
 
@@ -115,6 +116,23 @@ const ALL: &[Role] = &Role::ALL;
 const ADMIN: &[Role] = &[Role::Administrator];
 const POLICY_EDIT: &[Role] = filtering::EDITORS;
 const POLICY_VIEW: &[Role] = filtering::VIEWERS;
+/// Review requests: those who run filtering and the safeguarding team.
+const REVIEWERS: &[Role] = &[
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
+/// The activity log: the safeguarding team and technicians (see
+/// `handlers::activity` for why not administrators).
+const ACTIVITY: &[Role] = &[
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
+const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 
 fn route<S, H, T>(
     method: Method,
@@ -153,7 +171,7 @@ where
 #[rustfmt::skip]
 pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
     use Access::{Anyone, AwaitingCode, Roles, SignedIn};
-    use Shows::{Accounts, Filtering, Nothing, OwnAccount};
+    use Shows::{Accounts, Filtering, Nothing, OwnAccount, PupilActivity, Safeguarding};
     let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     vec![
         // Signing in and out.
@@ -187,7 +205,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         // The JSON API.
         route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
-        route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
+        route(delete.clone(), "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
         route(get.clone(),    "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
         route(get.clone(),    "/api/v1/openapi.json",         Anyone,       Nothing, None, "The OpenAPI document describing this API.", api::openapi::<S>),
         // The filtering policy: administrators and technicians change it; the DSL, deputies and headteacher see it.
@@ -202,10 +220,27 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/policy/history/{number}",     Roles(POLICY_VIEW), Filtering, None, "One revision of the policy in full, with what it changed.", filtering::revision::<S>),
         route(get.clone(),    "/policy/test",                 Roles(POLICY_VIEW), Filtering, Some("Test a URL"), "The verdict and its explanation for an address, for a profile or a person.", filtering::test_url::<S>),
         route(get.clone(),    "/api/v1/policy",               Roles(POLICY_VIEW), Filtering, None, "The policy in force: its revision, as TOML and as JSON.", filtering_api::get_policy::<S>),
-        route(put,            "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
+        route(put.clone(),    "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
         route(get.clone(),    "/api/v1/policy/history",       Roles(POLICY_VIEW), Filtering, None, "Revisions of the policy, newest first.", filtering_api::history::<S>),
-        route(post,           "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
-        route(get,            "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
+        route(post.clone(),   "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
+        route(get.clone(),    "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
+        // Review requests, both ways (§7.3.2): block pages and staff reports.
+        route(get.clone(),    "/reviews",                     Roles(REVIEWERS), PupilActivity, Some("Review requests"), "Requests to unblock a page and reports of sites that should be blocked, open ones first.", reviews::list::<S>),
+        route(get.clone(),    "/reviews/report",              Roles(ALL),   Nothing, Some("Report a site"), "Report a site that should be blocked.", reviews::report_form::<S>),
+        route(post.clone(),   "/reviews/report",              Roles(ALL),   Nothing, None, "Records a report of a site that should be blocked (a filtering breach).", reviews::report::<S>),
+        route(get.clone(),    "/reviews/mine",                Roles(ALL),   OwnAccount, Some("Your reports"), "Sites you reported and what was decided.", reviews::mine::<S>),
+        route(get.clone(),    "/reviews/{id}",                Roles(REVIEWERS), PupilActivity, None, "One request, with approve or decline; breach detail is not shown here.", reviews::detail::<S>),
+        route(get.clone(),    "/reviews/{id}/breach",         Roles(SAFEGUARDING), Safeguarding, None, "Who found a reported site and what happened.", reviews::breach::<S>),
+        route(post.clone(),   "/reviews/{id}/decision",       Roles(REVIEWERS), Filtering, None, "Approves (changing the policy, with the reason) or declines a request.", reviews::decide_form::<S>),
+        // The activity log.
+        route(get.clone(),    "/activity",                    Roles(ACTIVITY), PupilActivity, Some("Activity"), "Search what the filter allowed and blocked, by person, device, time, category and decision.", activity::search::<S>),
+        route(get.clone(),    "/activity.csv",                Roles(ACTIVITY), PupilActivity, None, "The current activity search as a CSV file.", activity::csv::<S>),
+        route(get.clone(),    "/activity/people/{username}",  Roles(ACTIVITY), PupilActivity, None, "One person's activity, day by day.", activity::person::<S>),
+        // The JSON API: reviews and activity.
+        route(get.clone(),    "/api/v1/activity",             Roles(ACTIVITY), PupilActivity, None, "A page of activity, newest first, with the same filters as the page; `before` takes the previous page's `older`.", activity::api_search::<S>),
+        route(get.clone(),    "/api/v1/reviews",              Roles(REVIEWERS), PupilActivity, None, "Review requests, open ones first; breach detail only for the safeguarding team.", reviews::api_list::<S>),
+        route(post.clone(),   "/api/v1/reviews",              Roles(ALL),   Nothing, None, "Reports a site that should be blocked (a filtering breach).", reviews::api_report::<S>),
+        route(post.clone(),   "/api/v1/reviews/{id}/decision", Roles(REVIEWERS), Filtering, None, "Approves or declines a review request with a reason; approval changes the policy.", reviews::api_decide::<S>),
     ]
 }
 

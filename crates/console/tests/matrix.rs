@@ -41,6 +41,10 @@ const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
 /// the DSL, deputies and headteacher too; never staff or governors.
 const POLICY_EDIT: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
 const POLICY_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+// Review requests and activity.
+const REVIEWERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+const SAFEGUARDING_TEAM: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+const ACTIVITY: Expect = Expect::Roles([N, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -94,6 +98,21 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/policy/history",                POLICY_VIEW),
         (Method::POST,   "/api/v1/check",                         POLICY_VIEW),
         (Method::GET,    "/api/v1/lists",                         POLICY_VIEW),
+        // Review requests and activity.
+        (Method::GET,    "/reviews",                              REVIEWERS),
+        (Method::GET,    "/reviews/report",                       EVERYONE),
+        (Method::POST,   "/reviews/report",                       EVERYONE),
+        (Method::GET,    "/reviews/mine",                         EVERYONE),
+        (Method::GET,    "/reviews/{id}",                         REVIEWERS),
+        (Method::GET,    "/reviews/{id}/breach",                  SAFEGUARDING_TEAM),
+        (Method::POST,   "/reviews/{id}/decision",                REVIEWERS),
+        (Method::GET,    "/activity",                             ACTIVITY),
+        (Method::GET,    "/activity.csv",                         ACTIVITY),
+        (Method::GET,    "/activity/people/{username}",           ACTIVITY),
+        (Method::GET,    "/api/v1/activity",                      ACTIVITY),
+        (Method::GET,    "/api/v1/reviews",                       REVIEWERS),
+        (Method::POST,   "/api/v1/reviews",                       EVERYONE),
+        (Method::POST,   "/api/v1/reviews/{id}/decision",         REVIEWERS),
     ]
 }
 

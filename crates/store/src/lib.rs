@@ -35,14 +35,20 @@ use serde::Serialize;
 
 pub mod console;
 pub mod records;
+pub mod reviews;
 pub mod sqlite;
 mod sqlite_console;
 mod sqlite_policy;
 mod sqlite_records;
+mod sqlite_reviews;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use records::{
     ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
+};
+pub use reviews::{
+    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
+    StaffReport,
 };
 
 /// Why the store could not do what was asked.
@@ -585,4 +591,37 @@ pub trait Store: Send + Sync {
         &self,
         register: Register,
     ) -> impl Future<Output = Result<Vec<RegisterEntry>, StoreError>> + Send;
+    // Review requests (both ways) and the activity log's search pages.
+
+    fn review(&self, id: i64) -> impl Future<Output = Result<Option<Review>, StoreError>> + Send;
+    /// The newest request made with this block-page reference.
+    fn review_by_reference(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<Review>, StoreError>> + Send;
+    /// Reviews, open ones first, then the newest.
+    fn reviews(
+        &self,
+        filter: &ReviewFilter,
+    ) -> impl Future<Output = Result<Vec<Review>, StoreError>> + Send;
+    /// Records a staff report of a site that should be blocked (a filtering
+    /// breach); returns its number.
+    fn add_staff_report(
+        &self,
+        report: &StaffReport,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Records a decision on an open review; false if it was not open (it
+    /// was decided already, or there is no such review).
+    fn decide_review(
+        &self,
+        id: i64,
+        decision: &ReviewDecision,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// A page of activity, newest first, after `before` (keyset paging: as
+    /// fast deep in the log as at its start).
+    fn activity_page(
+        &self,
+        query: &ActivityQuery,
+        before: Option<ActivityCursor>,
+    ) -> impl Future<Output = Result<Vec<ActivityRow>, StoreError>> + Send;
 }

@@ -17,8 +17,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::reviews::{
+    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport,
+};
 use crate::sqlite_console as console;
 use crate::sqlite_records as records;
+use crate::sqlite_reviews as reviews;
 use crate::{
     ActivityEvent, ActivityQuery, ApiToken, AuditEntry, ConsoleAccount, ConsoleSession, Device,
     Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
@@ -48,7 +52,7 @@ fn exists(what: &'static str, name: &str) -> impl FnOnce(sqlx::Error) -> StoreEr
     }
 }
 
-fn activity_event(row: &SqliteRow) -> Result<ActivityEvent, StoreError> {
+pub(crate) fn activity_event(row: &SqliteRow) -> Result<ActivityEvent, StoreError> {
     let source: String = row.try_get("source")?;
     Ok(ActivityEvent {
         at: from_micros(row, "at_us")?,
@@ -669,39 +673,10 @@ impl Store for SqliteStore {
     }
 
     async fn search_activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEvent>, StoreError> {
-        let mut select = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM activity WHERE 1 = 1");
-        if let Some(v) = &q.username {
-            select.push(" AND username = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.device {
-            select.push(" AND device = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.client_ip {
-            select.push(" AND client_ip = ").push_bind(v.clone());
-        }
-        if let Some(v) = q.from {
-            select.push(" AND at_us >= ").push_bind(micros(v));
-        }
-        if let Some(v) = q.to {
-            select.push(" AND at_us < ").push_bind(micros(v));
-        }
-        if let Some(v) = &q.verdict {
-            select.push(" AND verdict = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.category {
-            // Categories are stored comma-separated; match a whole id.
-            select
-                .push(" AND (',' || categories || ',') LIKE ")
-                .push_bind(format!("%,{v},%"));
-        }
-        if let Some(v) = q.source {
-            select.push(" AND source = ").push_bind(v.as_str());
-        }
-        select
-            .push(" ORDER BY at_us DESC, id DESC LIMIT ")
-            .push_bind(q.limit.max(1) as i64);
-        let rows = select.build().fetch_all(&self.pool).await?;
-        rows.iter().map(activity_event).collect()
+        // The first page of the console's search: categories come from
+        // their side table, blocked events from their own index.
+        let rows = reviews::activity_page(&self.pool, q, None).await?;
+        Ok(rows.into_iter().map(|r| r.event).collect())
     }
 
     async fn purge_activity(&self, before: Timestamp) -> Result<u64, StoreError> {
@@ -1030,6 +1005,36 @@ impl Store for SqliteStore {
 
     async fn register_entries(&self, register: Register) -> Result<Vec<RegisterEntry>, StoreError> {
         records::register(&self.pool, register).await
+    }
+
+    // Review requests and activity search pages.
+
+    async fn review(&self, id: i64) -> Result<Option<Review>, StoreError> {
+        reviews::review_by_id(&self.pool, id).await
+    }
+
+    async fn review_by_reference(&self, reference: &str) -> Result<Option<Review>, StoreError> {
+        reviews::review_by_reference(&self.pool, reference).await
+    }
+
+    async fn reviews(&self, filter: &ReviewFilter) -> Result<Vec<Review>, StoreError> {
+        reviews::reviews(&self.pool, filter).await
+    }
+
+    async fn add_staff_report(&self, report: &StaffReport) -> Result<i64, StoreError> {
+        reviews::add_staff_report(&self.pool, report).await
+    }
+
+    async fn decide_review(&self, id: i64, decision: &ReviewDecision) -> Result<bool, StoreError> {
+        reviews::decide_review(&self.pool, id, decision).await
+    }
+
+    async fn activity_page(
+        &self,
+        query: &ActivityQuery,
+        before: Option<ActivityCursor>,
+    ) -> Result<Vec<ActivityRow>, StoreError> {
+        reviews::activity_page(&self.pool, query, before).await
     }
 }
 

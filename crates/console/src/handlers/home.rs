@@ -22,6 +22,12 @@ pub async fn page<S: Store>(
     Query(done): Query<Done>,
 ) -> Result<Html<String>, AppError> {
     let layout = Layout::new(&console, Some(&caller), &csrf, "Home", "/").notice(done.notice());
+    // Filtering breaches reported by staff stand out for the DSL roles.
+    let open_breaches = if crate::Role::SAFEGUARDING.contains(&caller.role) {
+        super::reviews::open_breaches(&console).await?
+    } else {
+        0
+    };
     let body = render(
         "home.html",
         &layout,
@@ -29,6 +35,7 @@ pub async fn page<S: Store>(
             summary => caller.role.summary(),
             role => caller.role.label(),
             two_factor => caller.account.totp_enabled,
+            open_breaches => open_breaches,
         },
     )?;
     Ok(Html(body))

@@ -13,11 +13,13 @@ use serde::Deserialize;
 
 pub mod account;
 pub mod accounts;
+pub mod activity;
 pub mod api;
 pub mod assets;
 pub mod filtering;
 pub mod filtering_api;
 pub mod home;
+pub mod reviews;
 pub mod setup;
 pub mod sign_in;
 
