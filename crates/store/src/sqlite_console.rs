@@ -38,14 +38,14 @@ fn not_found(what: &'static str, name: &str) -> StoreError {
 /// A transaction that will write: it takes the write lock at once, so it
 /// waits its turn (the busy timeout) instead of failing when another
 /// connection wrote after it began reading.
-async fn write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
+pub(crate) async fn write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 /// Gives up a transaction now, rather than when its connection is next
 /// used (a dropped transaction holds the write lock until then), and
 /// returns the error to report.
-async fn abandon(tx: Transaction<'_, Sqlite>, error: StoreError) -> StoreError {
+pub(crate) async fn abandon(tx: Transaction<'_, Sqlite>, error: StoreError) -> StoreError {
     match tx.rollback().await {
         Ok(()) => error,
         Err(e) => StoreError::Database(e),
