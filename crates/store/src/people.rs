@@ -134,3 +134,70 @@ pub struct ImportOutcome {
     /// Changed people whose hand-set profile was kept.
     pub kept_profiles: u64,
 }
+
+/// "Given Family", or `otherwise` when both are empty.
+pub fn full_name(given: &str, family: &str, otherwise: &str) -> String {
+    let name = format!("{} {}", given.trim(), family.trim());
+    let name = name.trim();
+    if name.is_empty() {
+        otherwise.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+fn shown(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("none")
+}
+
+impl PersonRecord {
+    /// This person as an import would leave them: the file's names, year
+    /// group, class and kind; its MIS id and email where it gives them; the
+    /// year group's profile unless the profile was set by hand.
+    pub fn merged_with(&self, p: &ImportedPerson) -> PersonRecord {
+        let mut after = self.clone();
+        after.display_name = full_name(&p.given_name, &p.family_name, &self.display_name);
+        after.given_name = p.given_name.trim().to_owned();
+        after.family_name = p.family_name.trim().to_owned();
+        after.mis_id = p.mis_id.clone().or_else(|| self.mis_id.clone());
+        after.year_group = p.year_group.clone();
+        after.class_group = p.class_group.clone();
+        after.email = p.email.clone().or_else(|| self.email.clone());
+        after.kind = p.kind;
+        if !self.profile_set_by_hand {
+            after.profile = p.profile.clone();
+        }
+        after
+    }
+
+    /// What differs from this record in `after`, one readable line each:
+    /// "year group 'Year 5' → 'Year 6'".
+    pub fn differences(&self, after: &PersonRecord) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut text = |what: &str, a: &str, b: &str| {
+            if a != b {
+                lines.push(format!("{what} '{a}' → '{b}'"));
+            }
+        };
+        text("given name", &self.given_name, &after.given_name);
+        text("family name", &self.family_name, &after.family_name);
+        text(
+            "year group",
+            shown(&self.year_group),
+            shown(&after.year_group),
+        );
+        text("class", shown(&self.class_group), shown(&after.class_group));
+        text("email", shown(&self.email), shown(&after.email));
+        text("MIS id", shown(&self.mis_id), shown(&after.mis_id));
+        text("kind", self.kind.as_str(), after.kind.as_str());
+        text("profile", &self.profile, &after.profile);
+        if self.profile_set_by_hand != after.profile_set_by_hand {
+            lines.push(if after.profile_set_by_hand {
+                "profile now set by hand (imports keep it)".to_owned()
+            } else {
+                "profile follows imports again".to_owned()
+            });
+        }
+        lines
+    }
+}

@@ -161,44 +161,6 @@ pub(crate) async fn groups(pool: &SqlitePool) -> Result<(Vec<String>, Vec<String
     Ok((years, classes))
 }
 
-fn shown(value: &Option<String>) -> &str {
-    value.as_deref().unwrap_or("none")
-}
-
-/// "field a → b" for each field that differs.
-fn describe(before: &PersonRecord, after: &PersonRecord) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut text = |what: &str, a: &str, b: &str| {
-        if a != b {
-            lines.push(format!("{what} '{a}' → '{b}'"));
-        }
-    };
-    text("given name", &before.given_name, &after.given_name);
-    text("family name", &before.family_name, &after.family_name);
-    text(
-        "year group",
-        shown(&before.year_group),
-        shown(&after.year_group),
-    );
-    text(
-        "class",
-        shown(&before.class_group),
-        shown(&after.class_group),
-    );
-    text("email", shown(&before.email), shown(&after.email));
-    text("MIS id", shown(&before.mis_id), shown(&after.mis_id));
-    text("kind", before.kind.as_str(), after.kind.as_str());
-    text("profile", &before.profile, &after.profile);
-    if before.profile_set_by_hand != after.profile_set_by_hand {
-        lines.push(if after.profile_set_by_hand {
-            "profile now set by hand (imports keep it)".to_owned()
-        } else {
-            "profile follows imports again".to_owned()
-        });
-    }
-    lines
-}
-
 async fn update(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     p: &PersonRecord,
@@ -222,16 +184,6 @@ async fn update(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-fn full_name(given: &str, family: &str, otherwise: &str) -> String {
-    let name = format!("{} {}", given.trim(), family.trim());
-    let name = name.trim();
-    if name.is_empty() {
-        otherwise.to_owned()
-    } else {
-        name.to_owned()
-    }
 }
 
 pub(crate) async fn change(
@@ -275,9 +227,10 @@ pub(crate) async fn change(
         after.email = v.clone();
     }
     if change.given_name.is_some() || change.family_name.is_some() {
-        after.display_name = full_name(&after.given_name, &after.family_name, &before.display_name);
+        after.display_name =
+            crate::people::full_name(&after.given_name, &after.family_name, &before.display_name);
     }
-    let lines = describe(&before, &after);
+    let lines = before.differences(&after);
     if lines.is_empty() {
         return Err(abandon(tx, StoreError::NoChange).await);
     }
@@ -382,21 +335,9 @@ pub(crate) async fn import(
             outcome.added += 1;
             continue;
         };
-        let mut after = before.clone();
-        after.display_name = full_name(&p.given_name, &p.family_name, &before.display_name);
-        after.given_name = p.given_name.trim().to_owned();
-        after.family_name = p.family_name.trim().to_owned();
-        after.mis_id = p.mis_id.clone().or_else(|| before.mis_id.clone());
-        after.year_group = p.year_group.clone();
-        after.class_group = p.class_group.clone();
-        after.email = p.email.clone().or_else(|| before.email.clone());
-        after.kind = p.kind;
-        if before.profile_set_by_hand {
-            if before.profile != p.profile {
-                outcome.kept_profiles += 1;
-            }
-        } else {
-            after.profile = p.profile.clone();
+        let after = before.merged_with(p);
+        if before.profile_set_by_hand && before.profile != p.profile {
+            outcome.kept_profiles += 1;
         }
         if after == *before {
             outcome.unchanged += 1;
