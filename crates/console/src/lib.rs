@@ -43,6 +43,7 @@ pub mod throttle;
 pub mod two_factor;
 
 pub use error::{ApiError, AppError};
+pub use handlers::people_api::api_schemas as people_api_schemas;
 pub use handlers::valid_username;
 pub use roles::Role;
 pub use routes::{Access, RouteEntry, app};

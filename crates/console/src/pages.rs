@@ -34,6 +34,31 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_detail.html"),
     ),
     ("link.html", include_str!("../templates/link.html")),
+    // People and devices.
+    (
+        "form_errors.html",
+        include_str!("../templates/form_errors.html"),
+    ),
+    ("people.html", include_str!("../templates/people.html")),
+    ("person.html", include_str!("../templates/person.html")),
+    (
+        "people_import.html",
+        include_str!("../templates/people_import.html"),
+    ),
+    (
+        "people_mapping.html",
+        include_str!("../templates/people_mapping.html"),
+    ),
+    (
+        "people_preview.html",
+        include_str!("../templates/people_preview.html"),
+    ),
+    (
+        "people_imported.html",
+        include_str!("../templates/people_imported.html"),
+    ),
+    ("devices.html", include_str!("../templates/devices.html")),
+    ("networks.html", include_str!("../templates/networks.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

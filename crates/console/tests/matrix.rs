@@ -37,6 +37,9 @@ const Y: bool = true;
 const N: bool = false;
 const EVERYONE: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, Y]);
 const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
+/// People and devices: who changes them, and who may see people.
+const FILTERING: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
+const PEOPLE_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -73,6 +76,36 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/tokens",                        EVERYONE),
         (Method::DELETE, "/api/v1/tokens/{id}",                   EVERYONE),
         (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
+        // People and devices.
+        (Method::GET,    "/people",                               PEOPLE_VIEW),
+        (Method::GET,    "/people/import",                        FILTERING),
+        (Method::POST,   "/people/import",                        FILTERING),
+        (Method::POST,   "/people/import/preview",                FILTERING),
+        (Method::POST,   "/people/import/confirm",                FILTERING),
+        (Method::POST,   "/people/leavers",                       FILTERING),
+        (Method::GET,    "/people/{username}",                    PEOPLE_VIEW),
+        (Method::POST,   "/people/{username}",                    FILTERING),
+        (Method::POST,   "/people/{username}/disable",            FILTERING),
+        (Method::POST,   "/people/{username}/enable",             FILTERING),
+        (Method::GET,    "/devices",                              FILTERING),
+        (Method::POST,   "/devices",                              FILTERING),
+        (Method::GET,    "/devices/{name}",                       FILTERING),
+        (Method::POST,   "/devices/{name}",                       FILTERING),
+        (Method::POST,   "/devices/{name}/remove",                FILTERING),
+        (Method::GET,    "/networks",                             FILTERING),
+        (Method::POST,   "/networks",                             FILTERING),
+        (Method::GET,    "/networks/{name}",                      FILTERING),
+        (Method::POST,   "/networks/{name}",                      FILTERING),
+        (Method::POST,   "/networks/{name}/remove",               FILTERING),
+        (Method::GET,    "/api/v1/people",                        PEOPLE_VIEW),
+        (Method::GET,    "/api/v1/people/{username}",             PEOPLE_VIEW),
+        (Method::PATCH,  "/api/v1/people/{username}",             FILTERING),
+        (Method::GET,    "/api/v1/devices",                       FILTERING),
+        (Method::POST,   "/api/v1/devices",                       FILTERING),
+        (Method::DELETE, "/api/v1/devices/{name}",                FILTERING),
+        (Method::GET,    "/api/v1/networks",                      FILTERING),
+        (Method::POST,   "/api/v1/networks",                      FILTERING),
+        (Method::DELETE, "/api/v1/networks/{name}",               FILTERING),
     ]
 }
 
@@ -91,6 +124,7 @@ fn sample(path: &str) -> String {
         .replace("{file}", "console.css")
         .replace("{username}", "t.target")
         .replace("{id}", "999")
+        .replace("{name}", "No%20such%20device")
 }
 
 /// Whether the answer means the route let the caller in.
