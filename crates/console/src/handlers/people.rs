@@ -638,6 +638,20 @@ fn rule_problems(rules: &ProfileRules, profiles: &[(String, String)]) -> Vec<Str
     problems
 }
 
+/// A later step's form, read, with the profiles in force and any problem
+/// with the choices as a whole.
+async fn checked_step<S: Store>(
+    console: &Console<S>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Step, Vec<(String, String)>, Vec<String>), AppError> {
+    let form = read_form(headers, body)?;
+    let step = read_step(&form)?;
+    let profiles = profiles(console).await?;
+    let problems = rule_problems(&step.rules, &profiles);
+    Ok((step, profiles, problems))
+}
+
 const SHOWN: usize = 500;
 
 pub async fn preview<S: Store>(
@@ -647,10 +661,7 @@ pub async fn preview<S: Store>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let form = read_form(&headers, &body)?;
-    let step = read_step(&form)?;
-    let profiles = profiles(&console).await?;
-    let problems = rule_problems(&step.rules, &profiles);
+    let (step, profiles, problems) = checked_step(&console, &headers, &body).await?;
     if !problems.is_empty() {
         return mapping_page(
             &console,
@@ -724,10 +735,7 @@ pub async fn confirm<S: Store>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let form = read_form(&headers, &body)?;
-    let step = read_step(&form)?;
-    let profiles = profiles(&console).await?;
-    let problems = rule_problems(&step.rules, &profiles);
+    let (step, _, problems) = checked_step(&console, &headers, &body).await?;
     if !problems.is_empty() {
         return Err(AppError::bad_request(problems.join(" ")));
     }

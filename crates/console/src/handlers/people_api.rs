@@ -385,62 +385,61 @@ pub fn api_schemas() -> Vec<(&'static str, &'static str, serde_json::Value)> {
                 }
             }),
         ),
+    ]
+    .into_iter()
+    .chain(registry(
+        "/api/v1/devices",
+        "/api/v1/devices/{name}",
+        "device",
+        "The device registry",
+        device_schema(),
+    ))
+    .chain(registry(
+        "/api/v1/networks",
+        "/api/v1/networks/{name}",
+        "network",
+        "Networks and their profiles",
+        network_schema(),
+    ))
+    .collect()
+}
+
+/// List, add-or-replace and remove, for devices and networks alike.
+fn registry(
+    list: &'static str,
+    one: &'static str,
+    what: &str,
+    summary: &str,
+    schema: serde_json::Value,
+) -> [(&'static str, &'static str, serde_json::Value); 3] {
+    [
         (
             "get",
-            "/api/v1/devices",
+            list,
             json!({
-                "summary": "The device registry",
-                "responses": { "200": answer("Every device, by name", json!({ "type": "array", "items": device_schema() })) }
+                "summary": summary,
+                "responses": { "200": answer(&format!("Every {what}, by name"), json!({ "type": "array", "items": schema.clone() })) }
             }),
         ),
         (
             "post",
-            "/api/v1/devices",
+            list,
             json!({
-                "summary": "Adds a device, or replaces the one with the same name",
-                "requestBody": request(device_schema()),
+                "summary": format!("Adds a {what}, or replaces the one with the same name"),
+                "requestBody": request(schema.clone()),
                 "responses": {
-                    "201": answer("The device as saved (addresses as ranges)", device_schema()),
+                    "201": answer(&format!("The {what} as saved (addresses as ranges)"), schema),
                     "400": error_answer("A field is not usable; the message names it")
                 }
             }),
         ),
         (
             "delete",
-            "/api/v1/devices/{name}",
+            one,
             json!({
-                "summary": "Removes a device from the registry",
-                "parameters": [name_parameter("name", "the device's name")],
-                "responses": { "204": { "description": "Removed" }, "404": error_answer("No such device") }
-            }),
-        ),
-        (
-            "get",
-            "/api/v1/networks",
-            json!({
-                "summary": "Networks and their profiles",
-                "responses": { "200": answer("Every network, by name", json!({ "type": "array", "items": network_schema() })) }
-            }),
-        ),
-        (
-            "post",
-            "/api/v1/networks",
-            json!({
-                "summary": "Adds a network, or replaces the one with the same name",
-                "requestBody": request(network_schema()),
-                "responses": {
-                    "201": answer("The network as saved", network_schema()),
-                    "400": error_answer("A range or the profile is not usable; the message names it")
-                }
-            }),
-        ),
-        (
-            "delete",
-            "/api/v1/networks/{name}",
-            json!({
-                "summary": "Removes a network",
-                "parameters": [name_parameter("name", "the network's name")],
-                "responses": { "204": { "description": "Removed" }, "404": error_answer("No such network") }
+                "summary": format!("Removes a {what}"),
+                "parameters": [name_parameter("name", &format!("the {what}'s name"))],
+                "responses": { "204": { "description": "Removed" }, "404": error_answer(&format!("No such {what}")) }
             }),
         ),
     ]
