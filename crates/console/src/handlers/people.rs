@@ -141,6 +141,8 @@ impl PeopleFilter {
 #[derive(Serialize)]
 struct PersonRow {
     href: String,
+    /// Their timeline in the activity log.
+    activity: String,
     username: String,
     display_name: String,
     year_group: Option<String>,
@@ -153,6 +155,7 @@ struct PersonRow {
 fn row(p: &PersonRecord) -> PersonRow {
     PersonRow {
         href: format!("/people/{}", segment(&p.username)),
+        activity: format!("/activity/people/{}", segment(&p.username)),
         username: p.username.clone(),
         display_name: p.display_name.clone(),
         year_group: p.year_group.clone(),
@@ -192,7 +195,7 @@ pub async fn list<S: Store>(
             total => total,
             first => if total == 0 { 0 } else { query.offset + 1 },
             last => query.offset + found.people.len(),
-            page => page,
+            page_number => page,
             pages => pages,
             previous => (page > 1).then(|| filter.page_link(page - 1)),
             next => (page < pages).then(|| filter.page_link(page + 1)),
