@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use store::Store;
+use store::{Device, Network, Store};
 
 use crate::handlers::{
     account, accounts, api, assets, devices, home, people, people_api, setup, sign_in,
@@ -209,16 +209,16 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/people/{username}",           Roles(FILTERING),   PupilActivity, None, "Changes a person's profile by hand, with a reason.", people::change::<S>),
         route(post.clone(),   "/people/{username}/disable",   Roles(FILTERING),   PupilActivity, None, "Disables a leaver (never deletes, §7.10).", people::disable::<S>),
         route(post.clone(),   "/people/{username}/enable",    Roles(FILTERING),   PupilActivity, None, "Re-enables a disabled person.", people::enable::<S>),
-        route(get.clone(),    "/devices",                     Roles(FILTERING),   Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::devices::<S>),
-        route(post.clone(),   "/devices",                     Roles(FILTERING),   Filtering, None, "Adds a device.", devices::add_device::<S>),
-        route(get.clone(),    "/devices/{name}",              Roles(FILTERING),   Filtering, None, "One device, to edit.", devices::device::<S>),
-        route(post.clone(),   "/devices/{name}",              Roles(FILTERING),   Filtering, None, "Saves changes to a device.", devices::edit_device::<S>),
-        route(post.clone(),   "/devices/{name}/remove",       Roles(FILTERING),   Filtering, None, "Removes a device from the registry.", devices::remove_device::<S>),
-        route(get.clone(),    "/networks",                    Roles(FILTERING),   Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::networks::<S>),
-        route(post.clone(),   "/networks",                    Roles(FILTERING),   Filtering, None, "Adds a network.", devices::add_network::<S>),
-        route(get.clone(),    "/networks/{name}",             Roles(FILTERING),   Filtering, None, "One network, to edit.", devices::network::<S>),
-        route(post.clone(),   "/networks/{name}",             Roles(FILTERING),   Filtering, None, "Saves changes to a network.", devices::edit_network::<S>),
-        route(post.clone(),   "/networks/{name}/remove",      Roles(FILTERING),   Filtering, None, "Removes a network.", devices::remove_network::<S>),
+        route(get.clone(),    "/devices",                     Roles(FILTERING),   Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::list::<S, Device>),
+        route(post.clone(),   "/devices",                     Roles(FILTERING),   Filtering, None, "Adds a device.", devices::add::<S, Device>),
+        route(get.clone(),    "/devices/{name}",              Roles(FILTERING),   Filtering, None, "One device, to edit.", devices::one::<S, Device>),
+        route(post.clone(),   "/devices/{name}",              Roles(FILTERING),   Filtering, None, "Saves changes to a device.", devices::edit::<S, Device>),
+        route(post.clone(),   "/devices/{name}/remove",       Roles(FILTERING),   Filtering, None, "Removes a device from the registry.", devices::remove::<S, Device>),
+        route(get.clone(),    "/networks",                    Roles(FILTERING),   Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::list::<S, Network>),
+        route(post.clone(),   "/networks",                    Roles(FILTERING),   Filtering, None, "Adds a network.", devices::add::<S, Network>),
+        route(get.clone(),    "/networks/{name}",             Roles(FILTERING),   Filtering, None, "One network, to edit.", devices::one::<S, Network>),
+        route(post.clone(),   "/networks/{name}",             Roles(FILTERING),   Filtering, None, "Saves changes to a network.", devices::edit::<S, Network>),
+        route(post.clone(),   "/networks/{name}/remove",      Roles(FILTERING),   Filtering, None, "Removes a network.", devices::remove::<S, Network>),
         route(get.clone(),    "/api/v1/people",               Roles(PEOPLE_VIEW), PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
         route(get.clone(),    "/api/v1/people/{username}",    Roles(PEOPLE_VIEW), PupilActivity, None, "One person.", people_api::person::<S>),
         route(patch,          "/api/v1/people/{username}",    Roles(FILTERING),   PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),

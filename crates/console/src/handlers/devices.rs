@@ -4,6 +4,7 @@
 //! administrators and technicians. Addresses are checked here with a clear
 //! message; profiles must exist in the policy in force.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -14,8 +15,9 @@ use axum::{Extension, Form};
 use ipnet::IpNet;
 use minijinja::context;
 use minijinja::value::Serde;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use store::{Device, Network, Store};
+use store::{Device, Network, Store, StoreError};
 
 use super::people::{profiles, segment, unknown_profile};
 use super::{Done, see_other};
@@ -170,222 +172,172 @@ fn split_ranges(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[derive(Serialize)]
-struct DeviceRow {
-    href: String,
-    device: Device,
+type FieldErrors = Vec<(&'static str, String)>;
+
+/// What the pages need to know of devices and of networks, so one set of
+/// handlers (list and add, edit, remove) serves both.
+pub trait Entry: Serialize + Sized + Send + Sync + 'static {
+    type Form: Serialize + DeserializeOwned + Default + Send + Sync + 'static;
+    /// `/devices`: the list, and the parent of each entry's page.
+    const PATH: &'static str;
+    const NOUN: &'static str;
+    /// The list's title ("Devices") and one entry's ("Device").
+    const TITLES: (&'static str, &'static str);
+    const TEMPLATE: &'static str;
+    fn name(&self) -> &str;
+    fn form_name(form: &Self::Form) -> &str;
+    fn set_form_name(form: &mut Self::Form, name: String);
+    /// The add form as it starts.
+    fn blank() -> Self::Form;
+    fn to_form(self) -> Self::Form;
+    fn check(form: &Self::Form, profiles: &[(String, String)]) -> Result<Self, FieldErrors>;
+    fn all<S: Store>(store: &S) -> impl Future<Output = Result<Vec<Self>, StoreError>> + Send;
+    fn save<S: Store>(
+        &self,
+        store: &S,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn remove<S: Store>(
+        store: &S,
+        name: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn devices_page<S: Store>(
-    console: &Console<S>,
-    caller: &Caller,
-    csrf: &CsrfKey,
-    form: &DeviceForm,
-    editing: bool,
-    errors: &[(&str, String)],
-    status: StatusCode,
-    notice: Option<&'static str>,
-) -> Result<Response, AppError> {
-    let devices: Vec<DeviceRow> = console
-        .store
-        .devices()
-        .await?
-        .into_iter()
-        .map(|device| DeviceRow {
-            href: format!("/devices/{}", segment(&device.name)),
-            device,
-        })
-        .collect();
-    let title = if editing {
-        format!("Device {}", form.name)
-    } else {
-        "Devices".to_owned()
-    };
-    let layout = Layout::new(console, Some(caller), csrf, &title, "/devices").notice(notice);
-    let body = render(
-        "devices.html",
-        &layout,
-        context! {
-            editing => editing,
-            devices => Serde(&devices),
-            form => Serde(form),
-            school_owned => form.school_owned.is_some(),
-            action => if editing { format!("/devices/{}", segment(&form.name)) } else { "/devices".to_owned() },
-            errors => super::form_errors(errors),
-        },
-    )?;
-    Ok((status, Html(body)).into_response())
-}
-
-pub async fn devices<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Query(done): Query<Done>,
-) -> Result<Response, AppError> {
-    let form = DeviceForm {
-        school_owned: Some("yes".into()),
-        ..DeviceForm::default()
-    };
-    devices_page(
-        &console,
-        &caller,
-        &csrf,
-        &form,
-        false,
-        &[],
-        StatusCode::OK,
-        done.notice(),
-    )
-    .await
-}
-
-async fn save_device<S: Store>(
-    console: &Console<S>,
-    caller: &Caller,
-    csrf: &CsrfKey,
-    form: DeviceForm,
-    editing: bool,
-) -> Result<Response, AppError> {
-    let mut result = check_device(&form);
-    if !editing
-        && let Ok(device) = &result
-        && console
-            .store
-            .devices()
-            .await?
-            .iter()
-            .any(|d| d.name == device.name)
-    {
-        result = Err(vec![(
-            "name",
-            format!(
-                "There is already a device called '{}'. Choose another name, or edit that one.",
-                device.name
-            ),
-        )]);
+impl Entry for Device {
+    type Form = DeviceForm;
+    const PATH: &'static str = "/devices";
+    const NOUN: &'static str = "device";
+    const TITLES: (&'static str, &'static str) = ("Devices", "Device");
+    const TEMPLATE: &'static str = "devices.html";
+    fn name(&self) -> &str {
+        &self.name
     }
-    match result {
-        Ok(device) => {
-            console
-                .store
-                .save_device(&device, caller.username())
-                .await?;
-            Ok(see_other("/devices?done=device-saved", &[]))
+    fn form_name(form: &DeviceForm) -> &str {
+        &form.name
+    }
+    fn set_form_name(form: &mut DeviceForm, name: String) {
+        form.name = name;
+    }
+    fn blank() -> DeviceForm {
+        DeviceForm {
+            school_owned: Some("yes".into()),
+            ..DeviceForm::default()
         }
-        Err(errors) => {
-            devices_page(
-                console,
-                caller,
-                csrf,
-                &form,
-                editing,
-                &errors,
-                StatusCode::BAD_REQUEST,
-                None,
-            )
-            .await
+    }
+    fn to_form(self) -> DeviceForm {
+        DeviceForm {
+            name: self.name,
+            kind: self.kind,
+            address: self.address,
+            owner: self.owner,
+            school_owned: self.school_owned.then(|| "yes".to_owned()),
         }
+    }
+    fn check(form: &DeviceForm, _: &[(String, String)]) -> Result<Device, FieldErrors> {
+        check_device(form)
+    }
+    fn all<S: Store>(store: &S) -> impl Future<Output = Result<Vec<Device>, StoreError>> + Send {
+        store.devices()
+    }
+    fn save<S: Store>(
+        &self,
+        store: &S,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        store.save_device(self, actor)
+    }
+    fn remove<S: Store>(
+        store: &S,
+        name: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        store.remove_device(name, actor)
     }
 }
 
-pub async fn add_device<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<DeviceForm>,
-) -> Result<Response, AppError> {
-    save_device(&console, &caller, &csrf, form, false).await
-}
-
-async fn find_device<S: Store>(console: &Console<S>, name: &str) -> Result<Device, AppError> {
-    console
-        .store
-        .devices()
-        .await?
-        .into_iter()
-        .find(|d| d.name == name)
-        .ok_or_else(AppError::not_found)
-}
-
-pub async fn device<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(name): Path<String>,
-) -> Result<Response, AppError> {
-    let d = find_device(&console, &name).await?;
-    let form = DeviceForm {
-        name: d.name,
-        kind: d.kind,
-        address: d.address,
-        owner: d.owner,
-        school_owned: d.school_owned.then(|| "yes".to_owned()),
-    };
-    devices_page(
-        &console,
-        &caller,
-        &csrf,
-        &form,
-        true,
-        &[],
-        StatusCode::OK,
-        None,
-    )
-    .await
-}
-
-pub async fn edit_device<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(name): Path<String>,
-    Form(mut form): Form<DeviceForm>,
-) -> Result<Response, AppError> {
-    let existing = find_device(&console, &name).await?;
-    // The name is the device's key: it is not changed here.
-    form.name = existing.name;
-    save_device(&console, &caller, &csrf, form, true).await
-}
-
-pub async fn remove_device<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
-) -> Result<Response, AppError> {
-    console
-        .store
-        .remove_device(&name, caller.username())
-        .await?;
-    Ok(see_other("/devices?done=device-removed", &[]))
+impl Entry for Network {
+    type Form = NetworkForm;
+    const PATH: &'static str = "/networks";
+    const NOUN: &'static str = "network";
+    const TITLES: (&'static str, &'static str) = ("Networks", "Network");
+    const TEMPLATE: &'static str = "networks.html";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn form_name(form: &NetworkForm) -> &str {
+        &form.name
+    }
+    fn set_form_name(form: &mut NetworkForm, name: String) {
+        form.name = name;
+    }
+    fn blank() -> NetworkForm {
+        NetworkForm {
+            profile: "guest".into(),
+            ..NetworkForm::default()
+        }
+    }
+    fn to_form(self) -> NetworkForm {
+        NetworkForm {
+            name: self.name,
+            ranges: self.ranges.join("\n"),
+            profile: self.profile,
+        }
+    }
+    fn check(form: &NetworkForm, profiles: &[(String, String)]) -> Result<Network, FieldErrors> {
+        check_network(
+            &form.name,
+            &split_ranges(&form.ranges),
+            &form.profile,
+            profiles,
+        )
+    }
+    fn all<S: Store>(store: &S) -> impl Future<Output = Result<Vec<Network>, StoreError>> + Send {
+        store.networks()
+    }
+    fn save<S: Store>(
+        &self,
+        store: &S,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        store.save_network(self, actor)
+    }
+    fn remove<S: Store>(
+        store: &S,
+        name: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        store.remove_network(name, actor)
+    }
 }
 
 #[derive(Serialize)]
-struct NetworkRow {
+struct Row<'a, E> {
     href: String,
-    network: Network,
+    item: &'a E,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn networks_page<S: Store>(
+/// What a page shows besides its form.
+struct Shown<'a> {
+    editing: bool,
+    errors: &'a [(&'static str, String)],
+    status: StatusCode,
+    notice: Option<&'static str>,
+}
+
+async fn page<S: Store, E: Entry>(
     console: &Console<S>,
     caller: &Caller,
     csrf: &CsrfKey,
-    form: &NetworkForm,
-    editing: bool,
-    errors: &[(&str, String)],
-    status: StatusCode,
-    notice: Option<&'static str>,
+    form: &E::Form,
+    shown: Shown<'_>,
 ) -> Result<Response, AppError> {
-    let networks: Vec<NetworkRow> = console
-        .store
-        .networks()
-        .await?
-        .into_iter()
-        .map(|network| NetworkRow {
-            href: format!("/networks/{}", segment(&network.name)),
-            network,
+    let items = E::all(&console.store).await?;
+    let rows: Vec<Row<'_, E>> = items
+        .iter()
+        .map(|item| Row {
+            href: format!("{}/{}", E::PATH, segment(item.name())),
+            item,
         })
         .collect();
     let profiles: Vec<minijinja::Value> = profiles(console)
@@ -393,171 +345,150 @@ async fn networks_page<S: Store>(
         .into_iter()
         .map(|(id, name)| context! { id => id, name => name })
         .collect();
-    let title = if editing {
-        format!("Network {}", form.name)
+    let title = if shown.editing {
+        format!("{} {}", E::TITLES.1, E::form_name(form))
     } else {
-        "Networks".to_owned()
+        E::TITLES.0.to_owned()
     };
-    let layout = Layout::new(console, Some(caller), csrf, &title, "/networks").notice(notice);
+    let layout = Layout::new(console, Some(caller), csrf, &title, E::PATH).notice(shown.notice);
+    let action = if shown.editing {
+        format!("{}/{}", E::PATH, segment(E::form_name(form)))
+    } else {
+        E::PATH.to_owned()
+    };
     let body = render(
-        "networks.html",
+        E::TEMPLATE,
         &layout,
         context! {
-            editing => editing,
-            networks => Serde(&networks),
+            editing => shown.editing,
+            items => Serde(&rows),
             profiles => profiles,
             form => Serde(form),
-            action => if editing { format!("/networks/{}", segment(&form.name)) } else { "/networks".to_owned() },
-            errors => super::form_errors(errors),
+            action => action,
+            errors => super::form_errors(shown.errors),
         },
     )?;
-    Ok((status, Html(body)).into_response())
+    Ok((shown.status, Html(body)).into_response())
 }
 
-pub async fn networks<S: Store>(
+/// The list, with the form to add one.
+pub async fn list<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     Query(done): Query<Done>,
 ) -> Result<Response, AppError> {
-    let form = NetworkForm {
-        profile: "guest".into(),
-        ..NetworkForm::default()
+    let shown = Shown {
+        editing: false,
+        errors: &[],
+        status: StatusCode::OK,
+        notice: done.notice(),
     };
-    networks_page(
-        &console,
-        &caller,
-        &csrf,
-        &form,
-        false,
-        &[],
-        StatusCode::OK,
-        done.notice(),
-    )
-    .await
+    page::<S, E>(&console, &caller, &csrf, &E::blank(), shown).await
 }
 
-async fn save_network<S: Store>(
+async fn save<S: Store, E: Entry>(
     console: &Console<S>,
     caller: &Caller,
     csrf: &CsrfKey,
-    form: NetworkForm,
+    form: E::Form,
     editing: bool,
 ) -> Result<Response, AppError> {
     let profiles = profiles(console).await?;
-    let mut result = check_network(
-        &form.name,
-        &split_ranges(&form.ranges),
-        &form.profile,
-        &profiles,
-    );
+    let mut result = E::check(&form, &profiles);
     if !editing
-        && let Ok(network) = &result
-        && console
-            .store
-            .networks()
+        && let Ok(entry) = &result
+        && E::all(&console.store)
             .await?
             .iter()
-            .any(|n| n.name == network.name)
+            .any(|e| e.name() == entry.name())
     {
         result = Err(vec![(
             "name",
             format!(
-                "There is already a network called '{}'. Choose another name, or edit that one.",
-                network.name
+                "There is already a {} called '{}'. Choose another name, or edit that one.",
+                E::NOUN,
+                entry.name()
             ),
         )]);
     }
     match result {
-        Ok(network) => {
-            console
-                .store
-                .save_network(&network, caller.username())
-                .await?;
-            Ok(see_other("/networks?done=network-saved", &[]))
+        Ok(entry) => {
+            entry.save(&console.store, caller.username()).await?;
+            Ok(see_other(
+                &format!("{}?done={}-saved", E::PATH, E::NOUN),
+                &[],
+            ))
         }
         Err(errors) => {
-            networks_page(
-                console,
-                caller,
-                csrf,
-                &form,
+            let shown = Shown {
                 editing,
-                &errors,
-                StatusCode::BAD_REQUEST,
-                None,
-            )
-            .await
+                errors: &errors,
+                status: StatusCode::BAD_REQUEST,
+                notice: None,
+            };
+            page::<S, E>(console, caller, csrf, &form, shown).await
         }
     }
 }
 
-pub async fn add_network<S: Store>(
+pub async fn add<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<NetworkForm>,
+    Form(form): Form<E::Form>,
 ) -> Result<Response, AppError> {
-    save_network(&console, &caller, &csrf, form, false).await
+    save::<S, E>(&console, &caller, &csrf, form, false).await
 }
 
-async fn find_network<S: Store>(console: &Console<S>, name: &str) -> Result<Network, AppError> {
-    console
-        .store
-        .networks()
+async fn find<S: Store, E: Entry>(console: &Console<S>, name: &str) -> Result<E, AppError> {
+    E::all(&console.store)
         .await?
         .into_iter()
-        .find(|n| n.name == name)
+        .find(|e| e.name() == name)
         .ok_or_else(AppError::not_found)
 }
 
-pub async fn network<S: Store>(
+/// One entry's page, to edit it.
+pub async fn one<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    let n = find_network(&console, &name).await?;
-    let form = NetworkForm {
-        name: n.name,
-        ranges: n.ranges.join("\n"),
-        profile: n.profile,
+    let form = find::<S, E>(&console, &name).await?.to_form();
+    let shown = Shown {
+        editing: true,
+        errors: &[],
+        status: StatusCode::OK,
+        notice: None,
     };
-    networks_page(
-        &console,
-        &caller,
-        &csrf,
-        &form,
-        true,
-        &[],
-        StatusCode::OK,
-        None,
-    )
-    .await
+    page::<S, E>(&console, &caller, &csrf, &form, shown).await
 }
 
-pub async fn edit_network<S: Store>(
+pub async fn edit<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     Path(name): Path<String>,
-    Form(mut form): Form<NetworkForm>,
+    Form(mut form): Form<E::Form>,
 ) -> Result<Response, AppError> {
-    let existing = find_network(&console, &name).await?;
-    form.name = existing.name;
-    save_network(&console, &caller, &csrf, form, true).await
+    let existing = find::<S, E>(&console, &name).await?;
+    // The name is the entry's key: it is not changed here.
+    E::set_form_name(&mut form, existing.name().to_owned());
+    save::<S, E>(&console, &caller, &csrf, form, true).await
 }
 
-pub async fn remove_network<S: Store>(
+pub async fn remove<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    console
-        .store
-        .remove_network(&name, caller.username())
-        .await?;
-    Ok(see_other("/networks?done=network-removed", &[]))
+    E::remove(&console.store, &name, caller.username()).await?;
+    Ok(see_other(
+        &format!("{}?done={}-removed", E::PATH, E::NOUN),
+        &[],
+    ))
 }
 
 #[cfg(test)]
