@@ -222,12 +222,12 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/people",               Roles(PEOPLE_VIEW), PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
         route(get.clone(),    "/api/v1/people/{username}",    Roles(PEOPLE_VIEW), PupilActivity, None, "One person.", people_api::person::<S>),
         route(patch,          "/api/v1/people/{username}",    Roles(FILTERING),   PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),
-        route(get.clone(),    "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "The device registry.", people_api::devices::<S>),
-        route(post.clone(),   "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save_device::<S>),
-        route(delete.clone(), "/api/v1/devices/{name}",       Roles(FILTERING),   Filtering, None, "Removes a device.", people_api::remove_device::<S>),
-        route(get,            "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Networks and their profiles.", people_api::networks::<S>),
-        route(post,           "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save_network::<S>),
-        route(delete,         "/api/v1/networks/{name}",      Roles(FILTERING),   Filtering, None, "Removes a network.", people_api::remove_network::<S>),
+        route(get.clone(),    "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "The device registry.", people_api::list::<S, Device>),
+        route(post.clone(),   "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save::<S, Device>),
+        route(delete.clone(), "/api/v1/devices/{name}",       Roles(FILTERING),   Filtering, None, "Removes a device.", people_api::remove::<S, Device>),
+        route(get,            "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
+        route(post,           "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
+        route(delete,         "/api/v1/networks/{name}",      Roles(FILTERING),   Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
     ]
 }
 

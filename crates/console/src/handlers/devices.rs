@@ -174,10 +174,35 @@ fn split_ranges(text: &str) -> Vec<String> {
 
 type FieldErrors = Vec<(&'static str, String)>;
 
+/// A device for `POST /api/v1/devices`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceIn {
+    pub name: String,
+    #[serde(default)]
+    pub kind: String,
+    pub address: String,
+    #[serde(default)]
+    pub owner: String,
+    pub school_owned: bool,
+}
+
+/// A network for `POST /api/v1/networks`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkIn {
+    pub name: String,
+    pub ranges: Vec<String>,
+    pub profile: String,
+}
+
 /// What the pages need to know of devices and of networks, so one set of
 /// handlers (list and add, edit, remove) serves both.
 pub trait Entry: Serialize + Sized + Send + Sync + 'static {
     type Form: Serialize + DeserializeOwned + Default + Send + Sync + 'static;
+    /// What the API's POST takes.
+    type Input: DeserializeOwned + Send + 'static;
+    fn from_input(input: Self::Input) -> Self::Form;
     /// `/devices`: the list, and the parent of each entry's page.
     const PATH: &'static str;
     const NOUN: &'static str;
@@ -206,6 +231,16 @@ pub trait Entry: Serialize + Sized + Send + Sync + 'static {
 
 impl Entry for Device {
     type Form = DeviceForm;
+    type Input = DeviceIn;
+    fn from_input(d: DeviceIn) -> DeviceForm {
+        DeviceForm {
+            name: d.name,
+            kind: d.kind,
+            address: d.address,
+            owner: d.owner,
+            school_owned: d.school_owned.then(|| "yes".to_owned()),
+        }
+    }
     const PATH: &'static str = "/devices";
     const NOUN: &'static str = "device";
     const TITLES: (&'static str, &'static str) = ("Devices", "Device");
@@ -258,6 +293,14 @@ impl Entry for Device {
 
 impl Entry for Network {
     type Form = NetworkForm;
+    type Input = NetworkIn;
+    fn from_input(n: NetworkIn) -> NetworkForm {
+        NetworkForm {
+            name: n.name,
+            ranges: n.ranges.join("\n"),
+            profile: n.profile,
+        }
+    }
     const PATH: &'static str = "/networks";
     const NOUN: &'static str = "network";
     const TITLES: (&'static str, &'static str) = ("Networks", "Network");

@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use store::{Device, Network, PersonChange, PersonRecord, Store, StoreError};
+use store::{PersonChange, PersonRecord, Store, StoreError};
 
-use super::devices::{DeviceForm, check_device, check_network};
+use super::devices::Entry;
 use super::people::{PeopleFilter, profiles, unknown_profile};
 use crate::access::Caller;
 use crate::{ApiError, AppError, Console};
@@ -155,97 +155,33 @@ pub async fn change_person<S: Store>(
     ))
 }
 
-pub async fn devices<S: Store>(
+/// `GET /api/v1/devices` and `/api/v1/networks`.
+pub async fn list<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
-) -> Result<Json<Vec<Device>>, ApiError> {
-    Ok(Json(console.store.devices().await?))
+) -> Result<Json<Vec<E>>, ApiError> {
+    Ok(Json(E::all(&console.store).await?))
 }
 
-/// A device for `POST /api/v1/devices`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceIn {
-    pub name: String,
-    #[serde(default)]
-    pub kind: String,
-    pub address: String,
-    #[serde(default)]
-    pub owner: String,
-    pub school_owned: bool,
-}
-
-pub async fn save_device<S: Store>(
+/// `POST /api/v1/devices` and `/api/v1/networks`: checked as the pages
+/// check them, then added or replaced.
+pub async fn save<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
-    device: Result<Json<DeviceIn>, JsonRejection>,
-) -> Result<(StatusCode, Json<Device>), ApiError> {
-    let d = body(device)?;
-    let device = check_device(&DeviceForm {
-        name: d.name,
-        kind: d.kind,
-        address: d.address,
-        owner: d.owner,
-        school_owned: d.school_owned.then(|| "yes".to_owned()),
-    })
-    .map_err(invalid)?;
-    console
-        .store
-        .save_device(&device, caller.username())
-        .await?;
-    Ok((StatusCode::CREATED, Json(device)))
+    input: Result<Json<E::Input>, JsonRejection>,
+) -> Result<(StatusCode, Json<E>), ApiError> {
+    let form = E::from_input(body(input)?);
+    let entry = E::check(&form, &profiles(&console).await?).map_err(invalid)?;
+    entry.save(&console.store, caller.username()).await?;
+    Ok((StatusCode::CREATED, Json(entry)))
 }
 
-pub async fn remove_device<S: Store>(
+/// `DELETE /api/v1/devices/{name}` and `/api/v1/networks/{name}`.
+pub async fn remove<S: Store, E: Entry>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    console
-        .store
-        .remove_device(&name, caller.username())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn networks<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-) -> Result<Json<Vec<Network>>, ApiError> {
-    Ok(Json(console.store.networks().await?))
-}
-
-/// A network for `POST /api/v1/networks`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkIn {
-    pub name: String,
-    pub ranges: Vec<String>,
-    pub profile: String,
-}
-
-pub async fn save_network<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    network: Result<Json<NetworkIn>, JsonRejection>,
-) -> Result<(StatusCode, Json<Network>), ApiError> {
-    let n = body(network)?;
-    let profiles = profiles(&console).await?;
-    let network = check_network(&n.name, &n.ranges, &n.profile, &profiles).map_err(invalid)?;
-    console
-        .store
-        .save_network(&network, caller.username())
-        .await?;
-    Ok((StatusCode::CREATED, Json(network)))
-}
-
-pub async fn remove_network<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    console
-        .store
-        .remove_network(&name, caller.username())
-        .await?;
+    E::remove(&console.store, &name, caller.username()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
