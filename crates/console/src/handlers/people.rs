@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -430,8 +430,10 @@ pub async fn import_form<S: Store>(
     upload_page(&console, &caller, &csrf, None, StatusCode::OK)
 }
 
-/// The multipart form every import step posts.
-fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<multipart::Form, AppError> {
+/// The multipart form every import step posts. The body is read here, not
+/// by an extractor, so the limit is the upload limit (the CSRF layer has
+/// already refused anything larger), not axum's 2 MB default.
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<multipart::Form, AppError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -441,7 +443,15 @@ fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<multipart::Form, AppEr
             "Send the import from the import page: choose the file there and press the button.",
         ));
     }
-    multipart::parse(content_type, body).map_err(|e| AppError::bad_request(e.to_string()))
+    let body = axum::body::to_bytes(body, crate::csrf::MULTIPART_LIMIT)
+        .await
+        .map_err(|_| {
+            AppError::too_large(format!(
+                "That file is larger than {} MB, so nothing was read. Split it into smaller files and upload each one.",
+                import::UPLOAD_LIMIT / (1024 * 1024)
+            ))
+        })?;
+    multipart::parse(content_type, &body).map_err(|e| AppError::bad_request(e.to_string()))
 }
 
 /// What the later steps carry from one page to the next.
@@ -464,9 +474,9 @@ pub async fn upload<S: Store>(
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
-    let form = read_form(&headers, &body)?;
+    let form = read_form(&headers, body).await?;
     let file = form.part("file").filter(|p| !p.data.is_empty());
     let pasted = form.text("pasted").filter(|t| !t.trim().is_empty());
     let (bytes, source) = match (file, pasted) {
@@ -646,9 +656,9 @@ fn rule_problems(rules: &ProfileRules, profiles: &[(String, String)]) -> Vec<Str
 async fn checked_step<S: Store>(
     console: &Console<S>,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Body,
 ) -> Result<(Step, Vec<(String, String)>, Vec<String>), AppError> {
-    let form = read_form(headers, body)?;
+    let form = read_form(headers, body).await?;
     let step = read_step(&form)?;
     let profiles = profiles(console).await?;
     let problems = rule_problems(&step.rules, &profiles);
@@ -662,9 +672,9 @@ pub async fn preview<S: Store>(
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
-    let (step, profiles, problems) = checked_step(&console, &headers, &body).await?;
+    let (step, profiles, problems) = checked_step(&console, &headers, body).await?;
     if !problems.is_empty() {
         return mapping_page(
             &console,
@@ -736,9 +746,9 @@ pub async fn confirm<S: Store>(
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
-    let (step, _, problems) = checked_step(&console, &headers, &body).await?;
+    let (step, _, problems) = checked_step(&console, &headers, body).await?;
     if !problems.is_empty() {
         return Err(AppError::bad_request(problems.join(" ")));
     }
