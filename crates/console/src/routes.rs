@@ -16,11 +16,9 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use store::{Device, Network, Store};
+use store::Store;
 
-use crate::handlers::{
-    account, accounts, api, assets, devices, home, people, people_api, setup, sign_in,
-};
+use crate::handlers::{account, accounts, api, assets, home, setup, sign_in};
 use crate::{AppError, Console, Role, access, csrf};
 
 /// Who may reach a route.
@@ -113,9 +111,12 @@ pub struct Route<S> {
 
 const ALL: &[Role] = &Role::ALL;
 const ADMIN: &[Role] = &[Role::Administrator];
-/// Who changes people, devices and networks.
-const FILTERING: &[Role] = &Role::FILTERING;
-/// Who may see people: those who change them, and the safeguarding leads.
+
+// People and devices: who changes people, devices and networks, and who may
+// see people (those who change them, and the safeguarding leads).
+use crate::handlers::{devices, people, people_api};
+use store::{Device, Network};
+const PEOPLE_MANAGE: &[Role] = &Role::FILTERING;
 const PEOPLE_VIEW: &[Role] = &[
     Role::Administrator,
     Role::Technician,
@@ -162,8 +163,7 @@ where
 pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
     use Access::{Anyone, AwaitingCode, Roles, SignedIn};
     use Shows::{Accounts, Nothing, OwnAccount};
-    use Shows::{Filtering, PupilActivity};
-    let (get, post, delete, patch) = (Method::GET, Method::POST, Method::DELETE, Method::PATCH);
+    let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
     vec![
         // Signing in and out.
         route(get.clone(),    "/sign-in",                     Anyone,       Nothing, None, "The sign-in form.", sign_in::form::<S>),
@@ -196,38 +196,38 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         // The JSON API.
         route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
-        route(delete.clone(), "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
-        route(get.clone(),    "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
+        route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
+        route(get,            "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
         // People and devices: people (with the MIS import), the device registry and networks.
-        route(get.clone(),    "/people",                      Roles(PEOPLE_VIEW), PupilActivity, Some("People"), "Pupils and staff the filter knows, searched by name, year group or class.", people::list::<S>),
-        route(get.clone(),    "/people/import",               Roles(FILTERING),   PupilActivity, None, "Import pupils or staff from a CSV file your MIS exports.", people::import_form::<S>),
-        route(post.clone(),   "/people/import",               Roles(FILTERING),   PupilActivity, None, "Reads an uploaded or pasted file and guesses its columns.", people::upload::<S>),
-        route(post.clone(),   "/people/import/preview",       Roles(FILTERING),   PupilActivity, None, "Shows what an import would add and change, and its rows with problems.", people::preview::<S>),
-        route(post.clone(),   "/people/import/confirm",       Roles(FILTERING),   PupilActivity, None, "Applies an import in one go and offers leavers.", people::confirm::<S>),
-        route(post.clone(),   "/people/leavers",              Roles(FILTERING),   PupilActivity, None, "Disables the leavers chosen after an import (never deletes).", people::leavers::<S>),
-        route(get.clone(),    "/people/{username}",           Roles(PEOPLE_VIEW), PupilActivity, None, "One person: their details, profile and status.", people::detail::<S>),
-        route(post.clone(),   "/people/{username}",           Roles(FILTERING),   PupilActivity, None, "Changes a person's profile by hand, with a reason.", people::change::<S>),
-        route(post.clone(),   "/people/{username}/disable",   Roles(FILTERING),   PupilActivity, None, "Disables a leaver (never deletes, §7.10).", people::disable::<S>),
-        route(post.clone(),   "/people/{username}/enable",    Roles(FILTERING),   PupilActivity, None, "Re-enables a disabled person.", people::enable::<S>),
-        route(get.clone(),    "/devices",                     Roles(FILTERING),   Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::list::<S, Device>),
-        route(post.clone(),   "/devices",                     Roles(FILTERING),   Filtering, None, "Adds a device.", devices::add::<S, Device>),
-        route(get.clone(),    "/devices/{name}",              Roles(FILTERING),   Filtering, None, "One device, to edit.", devices::one::<S, Device>),
-        route(post.clone(),   "/devices/{name}",              Roles(FILTERING),   Filtering, None, "Saves changes to a device.", devices::edit::<S, Device>),
-        route(post.clone(),   "/devices/{name}/remove",       Roles(FILTERING),   Filtering, None, "Removes a device from the registry.", devices::remove::<S, Device>),
-        route(get.clone(),    "/networks",                    Roles(FILTERING),   Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::list::<S, Network>),
-        route(post.clone(),   "/networks",                    Roles(FILTERING),   Filtering, None, "Adds a network.", devices::add::<S, Network>),
-        route(get.clone(),    "/networks/{name}",             Roles(FILTERING),   Filtering, None, "One network, to edit.", devices::one::<S, Network>),
-        route(post.clone(),   "/networks/{name}",             Roles(FILTERING),   Filtering, None, "Saves changes to a network.", devices::edit::<S, Network>),
-        route(post.clone(),   "/networks/{name}/remove",      Roles(FILTERING),   Filtering, None, "Removes a network.", devices::remove::<S, Network>),
-        route(get.clone(),    "/api/v1/people",               Roles(PEOPLE_VIEW), PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
-        route(get.clone(),    "/api/v1/people/{username}",    Roles(PEOPLE_VIEW), PupilActivity, None, "One person.", people_api::person::<S>),
-        route(patch,          "/api/v1/people/{username}",    Roles(FILTERING),   PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),
-        route(get.clone(),    "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "The device registry.", people_api::list::<S, Device>),
-        route(post.clone(),   "/api/v1/devices",              Roles(FILTERING),   Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save::<S, Device>),
-        route(delete.clone(), "/api/v1/devices/{name}",       Roles(FILTERING),   Filtering, None, "Removes a device.", people_api::remove::<S, Device>),
-        route(get,            "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
-        route(post,           "/api/v1/networks",             Roles(FILTERING),   Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
-        route(delete,         "/api/v1/networks/{name}",      Roles(FILTERING),   Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
+        route(Method::GET,   "/people",                      Roles(PEOPLE_VIEW),   Shows::PupilActivity, Some("People"), "Pupils and staff the filter knows, searched by name, year group or class.", people::list::<S>),
+        route(Method::GET,   "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Import pupils or staff from a CSV file your MIS exports.", people::import_form::<S>),
+        route(Method::POST,  "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Reads an uploaded or pasted file and guesses its columns.", people::upload::<S>),
+        route(Method::POST,  "/people/import/preview",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Shows what an import would add and change, and its rows with problems.", people::preview::<S>),
+        route(Method::POST,  "/people/import/confirm",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Applies an import in one go and offers leavers.", people::confirm::<S>),
+        route(Method::POST,  "/people/leavers",              Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables the leavers chosen after an import (never deletes).", people::leavers::<S>),
+        route(Method::GET,   "/people/{username}",           Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person: their details, profile and status.", people::detail::<S>),
+        route(Method::POST,  "/people/{username}",           Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile by hand, with a reason.", people::change::<S>),
+        route(Method::POST,  "/people/{username}/disable",   Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables a leaver (never deletes, §7.10).", people::disable::<S>),
+        route(Method::POST,  "/people/{username}/enable",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Re-enables a disabled person.", people::enable::<S>),
+        route(Method::GET,   "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::list::<S, Device>),
+        route(Method::POST,  "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device.", devices::add::<S, Device>),
+        route(Method::GET,   "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One device, to edit.", devices::one::<S, Device>),
+        route(Method::POST,  "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a device.", devices::edit::<S, Device>),
+        route(Method::POST,  "/devices/{name}/remove",       Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device from the registry.", devices::remove::<S, Device>),
+        route(Method::GET,   "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::list::<S, Network>),
+        route(Method::POST,  "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network.", devices::add::<S, Network>),
+        route(Method::GET,   "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One network, to edit.", devices::one::<S, Network>),
+        route(Method::POST,  "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a network.", devices::edit::<S, Network>),
+        route(Method::POST,  "/networks/{name}/remove",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", devices::remove::<S, Network>),
+        route(Method::GET,   "/api/v1/people",               Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
+        route(Method::GET,   "/api/v1/people/{username}",    Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person.", people_api::person::<S>),
+        route(Method::PATCH, "/api/v1/people/{username}",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),
+        route(Method::GET,   "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "The device registry.", people_api::list::<S, Device>),
+        route(Method::POST,  "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save::<S, Device>),
+        route(Method::DELETE, "/api/v1/devices/{name}",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device.", people_api::remove::<S, Device>),
+        route(Method::GET,   "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
+        route(Method::POST,  "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
+        route(Method::DELETE, "/api/v1/networks/{name}",     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
     ]
 }
 

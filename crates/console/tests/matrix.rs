@@ -38,7 +38,7 @@ const N: bool = false;
 const EVERYONE: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, Y]);
 const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
 /// People and devices: who changes them, and who may see people.
-const FILTERING: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
+const PEOPLE_MANAGE: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
 const PEOPLE_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
@@ -78,34 +78,34 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/accounts",                      ADMINISTRATORS),
         // People and devices.
         (Method::GET,    "/people",                               PEOPLE_VIEW),
-        (Method::GET,    "/people/import",                        FILTERING),
-        (Method::POST,   "/people/import",                        FILTERING),
-        (Method::POST,   "/people/import/preview",                FILTERING),
-        (Method::POST,   "/people/import/confirm",                FILTERING),
-        (Method::POST,   "/people/leavers",                       FILTERING),
+        (Method::GET,    "/people/import",                        PEOPLE_MANAGE),
+        (Method::POST,   "/people/import",                        PEOPLE_MANAGE),
+        (Method::POST,   "/people/import/preview",                PEOPLE_MANAGE),
+        (Method::POST,   "/people/import/confirm",                PEOPLE_MANAGE),
+        (Method::POST,   "/people/leavers",                       PEOPLE_MANAGE),
         (Method::GET,    "/people/{username}",                    PEOPLE_VIEW),
-        (Method::POST,   "/people/{username}",                    FILTERING),
-        (Method::POST,   "/people/{username}/disable",            FILTERING),
-        (Method::POST,   "/people/{username}/enable",             FILTERING),
-        (Method::GET,    "/devices",                              FILTERING),
-        (Method::POST,   "/devices",                              FILTERING),
-        (Method::GET,    "/devices/{name}",                       FILTERING),
-        (Method::POST,   "/devices/{name}",                       FILTERING),
-        (Method::POST,   "/devices/{name}/remove",                FILTERING),
-        (Method::GET,    "/networks",                             FILTERING),
-        (Method::POST,   "/networks",                             FILTERING),
-        (Method::GET,    "/networks/{name}",                      FILTERING),
-        (Method::POST,   "/networks/{name}",                      FILTERING),
-        (Method::POST,   "/networks/{name}/remove",               FILTERING),
+        (Method::POST,   "/people/{username}",                    PEOPLE_MANAGE),
+        (Method::POST,   "/people/{username}/disable",            PEOPLE_MANAGE),
+        (Method::POST,   "/people/{username}/enable",             PEOPLE_MANAGE),
+        (Method::GET,    "/devices",                              PEOPLE_MANAGE),
+        (Method::POST,   "/devices",                              PEOPLE_MANAGE),
+        (Method::GET,    "/devices/{name}",                       PEOPLE_MANAGE),
+        (Method::POST,   "/devices/{name}",                       PEOPLE_MANAGE),
+        (Method::POST,   "/devices/{name}/remove",                PEOPLE_MANAGE),
+        (Method::GET,    "/networks",                             PEOPLE_MANAGE),
+        (Method::POST,   "/networks",                             PEOPLE_MANAGE),
+        (Method::GET,    "/networks/{name}",                      PEOPLE_MANAGE),
+        (Method::POST,   "/networks/{name}",                      PEOPLE_MANAGE),
+        (Method::POST,   "/networks/{name}/remove",               PEOPLE_MANAGE),
         (Method::GET,    "/api/v1/people",                        PEOPLE_VIEW),
         (Method::GET,    "/api/v1/people/{username}",             PEOPLE_VIEW),
-        (Method::PATCH,  "/api/v1/people/{username}",             FILTERING),
-        (Method::GET,    "/api/v1/devices",                       FILTERING),
-        (Method::POST,   "/api/v1/devices",                       FILTERING),
-        (Method::DELETE, "/api/v1/devices/{name}",                FILTERING),
-        (Method::GET,    "/api/v1/networks",                      FILTERING),
-        (Method::POST,   "/api/v1/networks",                      FILTERING),
-        (Method::DELETE, "/api/v1/networks/{name}",               FILTERING),
+        (Method::PATCH,  "/api/v1/people/{username}",             PEOPLE_MANAGE),
+        (Method::GET,    "/api/v1/devices",                       PEOPLE_MANAGE),
+        (Method::POST,   "/api/v1/devices",                       PEOPLE_MANAGE),
+        (Method::DELETE, "/api/v1/devices/{name}",                PEOPLE_MANAGE),
+        (Method::GET,    "/api/v1/networks",                      PEOPLE_MANAGE),
+        (Method::POST,   "/api/v1/networks",                      PEOPLE_MANAGE),
+        (Method::DELETE, "/api/v1/networks/{name}",               PEOPLE_MANAGE),
     ]
 }
 
