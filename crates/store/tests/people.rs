@@ -210,6 +210,29 @@ async fn leavers_are_disabled_with_who_and_when_and_can_come_back() {
         store.audit_trail(1).await.unwrap()[0].action,
         "person.enable"
     );
+
+    // The command line's disable notes who and when too.
+    store
+        .disable_person("b.two", "cli.admin")
+        .await
+        .expect("disable");
+    let b = store.person_record("b.two").await.unwrap().unwrap();
+    assert!(b.disabled && b.disabled_at.is_some());
+    assert_eq!(b.disabled_by.as_deref(), Some("cli.admin"));
+    // And saving through the filter's own record keeps the MIS fields.
+    let mut plain = store
+        .people()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.username == "a.one")
+        .unwrap();
+    plain.profile = "staff".into();
+    store.save_person(&plain, "cli.admin").await.expect("save");
+    let a = store.person_record("a.one").await.unwrap().unwrap();
+    assert_eq!(a.profile, "staff");
+    assert_eq!(a.year_group.as_deref(), Some("Year 6"));
+    assert_eq!(a.mis_id.as_deref(), Some("Aa.one"));
 }
 
 #[tokio::test]
