@@ -401,38 +401,24 @@ async fn multipart_forms_need_the_token_and_a_sensible_size() {
         .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     // A confirm without the token stores nothing.
+    let mut confirm = vec![
+        ("csv", SIMS),
+        ("kind", "pupil"),
+        ("column_given_name", "2"),
+        ("column_family_name", "1"),
+        ("column_year_group", "3"),
+        ("column_email", "5"),
+    ];
     let refused = browser
-        .post_multipart_raw(
-            "/people/import/confirm",
-            &[
-                ("csv", SIMS),
-                ("kind", "pupil"),
-                ("column_given_name", "2"),
-                ("column_family_name", "1"),
-                ("column_year_group", "3"),
-                ("column_email", "5"),
-            ],
-            &[],
-        )
+        .post_multipart_raw("/people/import/confirm", &confirm, &[])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(school.store.person_records().await.unwrap().is_empty());
     // With it, the same confirm works (the token can come first or last).
     let token = browser.csrf.clone().expect("token");
+    confirm.push(("csrf", &token));
     let ok = browser
-        .post_multipart_raw(
-            "/people/import/confirm",
-            &[
-                ("csv", SIMS),
-                ("kind", "pupil"),
-                ("column_given_name", "2"),
-                ("column_family_name", "1"),
-                ("column_year_group", "3"),
-                ("column_email", "5"),
-                ("csrf", &token),
-            ],
-            &[],
-        )
+        .post_multipart_raw("/people/import/confirm", &confirm, &[])
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert_eq!(school.store.person_records().await.unwrap().len(), 3);
