@@ -31,9 +31,11 @@ pub mod checker;
 pub mod csrf;
 pub mod error;
 mod handlers;
+pub mod multipart;
 pub mod openapi;
 pub mod pages;
 pub mod password;
+pub mod people_import;
 pub mod roles;
 pub mod routes;
 pub mod secrets;
@@ -44,7 +46,6 @@ pub mod two_factor;
 
 pub use checker::{UrlChecker, explain_url};
 pub use error::{ApiError, AppError};
-/// The OpenAPI operations of the review and activity routes.
 pub use handlers::valid_username;
 pub use roles::Role;
 pub use routes::{Access, RouteEntry, app};

@@ -53,6 +53,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/policy_test.html"),
     ),
     // Review requests and activity.
+    // People and devices.
     (
         "form_errors.html",
         include_str!("../templates/form_errors.html"),
@@ -76,6 +77,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         "activity_person.html",
         include_str!("../templates/activity_person.html"),
     ),
+    ("people.html", include_str!("../templates/people.html")),
+    ("person.html", include_str!("../templates/person.html")),
+    (
+        "people_import.html",
+        include_str!("../templates/people_import.html"),
+    ),
+    (
+        "people_mapping.html",
+        include_str!("../templates/people_mapping.html"),
+    ),
+    (
+        "people_preview.html",
+        include_str!("../templates/people_preview.html"),
+    ),
+    (
+        "people_imported.html",
+        include_str!("../templates/people_imported.html"),
+    ),
+    ("devices.html", include_str!("../templates/devices.html")),
+    ("networks.html", include_str!("../templates/networks.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -134,6 +134,19 @@ const ACTIVITY: &[Role] = &[
 ];
 const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 
+// People and devices: who changes people, devices and networks, and who may
+// see people (those who change them, and the safeguarding leads).
+use crate::handlers::{devices, people, people_api};
+use store::{Device, Network};
+const PEOPLE_MANAGE: &[Role] = &Role::FILTERING;
+const PEOPLE_VIEW: &[Role] = &[
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
+
 fn route<S, H, T>(
     method: Method,
     path: &'static str,
@@ -241,6 +254,36 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/reviews",              Roles(REVIEWERS), PupilActivity, None, "Review requests, open ones first; breach detail only for the safeguarding team.", reviews::api_list::<S>),
         route(post.clone(),   "/api/v1/reviews",              Roles(ALL),   Nothing, None, "Reports a site that should be blocked (a filtering breach).", reviews::api_report::<S>),
         route(post.clone(),   "/api/v1/reviews/{id}/decision", Roles(REVIEWERS), Filtering, None, "Approves or declines a review request with a reason; approval changes the policy.", reviews::api_decide::<S>),
+        // People and devices: people (with the MIS import), the device registry and networks.
+        route(Method::GET,   "/people",                      Roles(PEOPLE_VIEW),   Shows::PupilActivity, Some("People"), "Pupils and staff the filter knows, searched by name, year group or class.", people::list::<S>),
+        route(Method::GET,   "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Import pupils or staff from a CSV file your MIS exports.", people::import_form::<S>),
+        route(Method::POST,  "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Reads an uploaded or pasted file and guesses its columns.", people::upload::<S>),
+        route(Method::POST,  "/people/import/preview",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Shows what an import would add and change, and its rows with problems.", people::preview::<S>),
+        route(Method::POST,  "/people/import/confirm",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Applies an import in one go and offers leavers.", people::confirm::<S>),
+        route(Method::POST,  "/people/leavers",              Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables the leavers chosen after an import (never deletes).", people::leavers::<S>),
+        route(Method::GET,   "/people/{username}",           Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person: their details, profile and status.", people::detail::<S>),
+        route(Method::POST,  "/people/{username}",           Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile by hand, with a reason.", people::change::<S>),
+        route(Method::POST,  "/people/{username}/disable",   Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables a leaver (never deletes, §7.10).", people::disable::<S>),
+        route(Method::POST,  "/people/{username}/enable",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Re-enables a disabled person.", people::enable::<S>),
+        route(Method::GET,   "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::list::<S, Device>),
+        route(Method::POST,  "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device.", devices::add::<S, Device>),
+        route(Method::GET,   "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One device, to edit.", devices::one::<S, Device>),
+        route(Method::POST,  "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a device.", devices::edit::<S, Device>),
+        route(Method::POST,  "/devices/{name}/remove",       Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device from the registry.", devices::remove::<S, Device>),
+        route(Method::GET,   "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::list::<S, Network>),
+        route(Method::POST,  "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network.", devices::add::<S, Network>),
+        route(Method::GET,   "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One network, to edit.", devices::one::<S, Network>),
+        route(Method::POST,  "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a network.", devices::edit::<S, Network>),
+        route(Method::POST,  "/networks/{name}/remove",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", devices::remove::<S, Network>),
+        route(Method::GET,   "/api/v1/people",               Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
+        route(Method::GET,   "/api/v1/people/{username}",    Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person.", people_api::person::<S>),
+        route(Method::PATCH, "/api/v1/people/{username}",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),
+        route(Method::GET,   "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "The device registry.", people_api::list::<S, Device>),
+        route(Method::POST,  "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save::<S, Device>),
+        route(Method::DELETE, "/api/v1/devices/{name}",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device.", people_api::remove::<S, Device>),
+        route(Method::GET,   "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
+        route(Method::POST,  "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
+        route(Method::DELETE, "/api/v1/networks/{name}",     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
     ]
 }
 

@@ -34,15 +34,21 @@ use policy::Policy;
 use serde::Serialize;
 
 pub mod console;
+pub mod people;
 pub mod records;
 pub mod reviews;
 pub mod sqlite;
 mod sqlite_console;
+mod sqlite_people;
 mod sqlite_policy;
 mod sqlite_records;
 mod sqlite_reviews;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
+pub use people::{
+    ImportOutcome, ImportedPerson, PeoplePage, PeopleQuery, PeopleStatus, PersonChange, PersonKind,
+    PersonRecord,
+};
 pub use records::{
     ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
 };
@@ -591,6 +597,7 @@ pub trait Store: Send + Sync {
         &self,
         register: Register,
     ) -> impl Future<Output = Result<Vec<RegisterEntry>, StoreError>> + Send;
+
     // Review requests (both ways) and the activity log's search pages.
 
     fn review(&self, id: i64) -> impl Future<Output = Result<Option<Review>, StoreError>> + Send;
@@ -624,4 +631,53 @@ pub trait Store: Send + Sync {
         query: &ActivityQuery,
         before: Option<ActivityCursor>,
     ) -> impl Future<Output = Result<Vec<ActivityRow>, StoreError>> + Send;
+
+    // People and devices (the console): the fuller person record, a search
+    // that pages in SQL, changes by hand with a reason, and imports.
+
+    /// The fuller record of one person, if there is one.
+    fn person_record(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<PersonRecord>, StoreError>> + Send;
+    /// Every person's fuller record, by username (to compare an import with).
+    fn person_records(&self) -> impl Future<Output = Result<Vec<PersonRecord>, StoreError>> + Send;
+    /// One page of the people matching `query`, by family name then given
+    /// name, with how many match in all; filtered and paged by the database.
+    fn search_people(
+        &self,
+        query: &PeopleQuery,
+    ) -> impl Future<Output = Result<PeoplePage, StoreError>> + Send;
+    /// The year groups and the classes people are in, for the filters.
+    fn people_groups(
+        &self,
+    ) -> impl Future<Output = Result<(Vec<String>, Vec<String>), StoreError>> + Send;
+    /// Changes one person by hand; the reason goes into the audit trail. A
+    /// new profile is marked as set by hand, so imports keep it.
+    fn change_person(
+        &self,
+        username: &str,
+        change: &PersonChange,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Disables (leavers, §7.10: never deleted) or re-enables people, noting
+    /// when and by whom, in one transaction; refuses all if one is unknown.
+    /// Returns how many changed.
+    fn set_people_disabled(
+        &self,
+        usernames: &[String],
+        disabled: bool,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Adds and updates people from an import in one transaction (nothing
+    /// is stored if any of it fails), keeping hand-set profiles, with one
+    /// audit entry giving the counts.
+    fn import_people(
+        &self,
+        people: &[ImportedPerson],
+        actor: &str,
+        source: &str,
+    ) -> impl Future<Output = Result<ImportOutcome, StoreError>> + Send;
 }

@@ -21,12 +21,14 @@ use crate::reviews::{
     ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport,
 };
 use crate::sqlite_console as console;
+use crate::sqlite_people as people;
 use crate::sqlite_records as records;
 use crate::sqlite_reviews as reviews;
 use crate::{
     ActivityEvent, ActivityQuery, ApiToken, AuditEntry, ConsoleAccount, ConsoleSession, Device,
-    Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
-    ReviewRequest, SetupLink, Source, StatutoryRecord, Store, StoreError,
+    Hidden, ImportOutcome, ImportedPerson, ListRecord, LoginSession, Network, NewConsoleAccount,
+    PeoplePage, PeopleQuery, Person, PersonChange, PersonRecord, PolicyRevision, ReviewRequest,
+    SetupLink, Source, StatutoryRecord, Store, StoreError,
 };
 
 /// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
@@ -382,10 +384,14 @@ impl Store for SqliteStore {
 
     async fn disable_person(&self, username: &str, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE person SET disabled = 1 WHERE username = ?")
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE person SET disabled = 1, disabled_at = ?, disabled_by = ? WHERE username = ?",
+        )
+        .bind(Timestamp::now().to_string())
+        .bind(actor)
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             // Roll back before returning, so the write lock is released now
             // rather than when the pool gets round to it.
@@ -1035,6 +1041,51 @@ impl Store for SqliteStore {
         before: Option<ActivityCursor>,
     ) -> Result<Vec<ActivityRow>, StoreError> {
         reviews::activity_page(&self.pool, query, before).await
+    }
+
+    async fn person_record(&self, username: &str) -> Result<Option<PersonRecord>, StoreError> {
+        people::find(&self.pool, username).await
+    }
+
+    async fn person_records(&self) -> Result<Vec<PersonRecord>, StoreError> {
+        people::all(&self.pool).await
+    }
+
+    async fn search_people(&self, query: &PeopleQuery) -> Result<PeoplePage, StoreError> {
+        people::search(&self.pool, query).await
+    }
+
+    async fn people_groups(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        people::groups(&self.pool).await
+    }
+
+    async fn change_person(
+        &self,
+        username: &str,
+        change: &PersonChange,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        people::change(&self.pool, username, change, actor, reason).await
+    }
+
+    async fn set_people_disabled(
+        &self,
+        usernames: &[String],
+        disabled: bool,
+        actor: &str,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        people::set_disabled(&self.pool, usernames, disabled, actor, reason).await
+    }
+
+    async fn import_people(
+        &self,
+        people: &[ImportedPerson],
+        actor: &str,
+        source: &str,
+    ) -> Result<ImportOutcome, StoreError> {
+        people::import(&self.pool, people, actor, source).await
     }
 }
 
