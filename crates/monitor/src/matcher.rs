@@ -1,0 +1,242 @@
+//! Finding library phrases in text: one Aho-Corasick automaton over the
+//! folded forms ([`crate::normalise`]) of every phrase, its misspellings and
+//! every exclusion, with a word-boundary check on each hit.
+//!
+//! Misspellings are generated, not guessed at match time: for each word of
+//! five letters or more, every form with one letter left out and every form
+//! with two neighbouring letters swapped, keeping the first letter (people
+//! rarely mistype it) and never dropping the last (which would turn "nudes"
+//! into "nude" and "horny" into "horn"). Other
+//! misspellings ("suiside") are written into the library as phrases.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::library::{Library, PhraseId, Severity};
+use crate::normalise::{Folded, One, fold};
+
+/// Words shorter than this are matched exactly.
+const MISSPELLING_MIN_LETTERS: usize = 5;
+
+/// A phrase found in a text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhraseMatch {
+    pub phrase: PhraseId,
+    /// Index into [`Library::categories`].
+    pub category: usize,
+    pub severity: Severity,
+    pub language: String,
+    /// Whether it was found as a misspelling rather than as written.
+    pub misspelt: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Phrase { phrase: u32, misspelt: bool },
+    /// An exclusion for one category, or for all (`None`).
+    Exclusion(Option<usize>),
+}
+
+/// A library compiled for matching.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    library: Library,
+    automaton: AhoCorasick,
+    /// For each automaton pattern, what finding it means.
+    targets: Vec<Vec<Target>>,
+    pattern_count: usize,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Folded, Vec<Target>)> = RefCell::new((Folded::default(), Vec::new()));
+}
+
+/// The folded forms of a phrase with one edit in one of its long words.
+fn misspellings(phrase: &str) -> Vec<String> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (at, word) in words.iter().enumerate() {
+        let letters: Vec<char> = fold(word).text.chars().collect();
+        if letters.len() < MISSPELLING_MIN_LETTERS {
+            continue;
+        }
+        let mut push = |edited: Vec<char>| {
+            let edited: String = edited.into_iter().collect();
+            let mut variant = words.clone();
+            variant[at] = &edited;
+            out.push(fold(&variant.join(" ")).text);
+        };
+        for skip in 1..letters.len() - 1 {
+            let mut edited = letters.clone();
+            edited.remove(skip);
+            push(edited);
+        }
+        for swap in 1..letters.len() - 1 {
+            let mut edited = letters.clone();
+            edited.swap(swap, swap + 1);
+            push(edited);
+        }
+    }
+    out
+}
+
+impl Matcher {
+    /// Compiles a library.
+    pub fn new(library: Library) -> Matcher {
+        let mut by_text: HashMap<String, Vec<Target>> = HashMap::new();
+        for phrase in &library.phrases {
+            let folded = fold(&phrase.text);
+            by_text.entry(folded.text.clone()).or_default().push(Target::Phrase {
+                phrase: phrase.id.0,
+                misspelt: false,
+            });
+        }
+        for exclusion in &library.exclusions {
+            by_text
+                .entry(fold(&exclusion.text).text)
+                .or_default()
+                .push(Target::Exclusion(exclusion.category));
+        }
+        // Misspellings never stand in for a phrase or exclusion as written.
+        let mut misspelt: HashMap<String, Vec<Target>> = HashMap::new();
+        for phrase in library.phrases.iter().filter(|p| p.misspellings) {
+            for variant in misspellings(&phrase.text) {
+                if !by_text.contains_key(&variant) {
+                    let targets = misspelt.entry(variant).or_default();
+                    let target = Target::Phrase {
+                        phrase: phrase.id.0,
+                        misspelt: true,
+                    };
+                    if !targets.contains(&target) {
+                        targets.push(target);
+                    }
+                }
+            }
+        }
+        by_text.extend(misspelt);
+        let mut patterns: Vec<(String, Vec<Target>)> = by_text.into_iter().collect();
+        patterns.sort_by(|a, b| a.0.cmp(&b.0));
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(patterns.iter().map(|(text, _)| text.as_bytes()))
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(patterns.iter().map(|(text, _)| text.as_bytes()))
+            })
+            .expect("phrase patterns fit in an automaton");
+        let pattern_count = patterns.len();
+        Matcher {
+            library,
+            automaton,
+            targets: patterns.into_iter().map(|(_, t)| t).collect(),
+            pattern_count,
+        }
+    }
+
+    /// The starter library, compiled.
+    pub fn starter() -> Matcher {
+        Matcher::new(Library::starter())
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// How many strings the automaton holds (phrases, misspellings and
+    /// exclusions after folding).
+    pub fn pattern_count(&self) -> usize {
+        self.pattern_count
+    }
+
+    /// The phrases found in `text`, most severe first, after exclusions.
+    /// A phrase found both as written and misspelt is reported once, as
+    /// written.
+    pub fn find(&self, text: &str) -> Vec<PhraseMatch> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (folded, hits) = &mut *scratch;
+            hits.clear();
+            folded.fold(text, One::I);
+            self.collect(folded, hits);
+            if folded.ambiguous {
+                folded.fold(text, One::L);
+                self.collect(folded, hits);
+            }
+            self.resolve(hits)
+        })
+    }
+
+    /// Whether `text` holds any library phrase (after exclusions).
+    pub fn is_match(&self, text: &str) -> bool {
+        !self.find(text).is_empty()
+    }
+
+    fn collect(&self, folded: &Folded, hits: &mut Vec<Target>) {
+        for hit in self.automaton.find_overlapping_iter(folded.text.as_str()) {
+            if folded.on_boundaries(hit.start(), hit.end()) {
+                hits.extend_from_slice(&self.targets[hit.pattern().as_usize()]);
+            }
+        }
+    }
+
+    fn resolve(&self, hits: &[Target]) -> Vec<PhraseMatch> {
+        let mut excluded_all = false;
+        let mut excluded: Vec<usize> = Vec::new();
+        for hit in hits {
+            match *hit {
+                Target::Exclusion(None) => excluded_all = true,
+                Target::Exclusion(Some(category)) => excluded.push(category),
+                Target::Phrase { .. } => {}
+            }
+        }
+        if excluded_all {
+            return Vec::new();
+        }
+        let mut found: Vec<PhraseMatch> = Vec::new();
+        for hit in hits {
+            let Target::Phrase { phrase, misspelt } = *hit else {
+                continue;
+            };
+            let phrase = &self.library.phrases[phrase as usize];
+            if excluded.contains(&phrase.category) {
+                continue;
+            }
+            match found.iter_mut().find(|m| m.phrase == phrase.id) {
+                Some(existing) => existing.misspelt &= misspelt,
+                None => found.push(PhraseMatch {
+                    phrase: phrase.id,
+                    category: phrase.category,
+                    severity: phrase.severity,
+                    language: phrase.language.clone(),
+                    misspelt,
+                }),
+            }
+        }
+        found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.phrase.cmp(&b.phrase)));
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variants(phrase: &str) -> Vec<String> {
+        misspellings(phrase)
+    }
+
+    #[test]
+    fn misspellings_keep_the_first_letter_and_skip_short_words() {
+        let v = variants("cut myself");
+        assert!(v.contains(&"cutmself".to_owned()));
+        assert!(v.contains(&"cutmyslef".to_owned()));
+        assert!(!v.iter().any(|s| s.starts_with("ct")));
+        assert!(!v.contains(&"cutyself".to_owned()));
+        assert!(!v.contains(&"cutmysel".to_owned()));
+        assert!(variants("kill").is_empty());
+    }
+}
