@@ -58,8 +58,10 @@ fn misspellings(phrase: &str) -> Vec<String> {
     let words: Vec<&str> = phrase.split_whitespace().collect();
     let mut out = Vec::new();
     for (at, word) in words.iter().enumerate() {
-        let letters: Vec<char> = fold(word).text.chars().collect();
-        if letters.len() < MISSPELLING_MIN_LETTERS {
+        // Edits are made to the word as written ("noose", not its folded
+        // "nose"), as that is what a pupil mistypes.
+        let letters: Vec<char> = word.chars().flat_map(char::to_lowercase).collect();
+        if letters.iter().filter(|c| c.is_alphabetic()).count() < MISSPELLING_MIN_LETTERS {
             continue;
         }
         let mut push = |edited: Vec<char>| {

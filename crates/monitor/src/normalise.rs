@@ -249,7 +249,7 @@ fn resolve_leet(units: &mut [Unit], one: One) -> bool {
         let after = i < units.len() && matches!(units[i], Unit::Letter(_));
         let mut end = i;
         if !after {
-            while end > start && matches!(units[end - 1], Unit::Leet(b) if !b.is_ascii_digit()) {
+            while end > start && matches!(units[end - 1], Unit::Leet(b'!' | b'|')) {
                 units[end - 1] = Unit::Separator;
                 end -= 1;
             }
