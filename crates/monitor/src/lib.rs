@@ -21,9 +21,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
+pub mod digest;
 pub mod library;
 pub mod matcher;
 mod normalise;
+pub mod signal;
+pub mod triage;
 
+pub use alert::{Alert, AlertId, Contact, ContactRole, Monitor, Outcome, Period, Reason, Route, Rules, SchoolHours};
+pub use digest::Digest;
 pub use library::{Category, Library, LibraryError, Phrase, PhraseId, Severity};
 pub use matcher::{Matcher, PhraseMatch};
+pub use signal::{Activity, Signal, SignalKind, SignalSettings, Subject, Watcher};
+pub use triage::{FalsePositiveRates, TriageDecision, TriageError, TriageState};
