@@ -74,7 +74,8 @@ impl SchoolHours {
     /// Monday to Friday, 08:00 to 17:00 UK time.
     pub fn uk_default() -> SchoolHours {
         SchoolHours {
-            zone: TimeZone::get("Europe/London").expect("Europe/London is in the bundled time zone database"),
+            zone: TimeZone::get("Europe/London")
+                .expect("Europe/London is in the bundled time zone database"),
             days: vec![
                 Weekday::Monday,
                 Weekday::Tuesday,
@@ -255,8 +256,12 @@ impl Alert {
     /// `margin` before the first event to `margin` after the last.
     pub fn surrounding(&self, margin: SignedDuration) -> (Timestamp, Timestamp) {
         (
-            self.first_at.saturating_sub(margin).expect("a signed duration"),
-            self.last_at.saturating_add(margin).expect("a signed duration"),
+            self.first_at
+                .saturating_sub(margin)
+                .expect("a signed duration"),
+            self.last_at
+                .saturating_add(margin)
+                .expect("a signed duration"),
         )
     }
 }

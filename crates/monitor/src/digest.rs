@@ -48,7 +48,11 @@ pub struct Digest {
 
 impl Digest {
     /// Groups the alerts raised from `from` up to (not including) `to`.
-    pub fn build<'a>(alerts: impl IntoIterator<Item = &'a Alert>, from: Timestamp, to: Timestamp) -> Digest {
+    pub fn build<'a>(
+        alerts: impl IntoIterator<Item = &'a Alert>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Digest {
         let mut grouped: BTreeMap<&str, BTreeMap<&Subject, SubjectLine>> = BTreeMap::new();
         let mut total = 0;
         for alert in alerts {
@@ -83,12 +87,20 @@ impl Digest {
                 for line in &mut subjects {
                     line.alert_ids.sort_unstable();
                 }
-                subjects.sort_by(|a, b| b.alerts.cmp(&a.alerts).then_with(|| a.subject.cmp(&b.subject)));
+                subjects.sort_by(|a, b| {
+                    b.alerts
+                        .cmp(&a.alerts)
+                        .then_with(|| a.subject.cmp(&b.subject))
+                });
                 CategorySection {
                     category: category.to_owned(),
                     alerts: subjects.iter().map(|s| s.alerts).sum(),
                     signals: subjects.iter().map(|s| s.signals).sum(),
-                    highest: subjects.iter().map(|s| s.highest).max().unwrap_or(Severity::LOWEST),
+                    highest: subjects
+                        .iter()
+                        .map(|s| s.highest)
+                        .max()
+                        .unwrap_or(Severity::LOWEST),
                     subjects,
                 }
             })

@@ -29,7 +29,10 @@ mod normalise;
 pub mod signal;
 pub mod triage;
 
-pub use alert::{Alert, AlertId, Contact, ContactRole, Monitor, Outcome, Period, Reason, Route, Rules, SchoolHours};
+pub use alert::{
+    Alert, AlertId, Contact, ContactRole, Monitor, Outcome, Period, Reason, Route, Rules,
+    SchoolHours,
+};
 pub use digest::Digest;
 pub use library::{Category, Library, LibraryError, Phrase, PhraseId, Severity};
 pub use matcher::{Matcher, PhraseMatch};

@@ -176,7 +176,11 @@ struct Source<'a> {
 impl Source<'_> {
     fn line(&self, at: usize) -> usize {
         let at = at.min(self.text.len());
-        self.text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..at]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     fn error(&self, span: Range<usize>, field: &str, problem: impl Into<String>) -> LibraryError {
@@ -220,7 +224,11 @@ fn valid_host(host: &str) -> bool {
 }
 
 /// A phrase or exclusion must leave at least two letters once folded.
-fn check_text(source: &Source<'_>, text: &Spanned<String>, field: &str) -> Result<(), LibraryError> {
+fn check_text(
+    source: &Source<'_>,
+    text: &Spanned<String>,
+    field: &str,
+) -> Result<(), LibraryError> {
     if fold(text.get_ref()).text.chars().count() < 2 {
         return Err(source.error(
             text.span(),
@@ -251,7 +259,10 @@ impl Library {
                 file: (*name).to_owned(),
                 line: e.span().map(|s| source.line(s.start)).unwrap_or(1),
                 field: None,
-                problem: format!("{}. Check the TOML there.", e.message().trim().trim_end_matches('.')),
+                problem: format!(
+                    "{}. Check the TOML there.",
+                    e.message().trim().trim_end_matches('.')
+                ),
             })?;
             parsed.push((source, file));
         }
@@ -277,7 +288,10 @@ impl Library {
                         return Err(source.error(value.span(), field, "must not be empty"));
                     }
                 }
-                if category_index.insert(id.clone(), library.categories.len()).is_some() {
+                if category_index
+                    .insert(id.clone(), library.categories.len())
+                    .is_some()
+                {
                     return Err(source.error(
                         category.id.span(),
                         "id",
@@ -314,7 +328,10 @@ impl Library {
                     return Err(source.error(
                         language.span(),
                         "language",
-                        format!("\"{}\" is not a language tag such as en, pl or ur-Latn", language.get_ref()),
+                        format!(
+                            "\"{}\" is not a language tag such as en, pl or ur-Latn",
+                            language.get_ref()
+                        ),
                     ));
                 }
             }
@@ -327,7 +344,10 @@ impl Library {
                         source.error(
                             group.severity.span(),
                             "severity",
-                            format!("must be a whole number from 1 to 5, not {}", group.severity.get_ref()),
+                            format!(
+                                "must be a whole number from 1 to 5, not {}",
+                                group.severity.get_ref()
+                            ),
                         )
                     })?;
                 let language = group.language.as_ref().or(file.language.as_ref()).ok_or_else(|| {
@@ -341,7 +361,10 @@ impl Library {
                     return Err(source.error(
                         language.span(),
                         "language",
-                        format!("\"{}\" is not a language tag such as en, pl or ur-Latn", language.get_ref()),
+                        format!(
+                            "\"{}\" is not a language tag such as en, pl or ur-Latn",
+                            language.get_ref()
+                        ),
                     ));
                 }
                 for text in &group.phrases {
@@ -385,12 +408,19 @@ impl Library {
                 }
             }
             for host in &file.help_sites {
-                let name = host.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+                let name = host
+                    .get_ref()
+                    .trim()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase();
                 if !valid_host(&name) {
                     return Err(source.error(
                         host.span(),
                         "help_sites",
-                        format!("\"{}\" is not a host name such as childline.org.uk", host.get_ref()),
+                        format!(
+                            "\"{}\" is not a host name such as childline.org.uk",
+                            host.get_ref()
+                        ),
                     ));
                 }
                 library.help_sites.push(name);
@@ -412,7 +442,8 @@ impl Library {
         self.help_sites.iter().any(|site| {
             host.len() >= site.len()
                 && host[host.len() - site.len()..].eq_ignore_ascii_case(site)
-                && (host.len() == site.len() || host.as_bytes()[host.len() - site.len() - 1] == b'.')
+                && (host.len() == site.len()
+                    || host.as_bytes()[host.len() - site.len() - 1] == b'.')
         })
     }
 }
@@ -442,7 +473,10 @@ guidance = "Talk to the pupil."
         .expect("library");
         assert_eq!(library.phrases.len(), 1);
         assert_eq!(library.phrases[0].severity, Severity::new(3).unwrap());
-        assert_eq!(library.phrases[0].key(&library), "bullying/en/everyone hates me");
+        assert_eq!(
+            library.phrases[0].key(&library),
+            "bullying/en/everyone hates me"
+        );
         assert_eq!(library.phrases[0].source, "test.toml, line 6");
         assert!(library.is_help_site("www.childline.org.uk"));
         assert!(library.is_help_site("childline.org.uk"));
@@ -453,15 +487,21 @@ guidance = "Talk to the pupil."
     fn mistakes_name_file_line_and_field() {
         let err = read("language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverity = 7\nphrases = [\"x y\"]\n")
             .unwrap_err();
-        assert_eq!((err.file.as_str(), err.line, err.field.as_deref()), ("test.toml", 4, Some("severity")));
-        assert!(err.to_string().starts_with("test.toml, line 4, field \"severity\": must be a whole number from 1 to 5, not 7"));
+        assert_eq!(
+            (err.file.as_str(), err.line, err.field.as_deref()),
+            ("test.toml", 4, Some("severity"))
+        );
+        assert!(err.to_string().starts_with(
+            "test.toml, line 4, field \"severity\": must be a whole number from 1 to 5, not 7"
+        ));
 
         let err = read("language = \"en\"\n\n[[phrases]]\ncategory = \"bulying\"\nseverity = 2\nphrases = [\"ab\"]\n")
             .unwrap_err();
         assert_eq!((err.line, err.field.as_deref()), (4, Some("category")));
         assert!(err.problem.contains("bullying"), "{err}");
 
-        let err = read("[[phrases]]\ncategory = \"bullying\"\nseverity = 2\nphrases = [\"ab\"]\n").unwrap_err();
+        let err = read("[[phrases]]\ncategory = \"bullying\"\nseverity = 2\nphrases = [\"ab\"]\n")
+            .unwrap_err();
         assert_eq!(err.field.as_deref(), Some("language"));
 
         let err = read("language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverity = 2\nphrases = [\n  \"ok phrase\",\n  \"!!\",\n]\n")
@@ -478,7 +518,8 @@ guidance = "Talk to the pupil."
         let err = read("help_sites = [\"https://childline.org.uk\"]\n").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("help_sites"));
 
-        let err = read("language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverty = 2\n").unwrap_err();
+        let err = read("language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverty = 2\n")
+            .unwrap_err();
         assert_eq!(err.line, 4);
         assert!(err.problem.contains("severty"), "{err}");
 
@@ -488,7 +529,8 @@ guidance = "Talk to the pupil."
 
     #[test]
     fn categories_defined_twice_are_refused() {
-        let err = Library::from_files(&[("a.toml", CATEGORIES), ("b.toml", CATEGORIES)]).unwrap_err();
+        let err =
+            Library::from_files(&[("a.toml", CATEGORIES), ("b.toml", CATEGORIES)]).unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("b.toml", 3));
     }
 
@@ -505,7 +547,11 @@ guidance = "Talk to the pupil."
             "pornography",
             "hate",
         ] {
-            let category = library.categories.iter().position(|c| c.id == id).expect(id);
+            let category = library
+                .categories
+                .iter()
+                .position(|c| c.id == id)
+                .expect(id);
             let english = library
                 .phrases
                 .iter()
@@ -513,7 +559,11 @@ guidance = "Talk to the pupil."
                 .count();
             assert!(english >= 25, "{id} has only {english} English phrases");
         }
-        let languages: HashSet<&str> = library.phrases.iter().map(|p| p.language.as_str()).collect();
+        let languages: HashSet<&str> = library
+            .phrases
+            .iter()
+            .map(|p| p.language.as_str())
+            .collect();
         assert!(languages.len() >= 5, "{languages:?}");
     }
 }

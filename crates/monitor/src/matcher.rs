@@ -34,7 +34,10 @@ pub struct PhraseMatch {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
-    Phrase { phrase: u32, misspelt: bool },
+    Phrase {
+        phrase: u32,
+        misspelt: bool,
+    },
     /// An exclusion for one category, or for all (`None`).
     Exclusion(Option<usize>),
 }
@@ -90,10 +93,13 @@ impl Matcher {
         let mut by_text: HashMap<String, Vec<Target>> = HashMap::new();
         for phrase in &library.phrases {
             let folded = fold(&phrase.text);
-            by_text.entry(folded.text.clone()).or_default().push(Target::Phrase {
-                phrase: phrase.id.0,
-                misspelt: false,
-            });
+            by_text
+                .entry(folded.text.clone())
+                .or_default()
+                .push(Target::Phrase {
+                    phrase: phrase.id.0,
+                    misspelt: false,
+                });
         }
         for exclusion in &library.exclusions {
             by_text

@@ -145,7 +145,10 @@ impl Folded {
 /// Characters that are dropped without leaving a word break: zero-width
 /// characters and the soft hyphen, which can hide a word from a filter.
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{0640}')
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{0640}'
+    )
 }
 
 /// Marks dropped after decomposition: Latin, Greek and Cyrillic accents, and
@@ -287,7 +290,9 @@ mod tests {
     fn words(input: &str) -> Vec<String> {
         let f = fold(input);
         let at: Vec<usize> = (0..f.bounds.len()).filter(|i| f.bounds[*i]).collect();
-        at.windows(2).map(|w| f.text[w[0]..w[1]].to_owned()).collect()
+        at.windows(2)
+            .map(|w| f.text[w[0]..w[1]].to_owned())
+            .collect()
     }
 
     #[test]

@@ -187,7 +187,10 @@ impl Watcher {
             let at = times.partition_point(|t| *t <= activity.at);
             times.insert(at, activity.at);
             let newest = *times.back().expect("just inserted");
-            while times.front().is_some_and(|t| newest.duration_since(*t) > window) {
+            while times
+                .front()
+                .is_some_and(|t| newest.duration_since(*t) > window)
+            {
                 times.pop_front();
             }
             let recent = times
@@ -213,7 +216,10 @@ impl Watcher {
     pub fn forget_before(&mut self, now: Timestamp) {
         let window = self.settings.repeated_window;
         self.recent_blocks.retain(|_, times| {
-            while times.front().is_some_and(|t| now.duration_since(*t) > window) {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > window)
+            {
                 times.pop_front();
             }
             !times.is_empty()

@@ -177,7 +177,11 @@ impl FalsePositiveRates {
                 .or_default()
                 .add(alert.state);
             if let Some(phrase) = alert.phrase {
-                rates.by_phrase.entry(phrase.to_owned()).or_default().add(alert.state);
+                rates
+                    .by_phrase
+                    .entry(phrase.to_owned())
+                    .or_default()
+                    .add(alert.state);
             }
         }
         rates
@@ -219,26 +223,62 @@ mod tests {
     #[test]
     fn the_allowed_moves() {
         assert_eq!(decide(New, &by(Reviewed, "")), Ok(Reviewed));
-        assert_eq!(decide(New, &by(FalsePositive, "song lyrics")), Ok(FalsePositive));
+        assert_eq!(
+            decide(New, &by(FalsePositive, "song lyrics")),
+            Ok(FalsePositive)
+        );
         assert_eq!(decide(New, &by(Escalated, "spoke to pupil")), Ok(Escalated));
-        assert_eq!(decide(Reviewed, &by(Escalated, "second search")), Ok(Escalated));
-        assert_eq!(decide(Reviewed, &by(FalsePositive, "homework")), Ok(FalsePositive));
-        assert_eq!(decide(FalsePositive, &by(Reviewed, "looked again")), Ok(Reviewed));
-        assert_eq!(decide(FalsePositive, &by(Escalated, "new disclosure")), Ok(Escalated));
+        assert_eq!(
+            decide(Reviewed, &by(Escalated, "second search")),
+            Ok(Escalated)
+        );
+        assert_eq!(
+            decide(Reviewed, &by(FalsePositive, "homework")),
+            Ok(FalsePositive)
+        );
+        assert_eq!(
+            decide(FalsePositive, &by(Reviewed, "looked again")),
+            Ok(Reviewed)
+        );
+        assert_eq!(
+            decide(FalsePositive, &by(Escalated, "new disclosure")),
+            Ok(Escalated)
+        );
     }
 
     #[test]
     fn the_refused_moves() {
-        assert_eq!(decide(Escalated, &by(Reviewed, "x")), Err(TriageError::Final));
-        assert_eq!(decide(Escalated, &by(FalsePositive, "x")), Err(TriageError::Final));
-        assert_eq!(decide(Reviewed, &by(Reviewed, "x")), Err(TriageError::Unchanged(Reviewed)));
+        assert_eq!(
+            decide(Escalated, &by(Reviewed, "x")),
+            Err(TriageError::Final)
+        );
+        assert_eq!(
+            decide(Escalated, &by(FalsePositive, "x")),
+            Err(TriageError::Final)
+        );
+        assert_eq!(
+            decide(Reviewed, &by(Reviewed, "x")),
+            Err(TriageError::Unchanged(Reviewed))
+        );
         assert_eq!(
             decide(Reviewed, &by(New, "x")),
-            Err(TriageError::NotAllowed { from: Reviewed, to: New })
+            Err(TriageError::NotAllowed {
+                from: Reviewed,
+                to: New
+            })
         );
-        assert_eq!(decide(New, &by(FalsePositive, "  ")), Err(TriageError::NoReason(FalsePositive)));
-        assert_eq!(decide(New, &by(Escalated, "")), Err(TriageError::NoReason(Escalated)));
-        assert_eq!(decide(FalsePositive, &by(Reviewed, "")), Err(TriageError::NoReason(Reviewed)));
+        assert_eq!(
+            decide(New, &by(FalsePositive, "  ")),
+            Err(TriageError::NoReason(FalsePositive))
+        );
+        assert_eq!(
+            decide(New, &by(Escalated, "")),
+            Err(TriageError::NoReason(Escalated))
+        );
+        assert_eq!(
+            decide(FalsePositive, &by(Reviewed, "")),
+            Err(TriageError::NoReason(Reviewed))
+        );
         let mut nobody = by(Reviewed, "");
         nobody.actor = " ".into();
         assert_eq!(decide(New, &nobody), Err(TriageError::NoActor));
@@ -259,18 +299,54 @@ mod tests {
     #[test]
     fn false_positive_rates_per_phrase_and_category() {
         let alerts = [
-            Triaged { category: "self-harm", phrase: Some("self-harm/en/suicide"), state: FalsePositive },
-            Triaged { category: "self-harm", phrase: Some("self-harm/en/suicide"), state: FalsePositive },
-            Triaged { category: "self-harm", phrase: Some("self-harm/en/suicide"), state: Reviewed },
-            Triaged { category: "self-harm", phrase: Some("self-harm/en/suicide"), state: New },
-            Triaged { category: "self-harm", phrase: Some("self-harm/en/i want to die"), state: Escalated },
-            Triaged { category: "pornography", phrase: None, state: Reviewed },
+            Triaged {
+                category: "self-harm",
+                phrase: Some("self-harm/en/suicide"),
+                state: FalsePositive,
+            },
+            Triaged {
+                category: "self-harm",
+                phrase: Some("self-harm/en/suicide"),
+                state: FalsePositive,
+            },
+            Triaged {
+                category: "self-harm",
+                phrase: Some("self-harm/en/suicide"),
+                state: Reviewed,
+            },
+            Triaged {
+                category: "self-harm",
+                phrase: Some("self-harm/en/suicide"),
+                state: New,
+            },
+            Triaged {
+                category: "self-harm",
+                phrase: Some("self-harm/en/i want to die"),
+                state: Escalated,
+            },
+            Triaged {
+                category: "pornography",
+                phrase: None,
+                state: Reviewed,
+            },
         ];
         let rates = FalsePositiveRates::from_alerts(alerts);
         let suicide = rates.by_phrase["self-harm/en/suicide"];
-        assert_eq!(suicide, Tally { triaged: 3, false_positives: 2 });
+        assert_eq!(
+            suicide,
+            Tally {
+                triaged: 3,
+                false_positives: 2
+            }
+        );
         assert!((suicide.rate().unwrap() - 2.0 / 3.0).abs() < 1e-9);
-        assert_eq!(rates.by_category["self-harm"], Tally { triaged: 4, false_positives: 2 });
+        assert_eq!(
+            rates.by_category["self-harm"],
+            Tally {
+                triaged: 4,
+                false_positives: 2
+            }
+        );
         assert_eq!(rates.by_category["pornography"].rate(), Some(0.0));
         assert_eq!(Tally::default().rate(), None);
         let noisy = rates.noisy_phrases(2, 0.5);

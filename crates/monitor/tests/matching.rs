@@ -14,7 +14,10 @@ fn library() -> &'static Library {
 
 /// Whether `text` finds phrase `index` (other phrases may be found too).
 fn finds(text: &str, index: usize) -> bool {
-    MATCHER.find(text).iter().any(|m| m.phrase.0 as usize == index)
+    MATCHER
+        .find(text)
+        .iter()
+        .any(|m| m.phrase.0 as usize == index)
 }
 
 /// Searches pupils make every day, many holding letters of library phrases.
@@ -131,7 +134,9 @@ fn disguised_searches_are_found() {
 
 #[test]
 fn words_inside_other_words_do_not_match() {
-    for text in ["skill", "skills", "skilled", "class", "assess", "grassy", "kills"] {
+    for text in [
+        "skill", "skills", "skilled", "class", "assess", "grassy", "kills",
+    ] {
         assert!(MATCHER.find(text).is_empty(), "{text}");
     }
 }
@@ -161,7 +166,11 @@ fn every_exclusion_silences_its_category() {
             .find(|p| exclusion.category.is_none_or(|c| c == p.category))
             .expect("a phrase to silence");
         let alone = MATCHER.find(&phrase.text);
-        assert!(alone.iter().any(|m| m.phrase == phrase.id), "{}", phrase.text);
+        assert!(
+            alone.iter().any(|m| m.phrase == phrase.id),
+            "{}",
+            phrase.text
+        );
         let text = format!("{} {}", phrase.text, exclusion.text);
         let found = MATCHER.find(&text);
         assert!(
@@ -256,7 +265,11 @@ fn apply(phrase: &str, disguise: &Disguise) -> String {
             .chars()
             .enumerate()
             .flat_map(|(i, c)| {
-                let n = if c.is_alphabetic() && i % every == 0 { times + 1 } else { 1 };
+                let n = if c.is_alphabetic() && i % every == 0 {
+                    times + 1
+                } else {
+                    1
+                };
                 std::iter::repeat_n(c, n)
             })
             .collect(),
@@ -273,7 +286,9 @@ fn apply(phrase: &str, disguise: &Disguise) -> String {
         Disguise::Misspell { word, at, swap } => {
             let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
             let long: Vec<usize> = (0..words.len())
-                .filter(|i| words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic()))
+                .filter(|i| {
+                    words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic())
+                })
                 .collect();
             if long.is_empty() {
                 return phrase.to_owned();
@@ -351,8 +366,16 @@ fn every_phrase_under_every_plain_disguise() {
             Disguise::Hyphens,
             Disguise::NoSpaces,
             Disguise::SpeltOut,
-            Disguise::Misspell { word: 0, at: 1, swap: false },
-            Disguise::Misspell { word: 1, at: 2, swap: true },
+            Disguise::Misspell {
+                word: 0,
+                at: 1,
+                swap: false,
+            },
+            Disguise::Misspell {
+                word: 1,
+                at: 2,
+                swap: true,
+            },
         ] {
             if disguise_applies(phrase, &disguise) {
                 let text = apply(&phrase.text, &disguise);
