@@ -270,7 +270,7 @@ impl Alert {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// A new alert.
-    Raised(Alert),
+    Raised(Box<Alert>),
     /// A repeat folded into an open alert.
     Folded {
         alert: AlertId,
@@ -397,7 +397,7 @@ impl Monitor {
         };
         self.next_id += 1;
         self.open.insert(key, alert.clone());
-        Some(Outcome::Raised(alert))
+        Some(Outcome::Raised(Box::new(alert)))
     }
 
     /// Closes open alerts whose throttle window ended before `now`, and

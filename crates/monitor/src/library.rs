@@ -223,6 +223,20 @@ fn valid_host(host: &str) -> bool {
         })
 }
 
+fn check_language(source: &Source<'_>, language: &Spanned<String>) -> Result<(), LibraryError> {
+    if valid_language(language.get_ref()) {
+        return Ok(());
+    }
+    Err(source.error(
+        language.span(),
+        "language",
+        format!(
+            "\"{}\" is not a language tag such as en, pl or ur-Latn",
+            language.get_ref()
+        ),
+    ))
+}
+
 /// A phrase or exclusion must leave at least two letters once folded.
 fn check_text(
     source: &Source<'_>,
@@ -324,16 +338,7 @@ impl Library {
         let mut seen = HashSet::new();
         for (source, file) in &parsed {
             if let Some(language) = &file.language {
-                if !valid_language(language.get_ref()) {
-                    return Err(source.error(
-                        language.span(),
-                        "language",
-                        format!(
-                            "\"{}\" is not a language tag such as en, pl or ur-Latn",
-                            language.get_ref()
-                        ),
-                    ));
-                }
+                check_language(source, language)?;
             }
             for group in &file.phrases {
                 let category = find_category(source, &group.category)?;
@@ -357,16 +362,7 @@ impl Library {
                         "these phrases have no language; add language = \"en\" (or another tag) here or at the top of the file",
                     )
                 })?;
-                if !valid_language(language.get_ref()) {
-                    return Err(source.error(
-                        language.span(),
-                        "language",
-                        format!(
-                            "\"{}\" is not a language tag such as en, pl or ur-Latn",
-                            language.get_ref()
-                        ),
-                    ));
-                }
+                check_language(source, language)?;
                 for text in &group.phrases {
                     check_text(source, text, "phrases")?;
                     let folded = fold(text.get_ref()).text;

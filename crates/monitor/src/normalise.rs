@@ -359,7 +359,7 @@ mod tests {
 
     #[test]
     fn indic_vowel_signs_stay() {
-        assert_eq!(text("আত্মহত্যা").chars().count() > 4, true);
+        assert!(text("আত্মহত্যা").chars().count() > 4);
         assert_ne!(text("मार"), text("मर"));
     }
 }

@@ -81,7 +81,7 @@ fn raised(outcomes: &[Outcome]) -> Vec<&monitor::Alert> {
     outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::Raised(alert) => Some(alert),
+            Outcome::Raised(alert) => Some(alert.as_ref()),
             Outcome::Folded { .. } => None,
         })
         .collect()
@@ -472,7 +472,7 @@ fn a_digest_groups_a_week_by_category_and_person() {
     let record = |outcomes: Vec<Outcome>, alerts: &mut Vec<monitor::Alert>| {
         for outcome in outcomes {
             match outcome {
-                Outcome::Raised(alert) => alerts.push(alert),
+                Outcome::Raised(alert) => alerts.push(*alert),
                 Outcome::Folded {
                     alert,
                     count,
