@@ -47,6 +47,31 @@ impl Activity {
     }
 }
 
+#[cfg(feature = "store")]
+impl Activity {
+    /// The monitoring view of an activity-log record with row id `id`.
+    pub fn from_event(id: i64, event: &store::ActivityEvent) -> Activity {
+        Activity {
+            id,
+            at: event.at,
+            person: event.username.clone(),
+            device: event.device.clone(),
+            client_ip: event.client_ip.clone(),
+            url: event.url.clone(),
+            host: event.host.clone(),
+            search_term: event.search_term.clone(),
+            categories: event
+                .categories
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect(),
+            blocked: event.verdict == "block",
+        }
+    }
+}
+
 /// Whom an alert is about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
@@ -229,5 +254,38 @@ impl Watcher {
     /// How many people or devices have recent blocked attempts remembered.
     pub fn remembered(&self) -> usize {
         self.recent_blocks.len()
+    }
+}
+
+#[cfg(all(test, feature = "store"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_log_records_convert() {
+        let event = store::ActivityEvent {
+            at: "2026-11-23T10:00:00Z".parse().unwrap(),
+            source: store::records::Source::Proxy,
+            client_ip: "10.0.0.5".into(),
+            username: None,
+            device: Some("LAPTOP-01".into()),
+            profile: "ks3".into(),
+            method: "CONNECT".into(),
+            url: "vpn.example:443".into(),
+            host: "vpn.example".into(),
+            search_term: None,
+            categories: "vpn, proxy".into(),
+            verdict: "block".into(),
+            rule: "category".into(),
+            status: Some(403),
+            bytes: 0,
+            duration_ms: 1,
+            reference: None,
+        };
+        let activity = Activity::from_event(42, &event);
+        assert_eq!(activity.id, 42);
+        assert_eq!(activity.categories, ["vpn", "proxy"]);
+        assert!(activity.blocked);
+        assert_eq!(activity.subject(), Subject::Device("LAPTOP-01".into()));
     }
 }
