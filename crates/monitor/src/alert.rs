@@ -315,15 +315,25 @@ impl Monitor {
     pub fn observe(&mut self, activity: &Activity, now: Timestamp) -> Vec<Outcome> {
         let signals = self.watcher.observe(activity);
         let mut outcomes = Vec::new();
+        // One event counts once per category: "how to kill myself" holds
+        // "kill myself" too, and the most severe phrase comes first.
+        let mut categories: Vec<String> = Vec::new();
         for signal in signals {
-            if let Some(outcome) = self.signal(activity, signal, now) {
-                outcomes.push(outcome);
-            }
+            let Some(outcome) = self.signal(activity, signal, now, &mut categories) else {
+                continue;
+            };
+            outcomes.push(outcome);
         }
         outcomes
     }
 
-    fn signal(&mut self, activity: &Activity, signal: Signal, now: Timestamp) -> Option<Outcome> {
+    fn signal(
+        &mut self,
+        activity: &Activity,
+        signal: Signal,
+        now: Timestamp,
+        categories: &mut Vec<String>,
+    ) -> Option<Outcome> {
         let severity = self.rules.severity(&signal.kind)?;
         let (category, reason) = match signal.kind {
             SignalKind::Phrase {
@@ -359,6 +369,10 @@ impl Monitor {
                 Reason::Repeated { attempts: count },
             ),
         };
+        if categories.contains(&category) {
+            return None;
+        }
+        categories.push(category.clone());
         let key = (signal.subject.clone(), category.clone());
         if let Some(open) = self.open.get_mut(&key) {
             let within = signal.at.duration_since(open.first_at) <= self.rules.throttle;

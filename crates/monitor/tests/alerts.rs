@@ -131,6 +131,9 @@ fn a_severe_search_in_school_hours_goes_to_the_dsl_and_deputies_at_once() {
         }
         other => panic!("expected a phrase alert, got {other:?}"),
     }
+    // "kill myself" is in the same search: one event, one alert, counted once.
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert_eq!(alert.count, 1);
     let (from, to) = alert.surrounding(SignedDuration::from_mins(15));
     assert_eq!(from, at("2026-11-23T10:00:00Z"));
     assert_eq!(to, at("2026-11-23T10:30:00Z"));
