@@ -6,8 +6,9 @@
 //! five letters or more, every form with one letter left out and every form
 //! with two neighbouring letters swapped, keeping the first letter (people
 //! rarely mistype it) and never dropping the last (which would turn "nudes"
-//! into "nude" and "horny" into "horn"). Other
-//! misspellings ("suiside") are written into the library as phrases.
+//! into "nude" and "horny" into "horn"), and every form with one letter
+//! swapped for one that sounds alike ("suiside", "overdoze"). Other slips
+//! are written into the library as phrases.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,6 +20,19 @@ use crate::normalise::{Folded, One, fold};
 
 /// Words shorter than this are matched exactly.
 const MISSPELLING_MIN_LETTERS: usize = 5;
+
+/// Letters written for one another because they sound alike ("suiside",
+/// "overdoze", "cutting myselff"); one swap per phrase, never the first
+/// letter. Vowels are left out: swapping them turns too many words into
+/// other words.
+const SOUNDS_ALIKE: &[(char, &[char])] = &[
+    ('c', &['s', 'k']),
+    ('s', &['c', 'z']),
+    ('z', &['s']),
+    ('k', &['c']),
+    ('y', &['i']),
+    ('i', &['y']),
+];
 
 /// A phrase found in a text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +96,17 @@ fn misspellings(phrase: &str) -> Vec<String> {
             let mut edited = letters.clone();
             edited.swap(swap, swap + 1);
             push(edited);
+        }
+        for (at, letter) in letters.iter().enumerate().skip(1) {
+            for (from, to) in SOUNDS_ALIKE {
+                if from == letter {
+                    for to in *to {
+                        let mut edited = letters.clone();
+                        edited[at] = *to;
+                        push(edited);
+                    }
+                }
+            }
         }
     }
     out

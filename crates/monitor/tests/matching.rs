@@ -118,6 +118,8 @@ fn disguised_searches_are_found() {
         ("suïcide", "suicide"),
         ("sucide", "suicide"),
         ("suicdie", "suicide"),
+        ("suiside", "suicide"),
+        ("i am being bulied", "i am being bullied"),
         ("i want to d i e", "i want to die"),
         ("$end nudes", "send nudes"),
         ("jak sie zabic", "jak się zabić"),
@@ -219,12 +221,26 @@ fn leet(c: char, one_for: char) -> char {
 enum Disguise {
     Upper,
     Accents,
-    Leet { one_for: char },
-    Repeat { every: usize, times: usize },
+    Leet {
+        one_for: char,
+    },
+    Repeat {
+        every: usize,
+        times: usize,
+    },
     Hyphens,
     NoSpaces,
     SpeltOut,
-    Misspell { word: usize, at: usize, swap: bool },
+    Misspell {
+        word: usize,
+        at: usize,
+        swap: bool,
+    },
+    /// A letter swapped for one that sounds alike (c/s/k/z, i/y).
+    SoundAlike {
+        word: usize,
+        at: usize,
+    },
 }
 
 fn disguise() -> impl Strategy<Value = Disguise> {
@@ -241,6 +257,7 @@ fn disguise() -> impl Strategy<Value = Disguise> {
             at,
             swap
         }),
+        (0usize..8, 0usize..20).prop_map(|(word, at)| Disguise::SoundAlike { word, at }),
     ]
 }
 
@@ -288,6 +305,36 @@ fn apply(phrase: &str, disguise: &Disguise) -> String {
                 .map(String::from)
                 .collect();
             letters.join(" ")
+        }
+        Disguise::SoundAlike { word, at } => {
+            let alike = |c: char| match c {
+                'c' => Some('s'),
+                's' => Some('z'),
+                'z' => Some('s'),
+                'k' => Some('c'),
+                'y' => Some('i'),
+                'i' => Some('y'),
+                _ => None,
+            };
+            let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            let long: Vec<usize> = (0..words.len())
+                .filter(|i| {
+                    words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic())
+                })
+                .collect();
+            if long.is_empty() {
+                return phrase.to_owned();
+            }
+            let target = long[word % long.len()];
+            let mut letters: Vec<char> = words[target].chars().collect();
+            let places: Vec<usize> = (1..letters.len())
+                .filter(|i| alike(letters[*i]).is_some())
+                .collect();
+            if let Some(&place) = places.get(at % places.len().max(1)) {
+                letters[place] = alike(letters[place]).expect("a sound-alike letter");
+            }
+            words[target] = letters.into_iter().collect();
+            words.join(" ")
         }
         Disguise::Misspell { word, at, swap } => {
             let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
@@ -398,7 +445,7 @@ fn every_phrase_under_every_plain_disguise() {
 /// in a phrase ("under 18") only matches as a separate number.
 fn disguise_applies(phrase: &monitor::Phrase, disguise: &Disguise) -> bool {
     match disguise {
-        Disguise::Misspell { .. } => phrase.misspellings,
+        Disguise::Misspell { .. } | Disguise::SoundAlike { .. } => phrase.misspellings,
         Disguise::NoSpaces | Disguise::SpeltOut | Disguise::Leet { .. } => {
             !phrase.text.bytes().any(|b| b.is_ascii_digit())
         }
