@@ -35,6 +35,6 @@ pub use alert::{
 };
 pub use digest::Digest;
 pub use library::{Category, Library, LibraryError, Phrase, PhraseId, Severity};
-pub use matcher::{Matcher, PhraseMatch};
+pub use matcher::{Matcher, PhraseMatch, TooLarge};
 pub use signal::{Activity, Signal, SignalKind, SignalSettings, Subject, Watcher};
 pub use triage::{FalsePositiveRates, TriageDecision, TriageError, TriageState};

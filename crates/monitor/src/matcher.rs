@@ -56,6 +56,13 @@ enum Target {
     Exclusion(Option<usize>),
 }
 
+/// A library too large to compile.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the phrase library is too large to compile ({0}); remove phrases or turn misspellings off for some groups"
+)]
+pub struct TooLarge(String);
+
 /// A library compiled for matching.
 #[derive(Clone, Debug)]
 pub struct Matcher {
@@ -113,8 +120,9 @@ fn misspellings(phrase: &str) -> Vec<String> {
 }
 
 impl Matcher {
-    /// Compiles a library.
-    pub fn new(library: Library) -> Matcher {
+    /// Compiles a library. Fails only for a library far larger than any
+    /// school needs.
+    pub fn new(library: Library) -> Result<Matcher, TooLarge> {
         let mut by_text: HashMap<String, Vec<Target>> = HashMap::new();
         for phrase in &library.phrases {
             let folded = fold(&phrase.text);
@@ -160,19 +168,19 @@ impl Matcher {
                     .match_kind(MatchKind::Standard)
                     .build(patterns.iter().map(|(text, _)| text.as_bytes()))
             })
-            .expect("phrase patterns fit in an automaton");
+            .map_err(|e| TooLarge(e.to_string()))?;
         let pattern_count = patterns.len();
-        Matcher {
+        Ok(Matcher {
             library,
             automaton,
             targets: patterns.into_iter().map(|(_, t)| t).collect(),
             pattern_count,
-        }
+        })
     }
 
     /// The starter library, compiled.
     pub fn starter() -> Matcher {
-        Matcher::new(Library::starter())
+        Matcher::new(Library::starter()).expect("the starter library compiles")
     }
 
     pub fn library(&self) -> &Library {
