@@ -159,6 +159,26 @@ impl Rules {
         }
     }
 
+    /// Checks rules a school has set, before they are used.
+    pub fn check(&self) -> Result<(), RulesError> {
+        if self.in_hours.is_empty() {
+            return Err(RulesError::NoContacts);
+        }
+        if self.daily_from > self.immediate_from {
+            return Err(RulesError::DigestAboveImmediate {
+                daily: self.daily_from,
+                immediate: self.immediate_from,
+            });
+        }
+        if self.throttle.is_negative() {
+            return Err(RulesError::NegativeThrottle);
+        }
+        if self.hours.opens >= self.hours.closes {
+            return Err(RulesError::Hours);
+        }
+        Ok(())
+    }
+
     /// The severity of a signal, or `None` when it raises no alert.
     pub fn severity(&self, kind: &SignalKind) -> Option<Severity> {
         match kind {
@@ -189,6 +209,24 @@ impl Rules {
             Route::Digest(Period::Weekly)
         }
     }
+}
+
+/// A mistake in alert rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    #[error("name at least one DSL or deputy to receive immediate alerts")]
+    NoContacts,
+    #[error(
+        "the daily digest starts at severity {daily}, above immediate alerts at {immediate}; set it to {immediate} or lower"
+    )]
+    DigestAboveImmediate {
+        daily: Severity,
+        immediate: Severity,
+    },
+    #[error("the throttle window cannot be negative; use 0 to alert on every repeat")]
+    NegativeThrottle,
+    #[error("school hours must open before they close")]
+    Hours,
 }
 
 /// What an alert is about.

@@ -6,7 +6,7 @@
 //!   library written for schoolgate (`data/`).
 //! - [`matcher`]: finding phrases in search terms despite case, accents,
 //!   letter substitutions, repeated letters, spacing and misspellings, with
-//!   [`normalise`] folding both sides the same way.
+//!   `normalise` folding both sides the same way.
 //! - [`signal`]: what an activity event says: a phrase in a search term, a
 //!   blocked attempt, repeated attempts, a way round the filter.
 //! - [`alert`]: rules that turn signals into alerts with a severity and a

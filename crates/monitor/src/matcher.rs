@@ -1,5 +1,5 @@
 //! Finding library phrases in text: one Aho-Corasick automaton over the
-//! folded forms ([`crate::normalise`]) of every phrase, its misspellings and
+//! folded forms (module `normalise`) of every phrase, its misspellings and
 //! every exclusion, with a word-boundary check on each hit.
 //!
 //! Misspellings are generated, not guessed at match time: for each word of

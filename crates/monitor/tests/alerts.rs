@@ -528,3 +528,26 @@ fn a_digest_groups_a_week_by_category_and_person() {
     assert_eq!(self_harm.subjects[0].signals, 6);
     assert_eq!(self_harm.subjects[0].alert_ids.len(), 3);
 }
+
+#[test]
+fn rules_are_checked_before_use() {
+    use monitor::alert::RulesError;
+    assert_eq!(Rules::new(in_hours(), out_of_hours()).check(), Ok(()));
+    assert_eq!(
+        Rules::new(vec![], out_of_hours()).check(),
+        Err(RulesError::NoContacts)
+    );
+    let mut rules = Rules::new(in_hours(), vec![]);
+    rules.daily_from = monitor::Severity::new(5).unwrap();
+    let err = rules.check().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the daily digest starts at severity 5, above immediate alerts at 4; set it to 4 or lower"
+    );
+    let mut rules = Rules::new(in_hours(), vec![]);
+    rules.throttle = SignedDuration::from_mins(-1);
+    assert_eq!(rules.check(), Err(RulesError::NegativeThrottle));
+    let mut rules = Rules::new(in_hours(), vec![]);
+    rules.hours.opens = jiff::civil::Time::constant(18, 0, 0, 0);
+    assert_eq!(rules.check(), Err(RulesError::Hours));
+}
