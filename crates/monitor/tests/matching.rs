@@ -131,6 +131,10 @@ const INNOCENT: &[&str] = &[
     "i want to die my hair pink",
     "skillet chicken",
     "matching socks",
+    // Folding runs of letters makes some words meet: a slur that folds to
+    // "con" was left out of the library for this reason.
+    "con artist",
+    "pros and cons",
     "jak zrobić naleśniki",
     "przepis na pierogi",
     "reteta de clatite",
