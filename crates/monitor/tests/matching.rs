@@ -459,7 +459,48 @@ proptest! {
             "language = {language:?}\n[[category]]\nid = \"self-harm\"\nname = \"n\"\ndescription = \"d\"\nguidance = \"g\"\n\
              [[phrases]]\ncategory = {category:?}\nseverity = {severity}\nphrases = [{phrase:?}]\n"
         );
-        let _ = Library::from_files(&[("fuzz.toml", &text)]);
+        if let Ok(library) = Library::from_files(&[("fuzz.toml", &text)]) {
+            // A library that reads compiles, and each phrase finds itself.
+            let matcher = Matcher::new(library).expect("a one-phrase library compiles");
+            for phrase in &matcher.library().phrases {
+                prop_assert!(
+                    matcher.find(&phrase.text).iter().any(|m| m.phrase == phrase.id),
+                    "{:?} does not find itself", phrase.text
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    // Each case compiles a library, so fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn any_phrase_finds_itself_and_its_disguises(
+        phrase in "[a-zA-Z0-9 @$!|.-]{2,24}|[ąęółżśćńĄĘÓŁŻŚĆŃa-z ]{2,24}|[ابتثجحخدذرسشصضطظعغفقكلمنهويةىأإآکیہے ]{2,24}",
+        disguise in disguise(),
+    ) {
+        let text = format!(
+            "language = \"xx\"\n[[category]]\nid = \"c\"\nname = \"n\"\ndescription = \"d\"\nguidance = \"g\"\n\
+             [[phrases]]\ncategory = \"c\"\nseverity = 3\nphrases = [{phrase:?}]\n"
+        );
+        if let Ok(library) = Library::from_files(&[("fuzz.toml", &text)]) {
+            let matcher = Matcher::new(library).expect("a one-phrase library compiles");
+            let phrase = &matcher.library().phrases[0];
+            prop_assert!(
+                matcher.find(&phrase.text).iter().any(|m| m.phrase == phrase.id),
+                "{:?} does not find itself", phrase.text
+            );
+            // Disguises that keep every letter visible still match.
+            if matches!(disguise, Disguise::Upper | Disguise::Repeat { .. } | Disguise::Hyphens) {
+                let disguised = apply(&phrase.text, &disguise);
+                prop_assert!(
+                    matcher.find(&disguised).iter().any(|m| m.phrase == phrase.id),
+                    "{:?} ({:?}) does not find {:?}", disguised, disguise, phrase.text
+                );
+            }
+        }
     }
 }
 
