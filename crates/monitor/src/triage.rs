@@ -156,6 +156,19 @@ pub struct Triaged<'a> {
     pub state: TriageState,
 }
 
+impl<'a> From<&'a crate::alert::Alert> for Triaged<'a> {
+    fn from(alert: &'a crate::alert::Alert) -> Self {
+        Triaged {
+            category: &alert.category,
+            phrase: match &alert.reason {
+                crate::alert::Reason::Phrase { key, .. } => Some(key),
+                _ => None,
+            },
+            state: alert.state,
+        }
+    }
+}
+
 /// False-positive rates per phrase and per category. Untriaged alerts are
 /// left out: they say nothing yet.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,6 +1,8 @@
 //! Signals, alert routing, throttling and digests, with the clock in the
 //! test's hands (every time is a fixed instant passed in).
 
+use std::sync::LazyLock;
+
 use classify::taxonomy::{Category, Group};
 use jiff::{SignedDuration, Timestamp};
 use monitor::alert::REPEATED_CATEGORY;
@@ -8,6 +10,9 @@ use monitor::{
     Activity, Contact, ContactRole, Digest, Matcher, Monitor, Outcome, Period, Reason, Route,
     Rules, SignalKind, SignalSettings, Subject, TriageState, Watcher,
 };
+
+/// Compiled once: each test takes a copy.
+static STARTER: LazyLock<Matcher> = LazyLock::new(Matcher::starter);
 
 fn at(text: &str) -> Timestamp {
     text.parse().expect("timestamp")
@@ -37,7 +42,7 @@ fn out_of_hours() -> Vec<Contact> {
 
 fn school_monitor() -> Monitor {
     Monitor::new(
-        Watcher::new(Matcher::starter(), SignalSettings::default()),
+        Watcher::new(STARTER.clone(), SignalSettings::default()),
         Rules::new(in_hours(), out_of_hours()),
         1,
     )
@@ -367,7 +372,7 @@ fn blocked_attempts_raise_alerts_by_category() {
 
 #[test]
 fn circumvention_is_a_signal_even_when_allowed() {
-    let mut watcher = Watcher::new(Matcher::starter(), SignalSettings::default());
+    let mut watcher = Watcher::new(STARTER.clone(), SignalSettings::default());
     let mut activity = blocked(1, MONDAY_MORNING, None, "vpn.example", "vpn");
     activity.blocked = false;
     let signals = watcher.observe(&activity);
@@ -435,7 +440,7 @@ fn repeated_blocked_attempts_in_the_window_are_a_signal() {
 
 #[test]
 fn the_watcher_forgets_old_attempts() {
-    let mut watcher = Watcher::new(Matcher::starter(), SignalSettings::default());
+    let mut watcher = Watcher::new(STARTER.clone(), SignalSettings::default());
     watcher.observe(&blocked(
         1,
         MONDAY_MORNING,
@@ -550,4 +555,52 @@ fn rules_are_checked_before_use() {
     let mut rules = Rules::new(in_hours(), vec![]);
     rules.hours.opens = jiff::civil::Time::constant(18, 0, 0, 0);
     assert_eq!(rules.check(), Err(RulesError::Hours));
+}
+
+#[test]
+fn triage_decisions_feed_false_positive_rates() {
+    use monitor::triage::{Triaged, decide};
+    let mut monitor = school_monitor();
+    let mut alerts = Vec::new();
+    for (id, person, term) in [
+        (1, "pupil.max", "suicide"),
+        (2, "pupil.nia", "suicide"),
+        (3, "pupil.oli", "suicide"),
+        (4, "pupil.pat", "i want to die"),
+    ] {
+        for outcome in monitor.observe(
+            &search(id, MONDAY_MORNING, person, term),
+            at(MONDAY_MORNING),
+        ) {
+            if let Outcome::Raised(alert) = outcome {
+                alerts.push(*alert);
+            }
+        }
+    }
+    assert_eq!(alerts.len(), 4);
+    let decision = |to, reason: &str| monitor::TriageDecision {
+        to,
+        actor: "dsl.okafor".into(),
+        reason: reason.into(),
+        at: at("2026-11-23T11:00:00Z"),
+    };
+    let decisions = [
+        decision(
+            TriageState::FalsePositive,
+            "RE homework on Romeo and Juliet",
+        ),
+        decision(TriageState::FalsePositive, "news story"),
+        decision(TriageState::Reviewed, ""),
+        decision(TriageState::Escalated, "spoke to pupil; concern opened"),
+    ];
+    for (alert, decision) in alerts.iter_mut().zip(&decisions) {
+        alert.state = decide(alert.state, decision).expect("allowed");
+    }
+    let rates = monitor::FalsePositiveRates::from_alerts(alerts.iter().map(Triaged::from));
+    let suicide = rates.by_phrase["self-harm/en/suicide"];
+    assert_eq!((suicide.triaged, suicide.false_positives), (3, 2));
+    let category = rates.by_category["self-harm"];
+    assert_eq!((category.triaged, category.false_positives), (4, 2));
+    assert_eq!(category.rate(), Some(0.5));
+    assert_eq!(rates.noisy_phrases(3, 0.5)[0].0, "self-harm/en/suicide");
 }
