@@ -223,6 +223,21 @@ fn valid_host(host: &str) -> bool {
         })
 }
 
+/// Explains a TOML error, with a hint for the likeliest slip: a whole-file
+/// key written after a table, where TOML reads it as part of that table.
+fn syntax_problem(message: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    if message.contains("unknown field `help_sites`")
+        || message.contains("unknown field `language`")
+    {
+        format!(
+            "{message}. Keys for the whole file (language, help_sites) must come before the first [[...]] table"
+        )
+    } else {
+        format!("{message}. Check the TOML there")
+    }
+}
+
 fn check_language(source: &Source<'_>, language: &Spanned<String>) -> Result<(), LibraryError> {
     if valid_language(language.get_ref()) {
         return Ok(());
@@ -273,10 +288,7 @@ impl Library {
                 file: (*name).to_owned(),
                 line: e.span().map(|s| source.line(s.start)).unwrap_or(1),
                 field: None,
-                problem: format!(
-                    "{}. Check the TOML there.",
-                    e.message().trim().trim_end_matches('.')
-                ),
+                problem: syntax_problem(e.message()),
             })?;
             parsed.push((source, file));
         }
@@ -521,6 +533,15 @@ guidance = "Talk to the pupil."
 
         let err = read("language = \"en\"\n[[phrases]\n").unwrap_err();
         assert_eq!(err.line, 2);
+
+        let err = read(
+            "[[exclusions]]\nphrases = [\"anti bullying\"]\nhelp_sites = [\"childline.org.uk\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.problem.contains("before the first [[...]] table"),
+            "{err}"
+        );
     }
 
     #[test]
