@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use monitor::Matcher;
+use jiff::{SignedDuration, Timestamp};
+use monitor::{Activity, Contact, ContactRole, Matcher, Monitor, Rules, SignalSettings, Watcher};
 
 const INNOCENT: &[&str] = &[
     "how to make slime",
@@ -45,6 +46,49 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
     c.bench_function("compile starter library", |b| b.iter(Matcher::starter));
+
+    // The warm path: one activity event through signals, rules and
+    // throttling, for 500 pupils, one search in eight concerning, one event
+    // in four blocked.
+    let dsl = vec![Contact {
+        account: "dsl".into(),
+        role: ContactRole::Dsl,
+    }];
+    let mut monitor = Monitor::new(
+        Watcher::new(matcher.clone(), SignalSettings::default()),
+        Rules::new(dsl, vec![]),
+        1,
+    );
+    let start: Timestamp = "2026-11-23T09:00:00Z".parse().expect("time");
+    let mut id = 0i64;
+    c.bench_function("observe one activity event", |b| {
+        b.iter(|| {
+            id += 1;
+            let term = if id % 8 == 0 {
+                CONCERNING[(id / 8) as usize % CONCERNING.len()]
+            } else {
+                INNOCENT[id as usize % INNOCENT.len()]
+            };
+            let at = start + SignedDuration::from_millis(id * 10);
+            let activity = Activity {
+                id,
+                at,
+                person: Some(format!("pupil{}", id % 500)),
+                device: None,
+                client_ip: "10.0.0.1".into(),
+                url: "https://www.google.com/search".into(),
+                host: "www.google.com".into(),
+                search_term: Some(term.into()),
+                categories: vec!["search-engines".into()],
+                blocked: id % 4 == 0,
+            };
+            let outcomes = monitor.observe(&activity, at);
+            if id % 10_000 == 0 {
+                monitor.tidy(at);
+            }
+            black_box(outcomes)
+        })
+    });
 }
 
 criterion_group! {
