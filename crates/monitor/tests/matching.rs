@@ -326,6 +326,16 @@ fn disguise() -> impl Strategy<Value = Disguise> {
     ]
 }
 
+/// The phrase's words, and the index of its `n`th (modulo) word of five
+/// ASCII letters or more, if it has one.
+fn long_word(words: &[&str], n: usize) -> Option<(Vec<String>, usize)> {
+    let long: Vec<usize> = (0..words.len())
+        .filter(|i| words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic()))
+        .collect();
+    let target = *long.get(n % long.len().max(1))?;
+    Some((words.iter().map(|w| w.to_string()).collect(), target))
+}
+
 /// Applies a disguise to a phrase, as written in the library. Leet and
 /// spelling slips apply to ASCII words of two letters or more only, as a
 /// digit on its own is read as a number.
@@ -381,16 +391,9 @@ fn apply(phrase: &str, disguise: &Disguise) -> String {
                 'i' => Some('y'),
                 _ => None,
             };
-            let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-            let long: Vec<usize> = (0..words.len())
-                .filter(|i| {
-                    words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic())
-                })
-                .collect();
-            if long.is_empty() {
+            let Some((mut words, target)) = long_word(&words, *word) else {
                 return phrase.to_owned();
-            }
-            let target = long[word % long.len()];
+            };
             let mut letters: Vec<char> = words[target].chars().collect();
             let places: Vec<usize> = (1..letters.len())
                 .filter(|i| alike(letters[*i]).is_some())
@@ -402,16 +405,9 @@ fn apply(phrase: &str, disguise: &Disguise) -> String {
             words.join(" ")
         }
         Disguise::Misspell { word, at, swap } => {
-            let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-            let long: Vec<usize> = (0..words.len())
-                .filter(|i| {
-                    words[*i].len() >= 5 && words[*i].bytes().all(|b| b.is_ascii_alphabetic())
-                })
-                .collect();
-            if long.is_empty() {
+            let Some((mut words, target)) = long_word(&words, *word) else {
                 return phrase.to_owned();
-            }
-            let target = long[word % long.len()];
+            };
             let mut letters: Vec<char> = words[target].chars().collect();
             // Inside the word: never the first letter, never drop the last.
             let at = 1 + at % (letters.len() - 2);
