@@ -9,6 +9,7 @@ use base64::Engine;
 use common::{SmtpServer, free_port, loopback_mail, store};
 use jiff::{Timestamp, ToSpan};
 use notify::{DeliveryOptions, DeliveryReport, Mailer, Message, Outbox, RetryPolicy, Webhooks};
+use store::sqlite::SqliteStore;
 use store::{OutboxState, Store};
 
 fn t0() -> Timestamp {
@@ -26,6 +27,22 @@ fn options(max_attempts: u32) -> DeliveryOptions {
     }
 }
 
+/// An outbox in a fresh store, mailing through loopback `port`.
+async fn outbox_to(
+    port: u16,
+    options: DeliveryOptions,
+) -> (tempfile::TempDir, Outbox<SqliteStore>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mailer = Mailer::new(&loopback_mail(port)).expect("mailer");
+    let outbox = Outbox::new(
+        store(&dir).await,
+        Some(mailer),
+        Webhooks::default(),
+        options,
+    );
+    (dir, outbox)
+}
+
 fn alert(to: &str) -> Message {
     Message::new(
         "alert",
@@ -39,14 +56,7 @@ fn alert(to: &str) -> Message {
 #[tokio::test]
 async fn an_alert_with_a_report_arrives_intact() {
     let server = SmtpServer::start(0, None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(server.port)).expect("mailer");
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(5),
-    );
+    let (_dir, outbox) = outbox_to(server.port, options(5)).await;
 
     let long_line = "Zoë Ní Bhriain searched: ".to_owned() + &"how to hide cuts ".repeat(120);
     let text =
@@ -143,14 +153,7 @@ async fn an_alert_with_a_report_arrives_intact() {
 #[tokio::test]
 async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
     let port = free_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(port)).expect("mailer");
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(5),
-    );
+    let (_dir, outbox) = outbox_to(port, options(5)).await;
     outbox
         .enqueue(&alert("dsl@hillside.example"), t0())
         .await
@@ -224,14 +227,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
 #[tokio::test]
 async fn after_the_last_attempt_a_message_is_kept_as_failed() {
     let port = free_port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(port)).expect("mailer");
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(3),
-    );
+    let (_dir, outbox) = outbox_to(port, options(3)).await;
     outbox
         .enqueue(&alert("dsl@hillside.example"), t0())
         .await
@@ -260,14 +256,7 @@ async fn after_the_last_attempt_a_message_is_kept_as_failed() {
 #[tokio::test]
 async fn a_refused_recipient_is_failed_with_the_servers_reason() {
     let server = SmtpServer::start(0, Some("left-in-july"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(server.port)).expect("mailer");
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(5),
-    );
+    let (_dir, outbox) = outbox_to(server.port, options(5)).await;
     outbox
         .enqueue(&alert("Former DSL <left-in-july@hillside.example>"), t0())
         .await
@@ -293,18 +282,11 @@ async fn a_refused_recipient_is_failed_with_the_servers_reason() {
 #[tokio::test]
 async fn the_rate_limit_holds_messages_back_without_losing_them() {
     let server = SmtpServer::start(0, None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(server.port)).expect("mailer");
     let options = DeliveryOptions {
         max_per_minute: 2,
         ..options(5)
     };
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options,
-    );
+    let (_dir, outbox) = outbox_to(server.port, options).await;
     for n in 0..3 {
         let message = alert("dsl@hillside.example").dedup_key(&format!("alert:{n}"));
         outbox.enqueue(&message, t0()).await.expect("enqueue");
@@ -333,14 +315,7 @@ async fn the_rate_limit_holds_messages_back_without_losing_them() {
 
 #[tokio::test]
 async fn the_same_alert_is_queued_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(free_port())).expect("mailer");
-    let outbox = Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(5),
-    );
+    let (_dir, outbox) = outbox_to(free_port(), options(5)).await;
     let message = alert("dsl@hillside.example").dedup_key("alert:41");
     assert_eq!(
         outbox.enqueue(&message, t0()).await.expect("first").len(),
@@ -362,14 +337,8 @@ async fn the_same_alert_is_queued_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_sends_at_once_when_woken_and_stops_cleanly() {
     let server = SmtpServer::start(0, None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mailer = Mailer::new(&loopback_mail(server.port)).expect("mailer");
-    let outbox = std::sync::Arc::new(Outbox::new(
-        store(&dir).await,
-        Some(mailer),
-        Webhooks::default(),
-        options(5),
-    ));
+    let (_dir, outbox) = outbox_to(server.port, options(5)).await;
+    let outbox = std::sync::Arc::new(outbox);
     // A long tick: only the wake makes it send promptly.
     let worker = notify::DeliveryWorker::spawn(outbox.clone(), Duration::from_secs(3600));
     outbox

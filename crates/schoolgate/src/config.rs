@@ -257,19 +257,24 @@ mod tests {
         assert!(err.contains("proxie"), "{err}");
     }
 
-    #[test]
-    fn the_shipped_example_dns_table_loads_when_uncommented() {
-        // The example leaves the DNS filter off; its commented [dns] table
-        // must still be right for whoever turns it on.
-        let text = include_str!("../../../docs/schoolgate.example.toml");
-        let dns: String = text
+    /// The commented block of the shipped example that starts with `first`,
+    /// as it reads with its settings uncommented.
+    fn uncommented_example(first: &str) -> String {
+        include_str!("../../../docs/schoolgate.example.toml")
             .lines()
-            .skip_while(|l| !l.starts_with("# [dns]"))
+            .skip_while(|l| !l.starts_with(first))
             .take_while(|l| l.starts_with('#'))
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
             .map(|l| format!("{l}\n"))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_example_dns_table_loads_when_uncommented() {
+        // The example leaves the DNS filter off; its commented [dns] table
+        // must still be right for whoever turns it on.
+        let dns = uncommented_example("# [dns]");
         assert!(dns.starts_with("[dns]\n"), "{dns}");
         let config: Config = toml::from_str(&dns).expect("the [dns] example parses");
         config.validate().expect("the [dns] example is valid");
@@ -347,15 +352,7 @@ mod tests {
 
     #[test]
     fn the_shipped_example_mail_and_webhook_tables_load_when_uncommented() {
-        let text = include_str!("../../../docs/schoolgate.example.toml");
-        let tables: String = text
-            .lines()
-            .skip_while(|l| !l.starts_with("# [mail]"))
-            .take_while(|l| l.starts_with('#'))
-            .filter_map(|l| l.strip_prefix("# "))
-            .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let tables = uncommented_example("# [mail]");
         assert!(tables.starts_with("[mail]\n"), "{tables}");
         let config: Config = toml::from_str(&tables).expect("the [mail] example parses");
         config.validate().expect("the [mail] example is valid");

@@ -24,7 +24,8 @@ impl SmtpServer {
     /// `refuse` are answered with a 550.
     pub fn start(port: u16, refuse: Option<&str>) -> SmtpServer {
         let folder = tempfile::tempdir().expect("tempdir");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py");
+        // From this crate or another that borrows this module (the binary's tests).
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../notify/tests/smtp_server.py");
         let mut command = Command::new("python3");
         command
             .arg(&script)
