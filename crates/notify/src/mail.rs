@@ -5,7 +5,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::settings::{MailSecurity, MailSettings, read_secret, validate_mail};
@@ -37,8 +37,29 @@ impl Mailer {
     pub fn new(settings: &MailSettings) -> Result<Mailer, SetupError> {
         validate_mail(settings)?;
         let host = settings.host.trim_start_matches('[').trim_end_matches(']');
+        let authority = match &settings.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    SetupError::new(
+                        "mail.ca_file",
+                        format!("could not read {}: {e}; check the path", path.display()),
+                    )
+                })?;
+                Some(Certificate::from_pem(&pem).map_err(|e| {
+                    SetupError::new(
+                        "mail.ca_file",
+                        format!("{} is not a PEM certificate: {e}", path.display()),
+                    )
+                })?)
+            }
+            None => None,
+        };
         let tls_parameters = || {
-            TlsParameters::new_rustls(host.to_owned()).map_err(|e| {
+            let mut builder = TlsParameters::builder(host.to_owned());
+            if let Some(authority) = &authority {
+                builder = builder.add_root_certificate(authority.clone());
+            }
+            builder.build_rustls().map_err(|e| {
                 SetupError::new(
                     "mail.host",
                     format!("TLS could not be set up for '{host}': {e}"),

@@ -33,6 +33,11 @@ pub struct MailSettings {
     pub port: Option<u16>,
     #[serde(default)]
     pub security: MailSecurity,
+    /// A PEM file with the certificate of the authority that signed the
+    /// mail server's certificate, for a server with the school's (or the
+    /// trust's) own certificates; leave out for servers with public ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// The account to sign in as; leave out for a server that takes mail
     /// without signing in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,6 +215,12 @@ pub fn validate_mail(mail: &MailSettings) -> Result<(), SetupError> {
             ),
         ));
     }
+    if mail.ca_file.is_some() && mail.security == MailSecurity::None {
+        return Err(SetupError::new(
+            "mail.ca_file",
+            "a certificate authority only matters with security = \"starttls\" or \"tls\"; remove it or change mail.security",
+        ));
+    }
     if mail.port == Some(0) {
         return Err(SetupError::new(
             "mail.port",
@@ -348,6 +359,7 @@ mod tests {
             host: host.into(),
             port: None,
             security,
+            ca_file: None,
             username: None,
             password_file: None,
             password_env: None,

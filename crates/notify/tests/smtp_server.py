@@ -1,18 +1,21 @@
 """A real SMTP server for the notify tests (aiosmtpd), on loopback only.
 
-Usage: smtp_server.py PORT FOLDER [REFUSE]
+Usage: smtp_server.py PORT FOLDER [--refuse TEXT]
+                      [--starttls CERT KEY | --tls CERT KEY]
 
 Listens on 127.0.0.1:PORT (0 for any free port), prints "listening on N",
 and writes each message it accepts to FOLDER as NNNN.eml (as received) and
 NNNN.json (decoded by Python's own email parser, so the tests check what a
-mail reader would see). Recipients containing REFUSE are refused with a 550.
+mail reader would see). Recipients containing TEXT are refused with a 550.
+--starttls offers and requires STARTTLS; --tls speaks TLS from the start.
 """
 
+import argparse
 import asyncio
 import base64
 import json
 import os
-import sys
+import ssl
 from email import message_from_bytes, policy
 
 from aiosmtpd.smtp import SMTP
@@ -72,15 +75,34 @@ class Keeper:
 
 
 async def main():
-    port = int(sys.argv[1])
-    folder = sys.argv[2]
-    refuse = sys.argv[3] if len(sys.argv) > 3 else None
-    keeper = Keeper(folder, refuse)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("folder")
+    parser.add_argument("--refuse")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    args = parser.parse_args()
+    keeper = Keeper(args.folder, args.refuse)
+    context = None
+    pair = args.starttls or args.tls
+    if pair:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(pair[0], pair[1])
+
+    def session():
+        if args.starttls:
+            return SMTP(
+                keeper,
+                enable_SMTPUTF8=True,
+                hostname="smtp.test",
+                tls_context=context,
+                require_starttls=True,
+            )
+        return SMTP(keeper, enable_SMTPUTF8=True, hostname="smtp.test")
+
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(keeper, enable_SMTPUTF8=True, hostname="smtp.test"),
-        "127.0.0.1",
-        port,
+        session, "127.0.0.1", args.port, ssl=context if args.tls else None
     )
     print("listening on %d" % server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()

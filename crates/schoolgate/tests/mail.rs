@@ -60,7 +60,7 @@ fn a_server_that_is_not_there_is_reported_with_what_to_check() {
     let (out, _dir) = mail_test(&loopback(free_port()), "dsl@hillside.example");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("NOT sent"), "{err}");
+    assert!(err.contains("was not sent"), "{err}");
     assert!(err.contains("mail.host and mail.port"), "{err}");
 }
 

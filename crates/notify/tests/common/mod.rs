@@ -23,6 +23,13 @@ impl SmtpServer {
     /// Starts on `port` (0 for any free one); recipients containing
     /// `refuse` are answered with a 550.
     pub fn start(port: u16, refuse: Option<&str>) -> SmtpServer {
+        let refuse: Vec<&str> = refuse.map(|r| vec!["--refuse", r]).unwrap_or_default();
+        SmtpServer::start_with(port, &refuse)
+    }
+
+    /// Starts with the script's own options (`--refuse TEXT`,
+    /// `--starttls CERT KEY`, `--tls CERT KEY`).
+    pub fn start_with(port: u16, options: &[&str]) -> SmtpServer {
         let folder = tempfile::tempdir().expect("tempdir");
         // From this crate or another that borrows this module (the binary's tests).
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../notify/tests/smtp_server.py");
@@ -33,9 +40,7 @@ impl SmtpServer {
             .arg(folder.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(refuse) = refuse {
-            command.arg(refuse);
-        }
+        command.args(options);
         let mut child = command
             .spawn()
             .expect("python3 must be installed for the mail tests");
@@ -114,6 +119,7 @@ pub fn loopback_mail(port: u16) -> MailSettings {
         host: "127.0.0.1".into(),
         port: Some(port),
         security: MailSecurity::None,
+        ca_file: None,
         username: None,
         password_file: None,
         password_env: None,

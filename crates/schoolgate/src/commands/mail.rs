@@ -70,7 +70,7 @@ pub async fn test(config: &Config, path: Option<&Path>, to: &str) -> Result<()> 
         Err(e) => Err(Failure {
             code: FAILURE,
             message: format!(
-                "the test message was NOT sent. {}\nCheck that {}.",
+                "the test message was not sent: {}\nCheck that {}.",
                 e.reason,
                 what_to_check(&e.reason, e.permanent)
             ),
