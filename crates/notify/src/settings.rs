@@ -99,6 +99,11 @@ pub struct WebhookSettings {
     /// The name of an environment variable holding the shared secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,
+    /// A PEM file with the certificate of the authority that signed the
+    /// receiver's certificate, for a receiver with the school's own
+    /// certificates; leave out for public ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// How long the receiver has to answer.
     #[serde(default = "default_webhook_timeout")]
     pub timeout_seconds: u64,
@@ -417,6 +422,7 @@ mod tests {
             kinds: vec![],
             secret_file: None,
             secret_env: Some("HOOK_SECRET".into()),
+            ca_file: None,
             timeout_seconds: 10,
         };
         validate_webhook(&[

@@ -6,12 +6,14 @@
 //! `X-Schoolgate-Signature: sha256=<hex>`. The body carries the outbox
 //! number (`id`), so a receiver can tell a retried delivery from a new one.
 
+use std::path::Path;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::Sha256;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 use crate::settings::{WebhookSettings, read_secret, validate_webhook};
 use crate::{DeliveryError, Message, SetupError};
@@ -82,7 +84,15 @@ impl Webhooks {
             .ok_or_else(|| {
                 SetupError::new(format!("webhook[{i}].secret_file"), "no secret given")
             })?;
+            let mut tls = TlsConfig::builder();
+            if let Some(path) = &s.ca_file {
+                tls = tls.root_certs(RootCerts::new_with_certs(&authority(
+                    &format!("webhook[{i}].ca_file"),
+                    path,
+                )?));
+            }
             let agent = ureq::Agent::config_builder()
+                .tls_config(tls.build())
                 .timeout_global(Some(Duration::from_secs(s.timeout_seconds)))
                 .http_status_as_error(false)
                 // A signed alert goes where it was configured to, nowhere else.
@@ -145,6 +155,31 @@ impl Webhooks {
             .await
             .map_err(|e| DeliveryError::transient(format!("the webhook call stopped: {e}")))?
     }
+}
+
+/// The certificates in a PEM file, for trusting a school's own authority.
+fn authority(key: &str, path: &Path) -> Result<Vec<Certificate<'static>>, SetupError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        SetupError::new(
+            key,
+            format!("could not read {}: {e}; check the path", path.display()),
+        )
+    })?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| SetupError::new(key, format!("{} is not a PEM file: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(SetupError::new(
+            key,
+            format!("{} holds no PEM certificate", path.display()),
+        ));
+    }
+    Ok(certs)
 }
 
 fn post_blocking(

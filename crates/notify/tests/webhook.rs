@@ -24,6 +24,14 @@ type Received = Arc<Mutex<Vec<(Option<String>, String, Bytes)>>>;
 
 /// A receiver answering with the given statuses in turn, then 204.
 async fn receiver(answers: &[u16]) -> (SocketAddr, Received) {
+    receiver_over(answers, None).await
+}
+
+/// The same, over TLS when given an acceptor.
+async fn receiver_over(
+    answers: &[u16],
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> (SocketAddr, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -40,6 +48,7 @@ async fn receiver(answers: &[u16]) -> (SocketAddr, Received) {
             };
             let kept = kept.clone();
             let answers = answers.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                     let kept = kept.clone();
@@ -72,9 +81,17 @@ async fn receiver(answers: &[u16]) -> (SocketAddr, Received) {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let http = hyper::server::conn::http1::Builder::new();
+                match tls {
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(stream).await {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
             });
         }
     });
@@ -94,6 +111,7 @@ fn hook(
         kinds: vec!["alert".into()],
         secret_file: Some(secret_file.to_owned()),
         secret_env: None,
+        ca_file: None,
         timeout_seconds: 5,
     }
 }
@@ -244,4 +262,56 @@ async fn a_refusing_webhook_is_failed_with_its_answer() {
         .remove(0);
     assert_eq!(entry.state, OutboxState::Failed);
     assert!(entry.last_error.expect("reason").contains("403"));
+}
+
+/// A TLS acceptor with a fresh certificate for 127.0.0.1, and that
+/// certificate's PEM file (it is its own authority).
+fn tls_for_loopback(dir: &std::path::Path) -> (tokio_rustls::TlsAcceptor, std::path::PathBuf) {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("certificate");
+    let pem = dir.join("receiver-ca.pem");
+    std::fs::write(&pem, certified.cert.pem()).expect("write");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .expect("server config");
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem)
+}
+
+#[tokio::test]
+async fn https_receivers_are_checked_against_the_given_authority() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (acceptor, authority) = tls_for_loopback(dir.path());
+    let (addr, received) = receiver_over(&[], Some(acceptor)).await;
+    let secret_file = dir.path().join("hook-secret");
+    std::fs::write(&secret_file, "s3cret").expect("secret");
+    let mut trusted = hook("trusted", addr, &secret_file, 1);
+    trusted.url = format!("https://{addr}/schoolgate");
+    trusted.ca_file = Some(authority);
+    let mut untrusted = trusted.clone();
+    untrusted.name = "untrusted".into();
+    untrusted.ca_file = None;
+    let webhooks = Webhooks::new(&[trusted, untrusted]).expect("webhooks");
+    let message = Message::new("alert", 5, "Urgent", "text");
+    webhooks
+        .post("trusted", 1, &message, Timestamp::now())
+        .await
+        .expect("posted over https");
+    let err = webhooks
+        .post("untrusted", 2, &message, Timestamp::now())
+        .await
+        .expect_err("a certificate nobody vouches for");
+    assert!(!err.permanent, "{err}");
+    let calls = received.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 1, "only the trusted call got through");
+    let body: serde_json::Value = serde_json::from_slice(&calls[0].2).expect("json");
+    assert_eq!(body["id"], 1);
 }
