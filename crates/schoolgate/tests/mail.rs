@@ -102,3 +102,30 @@ fn bad_settings_are_refused_before_anything_is_sent() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn serve_refuses_to_start_when_the_mail_password_cannot_be_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[console]\nlisten = \"127.0.0.1:0\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n[proxy]\nlisten = [\"127.0.0.1:0\"]\n\
+         [mail]\nhost = \"smtp.hillside.example\"\nusername = \"schoolgate\"\npassword_file = \"/nonexistent/smtp-password\"\nfrom = \"schoolgate@hillside.example\"\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_schoolgate"))
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run schoolgate");
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("mail.password_file"), "{err}");
+    assert!(
+        !text(&out.stdout).contains("listening on"),
+        "no port was bound"
+    );
+}
