@@ -43,6 +43,24 @@ async fn outbox_to(
     (dir, outbox)
 }
 
+/// The newest message in the outbox.
+async fn latest(outbox: &Outbox<SqliteStore>) -> store::OutboxEntry {
+    outbox
+        .store()
+        .outbox_entries(1)
+        .await
+        .expect("list")
+        .remove(0)
+}
+
+/// Queues an urgent alert for the DSL.
+async fn queue_alert(outbox: &Outbox<SqliteStore>, at: Timestamp) {
+    outbox
+        .enqueue(&alert("dsl@hillside.example"), at)
+        .await
+        .expect("enqueue");
+}
+
 fn alert(to: &str) -> Message {
     Message::new(
         "alert",
@@ -139,12 +157,7 @@ async fn an_alert_with_a_report_arrives_intact() {
     assert_eq!(attachments[1]["filename"], "chart.bin");
     assert_eq!(decode(&attachments[1]["content"]), binary);
 
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Sent);
     assert_eq!(entry.attempts, 1);
     assert_eq!(entry.sent_at, Some(t0()));
@@ -154,10 +167,7 @@ async fn an_alert_with_a_report_arrives_intact() {
 async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
     let port = free_port();
     let (_dir, outbox) = outbox_to(port, options(5)).await;
-    outbox
-        .enqueue(&alert("dsl@hillside.example"), t0())
-        .await
-        .expect("enqueue");
+    queue_alert(&outbox, t0()).await;
 
     // Down: tried, kept, to be tried again after 30 s.
     let report = outbox.deliver_due(t0()).await.expect("deliver");
@@ -168,12 +178,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
             ..Default::default()
         }
     );
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Queued);
     assert_eq!(entry.attempts, 1);
     assert_eq!(entry.next_attempt_at, t0() + 30.seconds());
@@ -193,12 +198,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
         .await
         .expect("deliver");
     assert_eq!(report.retrying, 1);
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.attempts, 2);
     assert_eq!(entry.next_attempt_at, t0() + 90.seconds());
 
@@ -212,12 +212,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
     let received = server.wait_for(1);
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["subject"], "Urgent: self-harm search on ICT-07");
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Sent);
     assert_eq!(entry.attempts, 3);
     let report = outbox.deliver_due(t0() + 1.hours()).await.expect("deliver");
@@ -228,22 +223,14 @@ async fn mail_waits_while_the_server_is_down_and_goes_when_it_returns() {
 async fn after_the_last_attempt_a_message_is_kept_as_failed() {
     let port = free_port();
     let (_dir, outbox) = outbox_to(port, options(3)).await;
-    outbox
-        .enqueue(&alert("dsl@hillside.example"), t0())
-        .await
-        .expect("enqueue");
+    queue_alert(&outbox, t0()).await;
     let mut now = t0();
     for _ in 0..2 {
         assert_eq!(outbox.deliver_due(now).await.expect("deliver").retrying, 1);
         now += 10.minutes();
     }
     assert_eq!(outbox.deliver_due(now).await.expect("deliver").failed, 1);
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Failed);
     assert_eq!(entry.attempts, 3);
     assert!(entry.last_error.is_some());
@@ -263,12 +250,7 @@ async fn a_refused_recipient_is_failed_with_the_servers_reason() {
         .expect("enqueue");
     let report = outbox.deliver_due(t0()).await.expect("deliver");
     assert_eq!(report.failed, 1, "a refusal is not retried: {report:?}");
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Failed);
     let reason = entry.last_error.expect("a reason");
     assert!(reason.contains("550"), "{reason}");
@@ -341,10 +323,7 @@ async fn the_worker_sends_at_once_when_woken_and_stops_cleanly() {
     let outbox = std::sync::Arc::new(outbox);
     // A long tick: only the wake makes it send promptly.
     let worker = notify::DeliveryWorker::spawn(outbox.clone(), Duration::from_secs(3600));
-    outbox
-        .enqueue(&alert("dsl@hillside.example"), Timestamp::now())
-        .await
-        .expect("enqueue");
+    queue_alert(&outbox, Timestamp::now()).await;
     worker.wake();
     assert_eq!(server.wait_for(1).len(), 1);
     assert!(worker.shutdown(Duration::from_secs(5)).await);
@@ -366,10 +345,7 @@ async fn a_send_cut_short_by_shutdown_is_tried_again_later() {
         Webhooks::default(),
         options(5),
     ));
-    outbox
-        .enqueue(&alert("dsl@hillside.example"), Timestamp::now())
-        .await
-        .expect("enqueue");
+    queue_alert(&outbox, Timestamp::now()).await;
     let worker = notify::DeliveryWorker::spawn(outbox.clone(), Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = std::time::Instant::now();
@@ -381,12 +357,7 @@ async fn a_send_cut_short_by_shutdown_is_tried_again_later() {
         started.elapsed() < Duration::from_secs(5),
         "shutdown kept to its grace period"
     );
-    let entry = outbox
-        .store()
-        .outbox_entries(5)
-        .await
-        .expect("list")
-        .remove(0);
+    let entry = latest(&outbox).await;
     assert_eq!(entry.state, OutboxState::Sending, "still claimed, not lost");
     // Once its claim lapses (after a restart), it is claimed again.
     let later = Timestamp::now() + 6.minutes();
