@@ -20,6 +20,10 @@
 //! `crates/records` holds their rules) are kept append-only: the store
 //! checks the records crate's rules inside each write, and the database's
 //! triggers refuse any UPDATE or DELETE (migration 0006).
+//!
+//! The outbox ([`outbox`]) keeps every message waiting to leave and what
+//! became of it: sent, waiting to be tried again, or given up on with the
+//! reason. Nothing is dropped silently.
 
 use std::future::Future;
 
@@ -34,17 +38,20 @@ use policy::Policy;
 use serde::Serialize;
 
 pub mod console;
+pub mod outbox;
 pub mod people;
 pub mod records;
 pub mod reviews;
 pub mod sqlite;
 mod sqlite_console;
+mod sqlite_outbox;
 mod sqlite_people;
 mod sqlite_policy;
 mod sqlite_records;
 mod sqlite_reviews;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
+pub use outbox::{Channel, NewOutboxEntry, OutboxEntry, OutboxState};
 pub use people::{
     ImportOutcome, ImportedPerson, PeoplePage, PeopleQuery, PeopleStatus, PersonChange, PersonKind,
     PersonRecord,
@@ -680,4 +687,43 @@ pub trait Store: Send + Sync {
         actor: &str,
         source: &str,
     ) -> impl Future<Output = Result<ImportOutcome, StoreError>> + Send;
+
+    // Outbox: messages waiting to leave (alert emails, reports, webhook
+    // calls), one row per destination, kept after they are sent or fail.
+
+    /// Queues a message; returns its number, or none when a message with the
+    /// same dedup key for the same destination was queued before.
+    fn enqueue_outbox(
+        &self,
+        entry: &NewOutboxEntry,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Claims up to `limit` messages due at `now` (most severe first) until
+    /// `lease_until`: a sender that stops mid-way leaves them to be tried
+    /// again once the claim lapses.
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+    /// Records that a message left at `at`.
+    fn outbox_sent(
+        &self,
+        id: i64,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a failed attempt and why: it is tried again at `retry_at`, or,
+    /// with none, given up on and kept as failed.
+    fn outbox_failed(
+        &self,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The newest `limit` messages, newest first, whatever their state.
+    fn outbox_entries(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 }

@@ -1087,6 +1087,42 @@ impl Store for SqliteStore {
     ) -> Result<ImportOutcome, StoreError> {
         people::import(&self.pool, people, actor, source).await
     }
+
+    // Outbox.
+
+    async fn enqueue_outbox(
+        &self,
+        entry: &crate::NewOutboxEntry,
+    ) -> Result<Option<i64>, StoreError> {
+        crate::sqlite_outbox::enqueue(&self.pool, entry).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<crate::OutboxEntry>, StoreError> {
+        crate::sqlite_outbox::claim(&self.pool, now, lease_until, limit).await
+    }
+
+    async fn outbox_sent(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        crate::sqlite_outbox::sent(&self.pool, id, at).await
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        crate::sqlite_outbox::failed(&self.pool, id, at, error, retry_at).await
+    }
+
+    async fn outbox_entries(&self, limit: usize) -> Result<Vec<crate::OutboxEntry>, StoreError> {
+        crate::sqlite_outbox::entries(&self.pool, limit).await
+    }
 }
 
 #[cfg(test)]
