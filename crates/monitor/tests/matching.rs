@@ -455,8 +455,15 @@ proptest! {
         let phrase = &library.phrases[index];
         prop_assume!(disguise_applies(phrase, &disguise));
         let text = apply(&phrase.text, &disguise);
+        // A disguise may turn one spelling into another listed spelling
+        // ("khudkhushi" less an h is "khudkushi"): then that phrase, of the
+        // same category and at least the same severity, is what is heard.
+        let heard = finds(&text, index)
+            || MATCHER.find(&text).iter().any(|m| {
+                m.category == phrase.category && m.severity >= phrase.severity && !m.misspelt
+            });
         prop_assert!(
-            finds(&text, index),
+            heard,
             "{:?} ({:?}) did not find {:?} ({})",
             text, disguise, phrase.text, phrase.source
         );
