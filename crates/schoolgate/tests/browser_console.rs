@@ -293,11 +293,19 @@ fn a_blocked_site_needs_a_reason_which_the_history_shows_and_the_proxy_then_bloc
         .expect("the revision shown");
     let overrides = "form[aria-labelledby='overrides-heading']";
 
-    // A reason of nothing but spaces is no reason: refused, saying so, with
-    // what was typed kept.
+    // With no reason the browser itself will not send the form.
     browser.check("Always blocked");
     browser.fill("Site or page", host);
-    field_within(&browser, overrides, POLICY_REASON).type_text("   ");
+    browser.button("Add the site").click();
+    let empty = field_within(&browser, overrides, POLICY_REASON);
+    assert!(
+        browser.focused().is(&empty),
+        "the empty reason field should have the focus"
+    );
+    assert_eq!(browser.path(), "/policy/profiles/ks2");
+    // A reason of nothing but spaces is no reason either: the console
+    // refuses it, saying so, and keeps what was typed.
+    empty.type_text("   ");
     browser.submit("Add the site");
     let problem = browser.find(".error-summary").text();
     assert!(problem.contains("nothing was saved"), "{problem}");
@@ -412,14 +420,25 @@ fn a_review_request_approved_in_the_console_opens_the_site_and_tells_the_pupil()
         "Key Stage 2 (ks2)"
     );
     browser.check("Approve");
-    let why = "Maths project on probability; this page only, supervised.";
+    let why = "Maths project on probability, with the class teacher watching.";
     browser.fill("Reason", why);
     browser.submit("Record the decision");
-    let decided = browser.text();
-    assert!(decided.contains("Approved"), "{decided}");
-    assert!(decided.contains(why), "{decided}");
+    let decided = browser.find("main dl");
+    assert_eq!(described(&decided, "Status"), "Approved");
+    assert_eq!(described(&decided, "Reason"), why);
 
+    // The decision links to the policy change it made, which the history
+    // lists with the request's number.
+    let revision = described(&decided, "Policy change");
+    browser.follow(&revision);
+    let change = browser.find("main dl");
+    assert_eq!(described(&change, "Who"), ADMIN);
+    assert_eq!(
+        described(&change, "Why"),
+        format!("Review #{number}: {why}")
+    );
     browser.follow("Policy history");
+    assert_eq!(browser.find("section.revision h2").text(), revision);
     let newest = browser.find("section.revision");
     assert_eq!(described(&newest, "Who"), ADMIN);
     assert_eq!(
