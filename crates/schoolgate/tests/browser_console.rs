@@ -62,29 +62,23 @@ fn origin(title: &'static str) -> u16 {
     port
 }
 
-/// `[proxy.resolve]` pointing `host` at loopback, where the origin is.
-fn resolve(host: &str) -> String {
-    format!("[proxy.resolve]\n\"{host}\" = \"127.0.0.1\"\n")
-}
-
-/// Makes loopback a Key Stage 2 classroom network and waits until the
-/// pupil's browser, opening `url`, gets something other than the walled
-/// garden's block (the filter reloads networks every two seconds).
-#[track_caller]
-fn make_loopback_key_stage_2(school: &School, pupil: &Browser, url: &str) {
-    school.run(&[
-        "networks",
-        "add",
-        "Classrooms",
-        "--range",
-        "127.0.0.0/8",
-        "--profile",
-        "ks2",
-    ]);
+/// A school with its administrator signed in (the first browser), and a
+/// pupil's browser (the second) on a Key Stage 2 classroom network whose
+/// requests for `host` go through the proxy to an origin on loopback
+/// serving pages titled `title`; and the origin's address as the pupil
+/// opens it. Returns once the pupil gets something other than the walled
+/// garden's block there (the filter reloads networks every two seconds).
+fn school_with_a_site(host: &str, title: &'static str) -> (School, Browser, Browser, String) {
+    let (school, browser) =
+        School::signed_in_with(&format!("[proxy.resolve]\n\"{host}\" = \"127.0.0.1\"\n"));
+    let site = format!("http://{host}:{}/", origin(title));
+    let pupil = school.browser_through_the_proxy(&[host]);
+    school.add_classroom_network("ks2");
     pupil.wait_until("the Key Stage 2 network to take effect", |b| {
-        b.goto(url);
+        b.goto(&site);
         !b.text().contains("allows only approved sites")
     });
+    (school, browser, pupil, site)
 }
 
 /// The control labelled `label` inside the element `scope` (a CSS
@@ -274,11 +268,7 @@ fn a_csv_import_shows_its_bad_row_stores_nothing_until_confirmed_then_the_good_r
 #[test]
 fn a_blocked_site_needs_a_reason_which_the_history_shows_and_the_proxy_then_blocks_it() {
     let host = "www.timestables.example";
-    let (school, browser) = School::signed_in_with(&resolve(host));
-    let port = origin("Times tables practice");
-    let site = format!("http://{host}:{port}/");
-    let pupil = school.browser_through_the_proxy(&[host]);
-    make_loopback_key_stage_2(&school, &pupil, &site);
+    let (_school, browser, pupil, site) = school_with_a_site(host, "Times tables practice");
     assert!(
         pupil.text().contains("Times tables practice"),
         "{}",
@@ -357,11 +347,8 @@ fn a_blocked_site_needs_a_reason_which_the_history_shows_and_the_proxy_then_bloc
 #[test]
 fn a_review_request_approved_in_the_console_opens_the_site_and_tells_the_pupil() {
     let host = "www.bet365.com";
-    let (school, browser) = School::signed_in_with(&resolve(host));
-    let port = origin("Odds for the school sports day");
-    let site = format!("http://{host}:{port}/");
-    let pupil = school.browser_through_the_proxy(&["bet365.com"]);
-    make_loopback_key_stage_2(&school, &pupil, &site);
+    let (_school, browser, pupil, site) =
+        school_with_a_site(host, "Odds for the school sports day");
 
     // Blocked for what it is, with a reference and a way to ask.
     let blocked = pupil.text();
