@@ -120,7 +120,8 @@ fn described(list: &Element<'_>, term: &str) -> String {
     .text()
 }
 
-/// The text after `label` up to the end of its line, as shown.
+/// The word after `label` in `text` (a trailing full stop or comma left
+/// off).
 #[track_caller]
 fn after(text: &str, label: &str) -> String {
     text.split_once(label)
