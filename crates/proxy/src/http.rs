@@ -51,6 +51,19 @@ pub async fn handle<S: store::Store + Clone + 'static>(
     if own {
         return crate::local::serve(&conn, request).await;
     }
+    if request.uri().scheme_str() == Some("https") {
+        // Fetching it would mean the proxy making the secure connection
+        // itself; browsers never ask that (they use CONNECT), so a program
+        // that does is set up wrongly. Nothing is sent anywhere.
+        conn.shared.gate.metrics.malformed(Source::Proxy);
+        tracing::info!(client = %conn.peer, "refused an https:// address sent without CONNECT");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "The school's web filter does not fetch https:// addresses itself. Programs reach secure \
+             websites through it with CONNECT, as web browsers do: set this program's HTTPS proxy \
+             (or \"use this proxy for all protocols\") to the school's web filter and try again.\n",
+        );
+    }
     if request.uri().scheme_str() != Some("http") {
         conn.shared.gate.metrics.malformed(Source::Proxy);
         return text(
@@ -461,10 +474,17 @@ async fn forward<S>(
     };
     match result {
         Ok(response) => {
-            conn.kept
+            let evicted = conn
+                .kept
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .keep(upstream.0);
+            // Only one with no answer still coming may be shared.
+            if let Some(evicted) = evicted
+                && evicted.sender.is_ready()
+            {
+                conn.shared.pool.put(evicted);
+            }
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             parts.headers.append(header::VIA, conn.shared.via.clone());
@@ -543,6 +563,12 @@ async fn take_or_connect<S>(
         && upstream.sender.ready().await.is_ok()
     {
         return Ok((upstream, true));
+    }
+    // Then one another client connection left in the shared pool.
+    while let Some(mut upstream) = conn.shared.pool.take(host, port) {
+        if upstream.sender.ready().await.is_ok() {
+            return Ok((upstream, true));
+        }
     }
     connect_new(conn, host, port).await.map(|u| (u, false))
 }

@@ -487,3 +487,142 @@ async fn reloading_under_load_drops_nothing() {
     }
     assert_eq!(p.events().await.len(), total);
 }
+
+/// A raw request from a chosen loopback address, read until the proxy
+/// closes the connection or goes quiet.
+async fn raw_from(p: &TestProxy, from: &str, bytes: &[u8]) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let mut stream = socket.connect(p.addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(QUIET, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_over_its_share_gets_503_at_once() {
+    let web = origin("web").start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.max_connections_per_ip = 2)
+        .start()
+        .await;
+    let url = http_url("learning.example.org", &web, "/");
+    let request = format!("GET {url} HTTP/1.1\r\nHost: learning.example.org\r\n\r\n");
+    let hog_a = TcpStream::connect(p.addr).await.expect("connect");
+    let hog_b = TcpStream::connect(p.addr).await.expect("connect");
+    // The proxy counts a connection once it has accepted it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let answer = raw_from(&p, "127.0.0.1", request.as_bytes()).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(answer.contains("too many connections open"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_millis(900) + QUIET,
+        "no wait for a place: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        p.gate
+            .metrics
+            .refused_count(gate::metrics::Refusal::PerIp),
+        1
+    );
+    assert!(web.seen().is_empty(), "the refused request went nowhere");
+    // Another address is not held back by this one's connections.
+    let other = raw_from(&p, "127.0.0.2", request.as_bytes()).await;
+    assert!(other.starts_with("HTTP/1.1 200"), "{other}");
+    // A place given back is a place for the next connection.
+    drop(hog_a);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = curl(&p, &url, &[]).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    drop(hog_b);
+    assert_eq!(
+        p.gate
+            .metrics
+            .refused_count(gate::metrics::Refusal::PerIp),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_shared_between_client_connections() {
+    let web = origin("web").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let a = http_url("learning.example.org", &web, "/a");
+    // The first client asks once and closes its connection; the answer ends
+    // when the proxy has closed it.
+    let answer = raw(
+        &p,
+        format!("GET {a} HTTP/1.1\r\nHost: learning.example.org\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A second client, on a new connection, gets the same upstream one.
+    let b = http_url("learning.example.org", &web, "/b");
+    let got = curl(&p, &b, &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    let mut paths: Vec<String> = web.seen().into_iter().map(|s| s.uri).collect();
+    paths.sort();
+    assert_eq!(paths, ["/a", "/b"]);
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the second client connection reused the first one's upstream connection"
+    );
+    // Two clients at once each need their own.
+    let c = http_url("learning.example.org", &web, "/slow/300");
+    let d = http_url("learning.example.org", &web, "/slow/301");
+    let (c, d) = tokio::join!(curl(&p, &c, &[]), curl(&p, &d, &[]));
+    assert_eq!((c.status, d.status), (200, 200));
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one was shared, one was new"
+    );
+    assert_eq!(p.events().await.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absolute_https_addresses_without_connect_are_refused_clearly() {
+    let web = origin("web").https().start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.connect_ports = Vec::new())
+        .start()
+        .await;
+    let url = https_url("learning.example.org", &web, "/secret");
+    let answer = raw(
+        &p,
+        format!("GET {url} HTTP/1.1\r\nHost: learning.example.org\r\n\r\n").as_bytes(),
+        QUIET,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer}");
+    assert!(answer.contains("CONNECT"), "{answer}");
+    assert!(answer.contains("https://"), "{answer}");
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was sent to the website"
+    );
+    // The same address through CONNECT works.
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+}
