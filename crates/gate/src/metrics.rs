@@ -260,7 +260,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("schoolgate_connections_refused_total{edge=\"proxy\",reason=\"per-ip\"} 2"),
+            text.contains(
+                "schoolgate_connections_refused_total{edge=\"proxy\",reason=\"per-ip\"} 2"
+            ),
             "{text}"
         );
         assert!(

@@ -125,20 +125,17 @@ pub async fn handle<S: store::Store + Clone + 'static>(
 /// The URL as the browser asked for it, without userinfo: passwords are
 /// never logged.
 fn logged_url(uri: &Uri) -> String {
-    match uri.authority() {
-        Some(authority) if authority.as_str().contains('@') => {
-            let host = authority
-                .as_str()
-                .rsplit_once('@')
-                .map_or(authority.as_str(), |(_, h)| h);
-            format!(
-                "{}://{host}{}",
-                uri.scheme_str().unwrap_or("http"),
-                uri.path_and_query().map_or("/", |p| p.as_str())
-            )
-        }
-        _ => uri.to_string(),
-    }
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let rest = uri.path_and_query().map_or("/", |p| p.as_str());
+    // Put together directly: this runs for every request.
+    let mut url = String::with_capacity(scheme.len() + 3 + host.len() + rest.len());
+    url.push_str(scheme);
+    url.push_str("://");
+    url.push_str(host);
+    url.push_str(rest);
+    url
 }
 
 /// Whether an absolute-form request names this proxy itself.
@@ -260,7 +257,7 @@ pub fn draft<S>(
         event: ActivityEvent {
             at: asker.now,
             source: Source::Proxy,
-            client_ip: conn.peer.ip().to_string(),
+            client_ip: conn.peer_ip.clone(),
             username: asker.who.user.as_deref().map(str::to_owned),
             device: asker.who.device.as_deref().map(str::to_owned),
             profile: asker.profile_id().to_owned(),
@@ -399,9 +396,27 @@ pub fn block_headers(headers: &mut HeaderMap, rule: &str, reference: Option<&str
     }
 }
 
+/// Whether a header always belongs to one connection only.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    *name == header::CONNECTION
+        || *name == header::PROXY_AUTHORIZATION
+        || *name == header::PROXY_AUTHENTICATE
+        || *name == header::TE
+        || *name == header::TRAILER
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::UPGRADE
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
 /// Removes the headers that belong to one connection, not to the message
 /// (RFC 9110 §7.6.1), including any the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names is cheaper than
+    // removing each possible one by lookup.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     if let Some(connection) = headers.get(header::CONNECTION) {
         let named: Vec<HeaderName> = connection
             .to_str()
@@ -415,19 +430,10 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    for name in [
-        header::CONNECTION,
-        header::PROXY_AUTHORIZATION,
-        header::PROXY_AUTHENTICATE,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
+    // Only the ones present are looked up to be removed.
+    while let Some(name) = headers.keys().find(|n| is_hop_by_hop(n)).cloned() {
         headers.remove(name);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
 }
 
 async fn forward<S>(
@@ -680,8 +686,16 @@ mod tests {
             .parse()
             .expect("uri");
         assert_eq!(logged_url(&uri), "http://www.example.org:8080/a?b=c");
-        let uri: Uri = "http://www.example.org/a".parse().expect("uri");
-        assert_eq!(logged_url(&uri), "http://www.example.org/a");
+        // Without user information, the URL as the request line gave it.
+        for text in [
+            "http://www.example.org/a",
+            "http://www.example.org",
+            "http://www.example.org:81/?q=a%20b",
+            "http://[::1]:8080/x?y",
+        ] {
+            let uri: Uri = text.parse().expect("uri");
+            assert_eq!(logged_url(&uri), uri.to_string(), "{text}");
+        }
     }
 
     #[test]

@@ -168,6 +168,8 @@ pub struct Shared<S> {
 pub struct Conn<S> {
     pub shared: Arc<Shared<S>>,
     pub peer: SocketAddr,
+    /// The client's address as events record it, written out once.
+    pub peer_ip: String,
     pub local: SocketAddr,
     pub kept: Mutex<Kept>,
     /// The last `Proxy-Authorization` value that signed someone in on this
@@ -394,6 +396,7 @@ async fn connection<S: store::Store + Clone + 'static>(
         drive,
         shared: shared.clone(),
         peer,
+        peer_ip: peer.ip().to_string(),
         local,
         kept: Mutex::new(Kept::default()),
         signed_in: Mutex::new(None),

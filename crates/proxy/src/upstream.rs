@@ -248,7 +248,8 @@ impl Kept {
         if upstream.sender.is_closed() {
             return None;
         }
-        let oldest = (self.upstreams.len() >= KEPT_PER_CONNECTION).then(|| self.upstreams.remove(0));
+        let oldest =
+            (self.upstreams.len() >= KEPT_PER_CONNECTION).then(|| self.upstreams.remove(0));
         self.upstreams.push(upstream);
         oldest
     }

@@ -536,9 +536,7 @@ async fn one_address_over_its_share_gets_503_at_once() {
         started.elapsed()
     );
     assert_eq!(
-        p.gate
-            .metrics
-            .refused_count(gate::metrics::Refusal::PerIp),
+        p.gate.metrics.refused_count(gate::metrics::Refusal::PerIp),
         1
     );
     assert!(web.seen().is_empty(), "the refused request went nowhere");
@@ -552,9 +550,7 @@ async fn one_address_over_its_share_gets_503_at_once() {
     assert_eq!(again.status, 200, "{again:?}");
     drop(hog_b);
     assert_eq!(
-        p.gate
-            .metrics
-            .refused_count(gate::metrics::Refusal::PerIp),
+        p.gate.metrics.refused_count(gate::metrics::Refusal::PerIp),
         1
     );
 }
@@ -614,7 +610,10 @@ async fn absolute_https_addresses_without_connect_are_refused_clearly() {
         QUIET,
     )
     .await;
-    assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
     assert!(answer.contains("CONNECT"), "{answer}");
     assert!(answer.contains("https://"), "{answer}");
     assert_eq!(
