@@ -236,21 +236,13 @@ async fn large_bodies_stream_both_ways() {
     assert_eq!(got.status, 200);
     assert_eq!(got.body.len(), 5_000_000);
     // An upload large enough that curl asks for 100 Continue first.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("upload");
-    std::fs::write(&file, vec![b'u'; 3_000_000]).expect("write");
-    let upload = http_url("learning.example.org", &web, "/upload");
-    let got = curl(
-        &p,
-        &upload,
-        &["--data-binary", &format!("@{}", file.display())],
-    )
-    .await;
+    let posted = http_url("learning.example.org", &web, "/upload");
+    let got = upload(&p, &posted, 3_000_000).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.body, "big received 3000000");
     let events = p.events().await;
     assert_eq!(event(&events, &download).bytes, 5_000_000);
-    assert_eq!(event(&events, &upload).method, "POST");
+    assert_eq!(event(&events, &posted).method, "POST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,26 +480,6 @@ async fn reloading_under_load_drops_nothing() {
     assert_eq!(p.events().await.len(), total);
 }
 
-/// A raw request from a chosen loopback address, read until the proxy
-/// closes the connection or goes quiet.
-async fn raw_from(p: &TestProxy, from: &str, bytes: &[u8]) -> String {
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(format!("{from}:0").parse().expect("address"))
-        .expect("bind");
-    let mut stream = socket.connect(p.addr).await.expect("connect");
-    stream.write_all(bytes).await.expect("write");
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match tokio::time::timeout(QUIET, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_over_its_share_gets_503_at_once() {
     let web = origin("web").start().await;
@@ -523,7 +495,7 @@ async fn one_address_over_its_share_gets_503_at_once() {
     // The proxy counts a connection once it has accepted it.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
-    let answer = raw_from(&p, "127.0.0.1", request.as_bytes()).await;
+    let answer = raw(&p, request.as_bytes(), QUIET).await;
     assert!(
         answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
         "{answer}"
@@ -541,7 +513,7 @@ async fn one_address_over_its_share_gets_503_at_once() {
     );
     assert!(web.seen().is_empty(), "the refused request went nowhere");
     // Another address is not held back by this one's connections.
-    let other = raw_from(&p, "127.0.0.2", request.as_bytes()).await;
+    let other = raw_from(&p, "127.0.0.2", request.as_bytes(), QUIET).await;
     assert!(other.starts_with("HTTP/1.1 200"), "{other}");
     // A place given back is a place for the next connection.
     drop(hog_a);

@@ -282,16 +282,8 @@ async fn bulk_transfers_through_a_tunnel_arrive_whole_both_ways() {
     assert_eq!(got.status, 200, "{:?}", got.headers);
     assert_eq!(got.body.len(), 12_000_000);
     assert!(got.body.bytes().all(|b| b == b'x'), "every byte as sent");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("upload");
-    std::fs::write(&file, vec![b'u'; 7_000_000]).expect("write");
-    let upload = https_url("learning.example.org", &web, "/upload");
-    let got = curl(
-        &p,
-        &upload,
-        &["--data-binary", &format!("@{}", file.display())],
-    )
-    .await;
+    let posted = https_url("learning.example.org", &web, "/upload");
+    let got = upload(&p, &posted, 7_000_000).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.body, "big received 7000000");
     let events = p.events().await;
