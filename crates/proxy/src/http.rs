@@ -451,6 +451,7 @@ async fn forward<S>(
         None => canon.host(),
     };
     prepare_request(conn, &mut request);
+    let signs_in = signs_in_on_connection(request.headers().get(header::AUTHORIZATION));
 
     let mut upstream = match take_or_connect(conn, host, port).await {
         Ok(u) => u,
@@ -480,6 +481,12 @@ async fn forward<S>(
     };
     match result {
         Ok(response) => {
+            upstream.0.pinned |= signs_in
+                || response
+                    .headers()
+                    .get_all(header::WWW_AUTHENTICATE)
+                    .iter()
+                    .any(|v| signs_in_on_connection(Some(v)));
             let evicted = conn
                 .kept
                 .lock()
@@ -516,6 +523,17 @@ async fn forward<S>(
             Response::from_parts(parts, body.logged(502, draft))
         }
     }
+}
+
+/// Whether an `Authorization` or `WWW-Authenticate` value is NTLM or
+/// Negotiate, which sign a person in on the connection itself rather than
+/// on each request.
+fn signs_in_on_connection(value: Option<&HeaderValue>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.as_bytes();
+        let scheme = v.split(|b| *b == b' ').next().unwrap_or(v);
+        scheme.eq_ignore_ascii_case(b"ntlm") || scheme.eq_ignore_ascii_case(b"negotiate")
+    })
 }
 
 fn short_error(e: &hyper::Error) -> &'static str {

@@ -170,6 +170,10 @@ pub struct Upstream {
     pub host: Box<str>,
     pub port: u16,
     pub sender: SendRequest<Incoming>,
+    /// Whether it carries a connection-based sign-in to the web server
+    /// (NTLM or Negotiate): such a connection speaks for one person, so it
+    /// is never shared with another client connection.
+    pub pinned: bool,
 }
 
 /// An upstream connection's I/O, driven by the client connection's task.
@@ -201,6 +205,7 @@ pub async fn open(
         host: host.into(),
         port,
         sender,
+        pinned: false,
     })
 }
 
@@ -263,6 +268,8 @@ impl Kept {
 
 /// Idle upstream connections shared by every client connection, newest
 /// last for each host.
+///
+/// Connections that carried an NTLM or Negotiate sign-in never enter it.
 #[derive(Default)]
 pub struct Pool {
     inner: Mutex<PoolInner>,
@@ -275,13 +282,13 @@ struct PoolInner {
 }
 
 impl Pool {
-    /// Puts an idle connection in the pool; one that is closed is dropped
-    /// instead. Callers make sure no answer is still coming on it, so a
+    /// Puts an idle connection in the pool; one that is closed, or pinned
+    /// to one person's sign-in, is dropped instead. Callers make sure no answer is still coming on it, so a
     /// client never waits behind another's download. The host's oldest
     /// gives way when it has [`POOL_PER_HOST`]; a full pool keeps what it
     /// has.
     pub fn put(&self, upstream: Upstream) {
-        if upstream.sender.is_closed() {
+        if upstream.sender.is_closed() || upstream.pinned {
             return;
         }
         let now = Instant::now();

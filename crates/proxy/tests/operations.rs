@@ -597,3 +597,33 @@ async fn absolute_https_addresses_without_connect_are_refused_clearly() {
     let got = curl(&p, &url, &[]).await;
     assert_eq!(got.status, 200, "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_signed_in_with_ntlm_is_never_shared() {
+    let web = origin("intranet").start().await;
+    let p = proxy().profile("staff").start().await;
+    let a = http_url("learning.example.org", &web, "/a");
+    // NTLM signs the person in on the connection: the web server would
+    // treat the next client on it as the same person.
+    let answer = raw(
+        &p,
+        format!(
+            "GET {a} HTTP/1.1\r\nHost: learning.example.org\r\nAuthorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let got = curl(&p, &http_url("learning.example.org", &web, "/b"), &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the second client got a connection of its own"
+    );
+    assert!(
+        web.seen()[0].headers.contains_key("authorization"),
+        "the sign-in reached the web server"
+    );
+}
