@@ -29,6 +29,20 @@ struct EdgeMetrics {
 pub struct Metrics {
     proxy: EdgeMetrics,
     dns: EdgeMetrics,
+    /// Proxy connections turned away because every place was taken.
+    refused_busy: AtomicU64,
+    /// Proxy connections turned away because their address already held
+    /// its share of places.
+    refused_per_ip: AtomicU64,
+}
+
+/// Why the proxy turned a connection away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Every place was taken for longer than the wait.
+    Busy,
+    /// The client's address already held `max_connections_per_ip`.
+    PerIp,
 }
 
 impl Metrics {
@@ -76,6 +90,22 @@ impl Metrics {
         .load(Ordering::Relaxed)
     }
 
+    /// Counts a client connection the proxy turned away.
+    pub fn refused(&self, why: Refusal) {
+        self.refusals(why).fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn refused_count(&self, why: Refusal) -> u64 {
+        self.refusals(why).load(Ordering::Relaxed)
+    }
+
+    fn refusals(&self, why: Refusal) -> &AtomicU64 {
+        match why {
+            Refusal::Busy => &self.refused_busy,
+            Refusal::PerIp => &self.refused_per_ip,
+        }
+    }
+
     pub fn malformed_count(&self, source: Source) -> u64 {
         self.edge(source).malformed.load(Ordering::Relaxed)
     }
@@ -115,6 +145,18 @@ impl Metrics {
                 "schoolgate_malformed_total{{edge=\"{}\"}} {}",
                 source.as_str(),
                 self.edge(source).malformed.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_connections_refused_total Proxy connections turned away with 503, by reason."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_connections_refused_total counter");
+        for (reason, why) in [("busy", Refusal::Busy), ("per-ip", Refusal::PerIp)] {
+            let _ = writeln!(
+                out,
+                "schoolgate_connections_refused_total{{edge=\"proxy\",reason=\"{reason}\"}} {}",
+                self.refused_count(why)
             );
         }
         let _ = writeln!(
@@ -190,6 +232,8 @@ mod tests {
         m.observe(Source::Proxy, Verdict::Allow, Duration::from_millis(3));
         m.observe(Source::Dns, Verdict::SafeSearch, Duration::from_secs(2));
         m.malformed(Source::Dns);
+        m.refused(Refusal::PerIp);
+        m.refused(Refusal::PerIp);
         let text = m.render(7, 1, 2, 0);
         assert!(
             text.contains("schoolgate_requests_total{edge=\"proxy\",verdict=\"block\"} 1"),
@@ -213,6 +257,16 @@ mod tests {
         );
         assert!(
             text.contains("schoolgate_malformed_total{edge=\"dns\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "schoolgate_connections_refused_total{edge=\"proxy\",reason=\"per-ip\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_connections_refused_total{edge=\"proxy\",reason=\"busy\"} 0"),
             "{text}"
         );
         assert!(text.contains("schoolgate_activity_queue_depth 7"), "{text}");

@@ -51,6 +51,19 @@ pub async fn handle<S: store::Store + Clone + 'static>(
     if own {
         return crate::local::serve(&conn, request).await;
     }
+    if request.uri().scheme_str() == Some("https") {
+        // Fetching it would mean the proxy making the secure connection
+        // itself; browsers never ask that (they use CONNECT), so a program
+        // that does is set up wrongly. Nothing is sent anywhere.
+        conn.shared.gate.metrics.malformed(Source::Proxy);
+        tracing::info!(client = %conn.peer, "refused an https:// address sent without CONNECT");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "The school's web filter does not fetch https:// addresses itself. Programs reach secure \
+             websites through it with CONNECT, as web browsers do: set this program's HTTPS proxy \
+             (or \"use this proxy for all protocols\") to the school's web filter and try again.\n",
+        );
+    }
     if request.uri().scheme_str() != Some("http") {
         conn.shared.gate.metrics.malformed(Source::Proxy);
         return text(
@@ -112,20 +125,17 @@ pub async fn handle<S: store::Store + Clone + 'static>(
 /// The URL as the browser asked for it, without userinfo: passwords are
 /// never logged.
 fn logged_url(uri: &Uri) -> String {
-    match uri.authority() {
-        Some(authority) if authority.as_str().contains('@') => {
-            let host = authority
-                .as_str()
-                .rsplit_once('@')
-                .map_or(authority.as_str(), |(_, h)| h);
-            format!(
-                "{}://{host}{}",
-                uri.scheme_str().unwrap_or("http"),
-                uri.path_and_query().map_or("/", |p| p.as_str())
-            )
-        }
-        _ => uri.to_string(),
-    }
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let rest = uri.path_and_query().map_or("/", |p| p.as_str());
+    // Put together directly: this runs for every request.
+    let mut url = String::with_capacity(scheme.len() + 3 + host.len() + rest.len());
+    url.push_str(scheme);
+    url.push_str("://");
+    url.push_str(host);
+    url.push_str(rest);
+    url
 }
 
 /// Whether an absolute-form request names this proxy itself.
@@ -247,7 +257,7 @@ pub fn draft<S>(
         event: ActivityEvent {
             at: asker.now,
             source: Source::Proxy,
-            client_ip: conn.peer.ip().to_string(),
+            client_ip: conn.peer_ip.clone(),
             username: asker.who.user.as_deref().map(str::to_owned),
             device: asker.who.device.as_deref().map(str::to_owned),
             profile: asker.profile_id().to_owned(),
@@ -386,9 +396,27 @@ pub fn block_headers(headers: &mut HeaderMap, rule: &str, reference: Option<&str
     }
 }
 
+/// Whether a header always belongs to one connection only.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    *name == header::CONNECTION
+        || *name == header::PROXY_AUTHORIZATION
+        || *name == header::PROXY_AUTHENTICATE
+        || *name == header::TE
+        || *name == header::TRAILER
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::UPGRADE
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
 /// Removes the headers that belong to one connection, not to the message
 /// (RFC 9110 §7.6.1), including any the `Connection` header names.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names is cheaper than
+    // removing each possible one by lookup.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     if let Some(connection) = headers.get(header::CONNECTION) {
         let named: Vec<HeaderName> = connection
             .to_str()
@@ -402,19 +430,10 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
             headers.remove(name);
         }
     }
-    for name in [
-        header::CONNECTION,
-        header::PROXY_AUTHORIZATION,
-        header::PROXY_AUTHENTICATE,
-        header::TE,
-        header::TRAILER,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-    ] {
+    // Only the ones present are looked up to be removed.
+    while let Some(name) = headers.keys().find(|n| is_hop_by_hop(n)).cloned() {
         headers.remove(name);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
 }
 
 async fn forward<S>(
@@ -432,6 +451,7 @@ async fn forward<S>(
         None => canon.host(),
     };
     prepare_request(conn, &mut request);
+    let signs_in = signs_in_on_connection(request.headers().get(header::AUTHORIZATION));
 
     let mut upstream = match take_or_connect(conn, host, port).await {
         Ok(u) => u,
@@ -461,10 +481,23 @@ async fn forward<S>(
     };
     match result {
         Ok(response) => {
-            conn.kept
+            upstream.0.pinned |= signs_in
+                || response
+                    .headers()
+                    .get_all(header::WWW_AUTHENTICATE)
+                    .iter()
+                    .any(|v| signs_in_on_connection(Some(v)));
+            let evicted = conn
+                .kept
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .keep(upstream.0);
+            // Only one with no answer still coming may be shared.
+            if let Some(evicted) = evicted
+                && evicted.sender.is_ready()
+            {
+                conn.shared.pool.put(evicted);
+            }
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             parts.headers.append(header::VIA, conn.shared.via.clone());
@@ -490,6 +523,17 @@ async fn forward<S>(
             Response::from_parts(parts, body.logged(502, draft))
         }
     }
+}
+
+/// Whether an `Authorization` or `WWW-Authenticate` value is NTLM or
+/// Negotiate, which sign a person in on the connection itself rather than
+/// on each request.
+fn signs_in_on_connection(value: Option<&HeaderValue>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.as_bytes();
+        let scheme = v.split(|b| *b == b' ').next().unwrap_or(v);
+        scheme.eq_ignore_ascii_case(b"ntlm") || scheme.eq_ignore_ascii_case(b"negotiate")
+    })
 }
 
 fn short_error(e: &hyper::Error) -> &'static str {
@@ -543,6 +587,12 @@ async fn take_or_connect<S>(
         && upstream.sender.ready().await.is_ok()
     {
         return Ok((upstream, true));
+    }
+    // Then one another client connection left in the shared pool.
+    while let Some(mut upstream) = conn.shared.pool.take(host, port) {
+        if upstream.sender.ready().await.is_ok() {
+            return Ok((upstream, true));
+        }
     }
     connect_new(conn, host, port).await.map(|u| (u, false))
 }
@@ -654,8 +704,16 @@ mod tests {
             .parse()
             .expect("uri");
         assert_eq!(logged_url(&uri), "http://www.example.org:8080/a?b=c");
-        let uri: Uri = "http://www.example.org/a".parse().expect("uri");
-        assert_eq!(logged_url(&uri), "http://www.example.org/a");
+        // Without user information, the URL as the request line gave it.
+        for text in [
+            "http://www.example.org/a",
+            "http://www.example.org",
+            "http://www.example.org:81/?q=a%20b",
+            "http://[::1]:8080/x?y",
+        ] {
+            let uri: Uri = text.parse().expect("uri");
+            assert_eq!(logged_url(&uri), uri.to_string(), "{text}");
+        }
     }
 
     #[test]

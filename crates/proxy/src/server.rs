@@ -3,7 +3,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hasher};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +21,8 @@ use crate::auth::{SignIns, SignedIn};
 use crate::io::{Activity, Watched};
 use crate::reference::References;
 use crate::settings::Settings;
-use crate::upstream::{Drive, Driver, Kept, Resolver};
+use crate::upstream::{Drive, Driver, Kept, Pool, Resolver};
+use gate::metrics::Refusal;
 
 /// How long a connection over the limit waits for a free place before it is
 /// told the proxy is busy (503).
@@ -28,6 +30,82 @@ const WAIT_FOR_A_PLACE: Duration = Duration::from_secs(1);
 
 /// Blocks remembered so a review request can say what was blocked.
 const RECENT_BLOCKS: usize = 20_000;
+
+/// At most one warning about refused connections per reason in this time;
+/// the metric counts every one.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Client connections held by each address.
+#[derive(Debug, Default)]
+pub struct PerIp {
+    held: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One of an address's places; given back when dropped.
+pub struct IpPlace {
+    per_ip: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    /// Takes a place for `ip` unless it holds `limit` already.
+    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<IpPlace> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let n = held.entry(ip).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(IpPlace {
+            per_ip: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpPlace {
+    fn drop(&mut self) {
+        let mut held = self.per_ip.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Warns about refused connections, at most once per [`WARN_EVERY`] for
+/// each reason.
+#[derive(Debug)]
+struct RefusalWarnings {
+    started: std::time::Instant,
+    /// Milliseconds since `started` of the last warning, per reason; 0 for
+    /// never.
+    last_ms: [AtomicU64; 2],
+}
+
+impl RefusalWarnings {
+    fn new() -> Self {
+        RefusalWarnings {
+            started: std::time::Instant::now(),
+            last_ms: [AtomicU64::new(0), AtomicU64::new(0)],
+        }
+    }
+
+    fn due(&self, why: Refusal) -> bool {
+        let slot = &self.last_ms[match why {
+            Refusal::Busy => 0,
+            Refusal::PerIp => 1,
+        }];
+        let now = (self.started.elapsed().as_millis() as u64).max(1);
+        let last = slot.load(Ordering::Relaxed);
+        (last == 0 || now.saturating_sub(last) >= WARN_EVERY.as_millis() as u64)
+            && slot
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
 
 /// What a block page showed, for the review request that may follow.
 #[derive(Clone, Debug)]
@@ -79,6 +157,10 @@ pub struct Shared<S> {
     /// Cancelled when the grace period is over: everything still open stops.
     pub hard_stop: CancellationToken,
     pub tracker: TaskTracker,
+    /// Idle upstream connections any client connection may reuse.
+    pub pool: Pool,
+    per_ip: Arc<PerIp>,
+    warnings: RefusalWarnings,
     http: hyper::server::conn::http1::Builder,
 }
 
@@ -86,6 +168,8 @@ pub struct Shared<S> {
 pub struct Conn<S> {
     pub shared: Arc<Shared<S>>,
     pub peer: SocketAddr,
+    /// The client's address as events record it, written out once.
+    pub peer_ip: String,
     pub local: SocketAddr,
     pub kept: Mutex<Kept>,
     /// The last `Proxy-Authorization` value that signed someone in on this
@@ -94,6 +178,7 @@ pub struct Conn<S> {
     /// Hands upstream connections to this connection's task to run.
     pub drive: tokio::sync::mpsc::UnboundedSender<Driver>,
     _permit: OwnedSemaphorePermit,
+    _ip_place: IpPlace,
 }
 
 impl<S> Conn<S> {
@@ -147,6 +232,9 @@ pub async fn run<S: store::Store + Clone + 'static>(
         shutdown: shutdown.clone(),
         hard_stop: CancellationToken::new(),
         tracker: TaskTracker::new(),
+        pool: Pool::default(),
+        per_ip: Arc::default(),
+        warnings: RefusalWarnings::new(),
         http,
         settings,
     });
@@ -159,7 +247,23 @@ pub async fn run<S: store::Store + Clone + 'static>(
             .clone()
             .spawn(accept(listener, shared, places));
     }
+    // Pooled connections past their idle time are closed even when no one
+    // asks for their host again.
+    let sweeping = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::upstream::POOL_IDLE / 2);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => shared.pool.sweep(),
+                    () = shared.shutdown.cancelled() => return,
+                }
+            }
+        })
+    };
     shutdown.cancelled().await;
+    let _ = sweeping.await;
+    shared.pool.clear();
     shared.tracker.close();
     let grace = shared.settings.shutdown_grace();
     if tokio::time::timeout(grace, shared.tracker.wait())
@@ -196,19 +300,34 @@ async fn accept<S: store::Store + Clone + 'static>(
             }
         };
         let shared = shared.clone();
+        let Some(ip_place) = shared
+            .per_ip
+            .take(peer.ip(), shared.settings.max_connections_per_ip)
+        else {
+            shared
+                .tracker
+                .clone()
+                .spawn(busy(shared, stream, peer, Refusal::PerIp));
+            continue;
+        };
         match places.clone().try_acquire_owned() {
             Ok(permit) => {
                 shared
                     .tracker
                     .clone()
-                    .spawn(connection(shared, stream, peer, permit));
+                    .spawn(connection(shared, stream, peer, (permit, ip_place)));
             }
             Err(_) => {
                 let places = places.clone();
                 shared.tracker.clone().spawn(async move {
                     match tokio::time::timeout(WAIT_FOR_A_PLACE, places.acquire_owned()).await {
-                        Ok(Ok(permit)) => connection(shared, stream, peer, permit).await,
-                        _ => busy(stream, peer).await,
+                        Ok(Ok(permit)) => {
+                            connection(shared, stream, peer, (permit, ip_place)).await
+                        }
+                        _ => {
+                            drop(ip_place);
+                            busy(shared, stream, peer, Refusal::Busy).await
+                        }
                     }
                 });
             }
@@ -216,10 +335,36 @@ async fn accept<S: store::Store + Clone + 'static>(
     }
 }
 
-/// Tells a connection over the limit that the proxy is busy.
-async fn busy(mut stream: TcpStream, peer: SocketAddr) {
-    tracing::warn!(client = %peer, "too many connections: answering 503");
-    let body = "The school's web filter is very busy. Please try again in a moment.\n";
+/// Tells a connection over a limit that the proxy is busy, and closes it.
+async fn busy<S>(shared: Arc<Shared<S>>, mut stream: TcpStream, peer: SocketAddr, why: Refusal) {
+    shared.gate.metrics.refused(why);
+    let total = shared.gate.metrics.refused_count(why);
+    let body = match why {
+        Refusal::Busy => {
+            if shared.warnings.due(why) {
+                tracing::warn!(
+                    client = %peer,
+                    limit = shared.settings.max_connections,
+                    refused_so_far = total,
+                    "too many connections at once (proxy.max_connections): answering 503 and closing"
+                );
+            }
+            "The school's web filter is very busy. Please try again in a moment.\n"
+        }
+        Refusal::PerIp => {
+            if shared.warnings.due(why) {
+                tracing::warn!(
+                    client = %peer,
+                    limit = shared.settings.max_connections_per_ip,
+                    refused_so_far = total,
+                    "one address has too many connections open (proxy.max_connections_per_ip): answering 503 and closing; raise the limit if a terminal server or NAT gateway brings many people on one address"
+                );
+            } else {
+                tracing::debug!(client = %peer, "too many connections from one address: answering 503");
+            }
+            "This device has too many connections open to the school's web filter. Close some tabs or apps and try again; if it keeps happening, tell the school's IT team.\n"
+        }
+    };
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
          Retry-After: 5\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -237,7 +382,7 @@ async fn connection<S: store::Store + Clone + 'static>(
     shared: Arc<Shared<S>>,
     stream: TcpStream,
     peer: SocketAddr,
-    permit: OwnedSemaphorePermit,
+    (permit, ip_place): (OwnedSemaphorePermit, IpPlace),
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else {
@@ -251,11 +396,14 @@ async fn connection<S: store::Store + Clone + 'static>(
         drive,
         shared: shared.clone(),
         peer,
+        peer_ip: peer.ip().to_string(),
         local,
         kept: Mutex::new(Kept::default()),
         signed_in: Mutex::new(None),
         _permit: permit,
+        _ip_place: ip_place,
     });
+    let handle = conn.clone();
     let service = service_fn(move |request| {
         let conn = conn.clone();
         async move { Ok::<_, Infallible>(crate::http::handle(conn, request).await) }
@@ -271,7 +419,7 @@ async fn connection<S: store::Store + Clone + 'static>(
                 if let Err(e) = result {
                     note_connection_error(&shared, peer, &e);
                 }
-                return;
+                break;
             }
             () = shared.shutdown.cancelled(), if !draining => {
                 draining = true;
@@ -284,11 +432,34 @@ async fn connection<S: store::Store + Clone + 'static>(
                 // or a client that stopped reading. (Waiting for a request
                 // head is bounded by hyper's header timeout.)
                 if !activity.take_active() {
+                    // An answer may still be stalled on the upstream
+                    // connections: none of them is pooled.
                     tracing::debug!(client = %peer, "closing an idle connection");
                     return;
                 }
             }
         }
+    }
+    if shared.shutdown.is_cancelled() {
+        return;
+    }
+    // Every answer on this connection is done (hyper has dropped the bodies),
+    // so the upstream connections it kept are idle: they go to the shared
+    // pool before the client's socket closes, and their I/O moves to tasks
+    // of their own.
+    for upstream in handle
+        .kept
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain()
+    {
+        shared.pool.put(upstream);
+    }
+    while let Ok(driver) = incoming.try_recv() {
+        upstreams.push(driver);
+    }
+    for driver in upstreams {
+        tokio::spawn(driver);
     }
 }
 

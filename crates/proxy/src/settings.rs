@@ -67,6 +67,12 @@ pub struct Settings {
     pub listen: Vec<SocketAddr>,
     /// Client connections served at once; more wait briefly, then get 503.
     pub max_connections: usize,
+    /// Client connections one address may hold at once; the next is told
+    /// the proxy is busy (503) and closed straight away, so one device
+    /// cannot take every place. Raise it for a terminal server or a NAT
+    /// gateway in front of the proxy, which bring many people on one
+    /// address.
+    pub max_connections_per_ip: usize,
     /// The largest request head (request line and headers) accepted; larger
     /// ones get 431.
     pub max_header_bytes: usize,
@@ -108,6 +114,7 @@ impl Default for Settings {
         Settings {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 3128))],
             max_connections: 4096,
+            max_connections_per_ip: 512,
             max_header_bytes: 32 * 1024,
             idle_timeout_seconds: 60,
             connect_timeout_seconds: 10,
@@ -130,6 +137,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("max_header_bytes", &self.max_header_bytes)
             .field("idle_timeout_seconds", &self.idle_timeout_seconds)
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
@@ -196,6 +204,12 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
         return Err(format!(
             "proxy.max_connections: {} is not a sensible limit; use a number from 1 to 1000000 (4096 suits most schools)",
             settings.max_connections
+        ));
+    }
+    if settings.max_connections_per_ip == 0 || settings.max_connections_per_ip > 1_000_000 {
+        return Err(format!(
+            "proxy.max_connections_per_ip: {} is not a sensible limit; use a number from 1 to 1000000 (512 suits most schools; set it to max_connections to have no limit per address)",
+            settings.max_connections_per_ip
         ));
     }
     if !(1024..=1024 * 1024).contains(&settings.max_header_bytes) {
@@ -298,8 +312,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(&str, &str); 7] = [
+        let cases: [(&str, &str); 8] = [
             ("max_connections = 0", "proxy.max_connections"),
+            ("max_connections_per_ip = 0", "proxy.max_connections_per_ip"),
             ("max_header_bytes = 10", "proxy.max_header_bytes"),
             ("idle_timeout_seconds = 0", "proxy.idle_timeout_seconds"),
             ("agent_secret = \"short\"", "proxy.agent_secret"),

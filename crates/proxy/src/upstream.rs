@@ -1,18 +1,23 @@
 //! Reaching web servers: one resolver for every upstream name (the
 //! `resolve` overrides first, then the system's), connecting with a time
-//! limit, and the keep-alive connections each client connection holds on to.
+//! limit, and keeping connections for reuse.
 //!
-//! Each client connection keeps the few upstream connections it used last
-//! and reuses them, so a browser's keep-alive connection costs no lock and
-//! no new TCP connection per request.
+//! Keep-alive upstream connections live in two places. Each client
+//! connection keeps the few it used last ([`Kept`]) and reuses them, so a
+//! browser's keep-alive connection costs no lock and no new TCP connection
+//! per request. When a client connection ends (or keeps too many), its idle
+//! upstream connections go to the [`Pool`] every client connection shares,
+//! bounded per host and in all, where they wait up to [`POOL_IDLE`] for the
+//! next client connection to the same site.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
@@ -21,6 +26,17 @@ use tokio::net::TcpStream;
 
 /// Upstream connections a client connection keeps for reuse.
 const KEPT_PER_CONNECTION: usize = 4;
+
+/// Idle upstream connections the shared pool holds for one `host:port`,
+/// and in all.
+pub const POOL_PER_HOST: usize = 16;
+pub const POOL_TOTAL: usize = 1024;
+
+/// How long an upstream connection may wait idle in the shared pool before
+/// it is closed. Web servers close idle connections themselves, often
+/// sooner; a request on a connection the server has just closed is sent
+/// again on a new one (see `http::forward`).
+pub const POOL_IDLE: Duration = Duration::from_secs(30);
 
 /// Why a web server could not be reached. Each says whether trying again
 /// could help, for the page the browser gets.
@@ -154,6 +170,10 @@ pub struct Upstream {
     pub host: Box<str>,
     pub port: u16,
     pub sender: SendRequest<Incoming>,
+    /// Whether it carries a connection-based sign-in to the web server
+    /// (NTLM or Negotiate): such a connection speaks for one person, so it
+    /// is never shared with another client connection.
+    pub pinned: bool,
 }
 
 /// An upstream connection's I/O, driven by the client connection's task.
@@ -185,6 +205,7 @@ pub async fn open(
         host: host.into(),
         port,
         sender,
+        pinned: false,
     })
 }
 
@@ -226,15 +247,117 @@ impl Kept {
         Some(self.upstreams.swap_remove(i))
     }
 
-    /// Keeps a connection for the next request, forgetting the oldest.
-    pub fn keep(&mut self, upstream: Upstream) {
+    /// Keeps a connection for the next request. When four are kept
+    /// already, the oldest is returned, for the shared pool.
+    pub fn keep(&mut self, upstream: Upstream) -> Option<Upstream> {
         if upstream.sender.is_closed() {
+            return None;
+        }
+        let oldest =
+            (self.upstreams.len() >= KEPT_PER_CONNECTION).then(|| self.upstreams.remove(0));
+        self.upstreams.push(upstream);
+        oldest
+    }
+
+    /// Every kept connection, for the shared pool when the client
+    /// connection ends.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Upstream> {
+        self.upstreams.drain(..)
+    }
+}
+
+/// Idle upstream connections shared by every client connection, newest
+/// last for each host.
+///
+/// Connections that carried an NTLM or Negotiate sign-in never enter it.
+#[derive(Default)]
+pub struct Pool {
+    inner: Mutex<PoolInner>,
+}
+
+#[derive(Default)]
+struct PoolInner {
+    hosts: HashMap<Box<str>, VecDeque<(Upstream, Instant)>>,
+    count: usize,
+}
+
+impl Pool {
+    /// Puts an idle connection in the pool; one that is closed, or pinned
+    /// to one person's sign-in, is dropped instead. Callers make sure no answer is still coming on it, so a
+    /// client never waits behind another's download. The host's oldest
+    /// gives way when it has [`POOL_PER_HOST`]; a full pool keeps what it
+    /// has.
+    pub fn put(&self, upstream: Upstream) {
+        if upstream.sender.is_closed() || upstream.pinned {
             return;
         }
-        if self.upstreams.len() >= KEPT_PER_CONNECTION {
-            self.upstreams.remove(0);
+        let now = Instant::now();
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let PoolInner { hosts, count } = &mut *inner;
+        let idle = hosts.entry(upstream.host.clone()).or_default();
+        let before = idle.len();
+        idle.retain(|(u, since)| !u.sender.is_closed() && now - *since < POOL_IDLE);
+        if idle.len() >= POOL_PER_HOST {
+            idle.pop_front();
         }
-        self.upstreams.push(upstream);
+        *count -= before - idle.len();
+        if *count >= POOL_TOTAL {
+            return;
+        }
+        idle.push_back((upstream, now));
+        *count += 1;
+    }
+
+    /// The most recently used idle connection to `host:port` that is still
+    /// open and not past its idle time.
+    pub fn take(&self, host: &str, port: u16) -> Option<Upstream> {
+        let now = Instant::now();
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let PoolInner { hosts, count } = &mut *inner;
+        let idle = hosts.get_mut(host)?;
+        let mut found = None;
+        while let Some(i) = idle.iter().rposition(|(u, _)| u.port == port) {
+            let (upstream, since) = idle.remove(i).expect("found");
+            *count -= 1;
+            if !upstream.sender.is_closed() && now - since < POOL_IDLE {
+                found = Some(upstream);
+                break;
+            }
+        }
+        if idle.is_empty() {
+            hosts.remove(host);
+        }
+        found
+    }
+
+    /// Closes the connections that have been idle too long or that the
+    /// server closed.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let PoolInner { hosts, count } = &mut *inner;
+        hosts.retain(|_, idle| {
+            let before = idle.len();
+            idle.retain(|(u, since)| !u.sender.is_closed() && now - *since < POOL_IDLE);
+            *count -= before - idle.len();
+            !idle.is_empty()
+        });
+    }
+
+    /// Closes every pooled connection (shutdown).
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.hosts.clear();
+        inner.count = 0;
+    }
+
+    /// Idle connections held.
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -236,21 +236,13 @@ async fn large_bodies_stream_both_ways() {
     assert_eq!(got.status, 200);
     assert_eq!(got.body.len(), 5_000_000);
     // An upload large enough that curl asks for 100 Continue first.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("upload");
-    std::fs::write(&file, vec![b'u'; 3_000_000]).expect("write");
-    let upload = http_url("learning.example.org", &web, "/upload");
-    let got = curl(
-        &p,
-        &upload,
-        &["--data-binary", &format!("@{}", file.display())],
-    )
-    .await;
+    let posted = http_url("learning.example.org", &web, "/upload");
+    let got = upload(&p, &posted, 3_000_000).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.body, "big received 3000000");
     let events = p.events().await;
     assert_eq!(event(&events, &download).bytes, 5_000_000);
-    assert_eq!(event(&events, &upload).method, "POST");
+    assert_eq!(event(&events, &posted).method, "POST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -486,4 +478,152 @@ async fn reloading_under_load_drops_nothing() {
         );
     }
     assert_eq!(p.events().await.len(), total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_over_its_share_gets_503_at_once() {
+    let web = origin("web").start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.max_connections_per_ip = 2)
+        .start()
+        .await;
+    let url = http_url("learning.example.org", &web, "/");
+    let request = format!("GET {url} HTTP/1.1\r\nHost: learning.example.org\r\n\r\n");
+    let hog_a = TcpStream::connect(p.addr).await.expect("connect");
+    let hog_b = TcpStream::connect(p.addr).await.expect("connect");
+    // The proxy counts a connection once it has accepted it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let answer = raw(&p, request.as_bytes(), QUIET).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(answer.contains("too many connections open"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_millis(900) + QUIET,
+        "no wait for a place: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        p.gate.metrics.refused_count(gate::metrics::Refusal::PerIp),
+        1
+    );
+    assert!(web.seen().is_empty(), "the refused request went nowhere");
+    // Another address is not held back by this one's connections.
+    let other = raw_from(&p, "127.0.0.2", request.as_bytes(), QUIET).await;
+    assert!(other.starts_with("HTTP/1.1 200"), "{other}");
+    // A place given back is a place for the next connection.
+    drop(hog_a);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = curl(&p, &url, &[]).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    drop(hog_b);
+    assert_eq!(
+        p.gate.metrics.refused_count(gate::metrics::Refusal::PerIp),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_shared_between_client_connections() {
+    let web = origin("web").start().await;
+    let mut p = proxy().profile("staff").start().await;
+    let a = http_url("learning.example.org", &web, "/a");
+    // The first client asks once and closes its connection; the answer ends
+    // when the proxy has closed it.
+    let answer = raw(
+        &p,
+        format!("GET {a} HTTP/1.1\r\nHost: learning.example.org\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A second client, on a new connection, gets the same upstream one.
+    let b = http_url("learning.example.org", &web, "/b");
+    let got = curl(&p, &b, &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    let mut paths: Vec<String> = web.seen().into_iter().map(|s| s.uri).collect();
+    paths.sort();
+    assert_eq!(paths, ["/a", "/b"]);
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the second client connection reused the first one's upstream connection"
+    );
+    // Two clients at once each need their own.
+    let c = http_url("learning.example.org", &web, "/slow/300");
+    let d = http_url("learning.example.org", &web, "/slow/301");
+    let (c, d) = tokio::join!(curl(&p, &c, &[]), curl(&p, &d, &[]));
+    assert_eq!((c.status, d.status), (200, 200));
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "one was shared, one was new"
+    );
+    assert_eq!(p.events().await.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absolute_https_addresses_without_connect_are_refused_clearly() {
+    let web = origin("web").https().start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.connect_ports = Vec::new())
+        .start()
+        .await;
+    let url = https_url("learning.example.org", &web, "/secret");
+    let answer = raw(
+        &p,
+        format!("GET {url} HTTP/1.1\r\nHost: learning.example.org\r\n\r\n").as_bytes(),
+        QUIET,
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("CONNECT"), "{answer}");
+    assert!(answer.contains("https://"), "{answer}");
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was sent to the website"
+    );
+    // The same address through CONNECT works.
+    let got = curl(&p, &url, &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_signed_in_with_ntlm_is_never_shared() {
+    let web = origin("intranet").start().await;
+    let p = proxy().profile("staff").start().await;
+    let a = http_url("learning.example.org", &web, "/a");
+    // NTLM signs the person in on the connection: the web server would
+    // treat the next client on it as the same person.
+    let answer = raw(
+        &p,
+        format!(
+            "GET {a} HTTP/1.1\r\nHost: learning.example.org\r\nAuthorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let got = curl(&p, &http_url("learning.example.org", &web, "/b"), &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(
+        web.connections.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the second client got a connection of its own"
+    );
+    assert!(
+        web.seen()[0].headers.contains_key("authorization"),
+        "the sign-in reached the web server"
+    );
 }

@@ -266,3 +266,29 @@ async fn a_connect_to_a_closed_port_gets_502() {
     let events = p.events().await;
     assert_eq!(events[0].status, Some(502));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_transfers_through_a_tunnel_arrive_whole_both_ways() {
+    // Large enough that each direction moves past the copying buffers and
+    // on to splicing (on Linux).
+    let web = origin("big").https().start().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| s.connect_ports = Vec::new())
+        .start()
+        .await;
+    let download = https_url("learning.example.org", &web, "/bytes/12000000");
+    let got = curl(&p, &download, &[]).await;
+    assert_eq!(got.status, 200, "{:?}", got.headers);
+    assert_eq!(got.body.len(), 12_000_000);
+    assert!(got.body.bytes().all(|b| b == b'x'), "every byte as sent");
+    let posted = https_url("learning.example.org", &web, "/upload");
+    let got = upload(&p, &posted, 7_000_000).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.body, "big received 7000000");
+    let events = p.events().await;
+    let tunnels: Vec<_> = events.iter().filter(|e| e.method == "CONNECT").collect();
+    assert_eq!(tunnels.len(), 2, "{events:?}");
+    assert!(tunnels[0].bytes > 12_000_000, "{:?}", tunnels[0]);
+    assert!(tunnels[1].bytes > 7_000_000, "{:?}", tunnels[1]);
+}

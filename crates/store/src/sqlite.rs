@@ -31,9 +31,31 @@ use crate::{
     SetupLink, Source, StatutoryRecord, Store, StoreError,
 };
 
-/// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
-/// parameters a statement.
-const ACTIVITY_ROWS_PER_INSERT: usize = 1000;
+/// The sizes of the activity INSERT statements, in rows. A batch is written
+/// as whole statements of the largest size that fits, then the smaller ones,
+/// so each connection prepares (parses) just these four statements once and
+/// reuses them: parsing a statement of many rows for every batch cost more
+/// than inserting its rows. 256 rows of 17 values stay well under SQLite's
+/// 32,766 parameters a statement.
+const ACTIVITY_STATEMENT_ROWS: [usize; 4] = [256, 32, 4, 1];
+
+/// The INSERT for the `which`th size of [`ACTIVITY_STATEMENT_ROWS`].
+fn activity_insert_sql(which: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<[String; ACTIVITY_STATEMENT_ROWS.len()]> =
+        std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        ACTIVITY_STATEMENT_ROWS.map(|rows| {
+            let row = format!("({})", ["?"; 17].join(", "));
+            let values = vec![row; rows].join(", ");
+            format!(
+                "INSERT INTO activity (at_us, source, client_ip, username, device, profile, method, url, \
+                 host, search_term, categories, verdict, rule, status, bytes, duration_ms, reference) \
+                 VALUES {values}"
+            )
+        })
+    });
+    &all[which]
+}
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
@@ -641,38 +663,34 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        for chunk in events.chunks(ACTIVITY_ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO activity (at_us, source, client_ip, username, device, profile, method, url, host, \
-                 search_term, categories, verdict, rule, status, bytes, duration_ms, reference) ",
-            );
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(micros(e.at))
-                    .push_bind(e.source.as_str())
-                    .push_bind(e.client_ip.clone())
-                    .push_bind(e.username.clone())
-                    .push_bind(e.device.clone())
-                    .push_bind(e.profile.clone())
-                    .push_bind(e.method.clone())
-                    .push_bind(e.url.clone())
-                    .push_bind(e.host.clone())
-                    .push_bind(e.search_term.clone())
-                    .push_bind(e.categories.clone())
-                    .push_bind(e.verdict.clone())
-                    .push_bind(e.rule.clone())
-                    .push_bind(e.status.map(i64::from))
-                    .push_bind(e.bytes.min(i64::MAX as u64) as i64)
-                    .push_bind(i64::from(e.duration_ms))
-                    .push_bind(e.reference.clone());
-            });
-            // Only full chunks share one SQL text; a prepared statement kept
-            // for every other chunk size would pile up (up to 100 per
-            // connection, each with thousands of parameters).
-            insert
-                .build()
-                .persistent(chunk.len() == ACTIVITY_ROWS_PER_INSERT)
-                .execute(&mut *tx)
-                .await?;
+        let mut rest = events;
+        for (which, rows) in ACTIVITY_STATEMENT_ROWS.into_iter().enumerate() {
+            while rest.len() >= rows {
+                let (chunk, after) = rest.split_at(rows);
+                let mut insert = sqlx::query(activity_insert_sql(which));
+                for e in chunk {
+                    insert = insert
+                        .bind(micros(e.at))
+                        .bind(e.source.as_str())
+                        .bind(e.client_ip.as_str())
+                        .bind(e.username.as_deref())
+                        .bind(e.device.as_deref())
+                        .bind(e.profile.as_str())
+                        .bind(e.method.as_str())
+                        .bind(e.url.as_str())
+                        .bind(e.host.as_str())
+                        .bind(e.search_term.as_deref())
+                        .bind(e.categories.as_str())
+                        .bind(e.verdict.as_str())
+                        .bind(e.rule.as_str())
+                        .bind(e.status.map(i64::from))
+                        .bind(e.bytes.min(i64::MAX as u64) as i64)
+                        .bind(i64::from(e.duration_ms))
+                        .bind(e.reference.as_deref());
+                }
+                insert.execute(&mut *tx).await?;
+                rest = after;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -604,10 +604,37 @@ pub async fn curl(proxy: &TestProxy, url: &str, args: &[&str]) -> Fetched {
     }
 }
 
+/// POSTs `size` bytes of `u` to `url` through the proxy with curl.
+pub async fn upload(proxy: &TestProxy, url: &str, size: usize) -> Fetched {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("upload");
+    std::fs::write(&file, vec![b'u'; size]).expect("write");
+    curl(
+        proxy,
+        url,
+        &["--data-binary", &format!("@{}", file.display())],
+    )
+    .await
+}
+
 /// Sends raw bytes to the proxy and returns everything it says until it
 /// closes (or goes quiet for `quiet`).
 pub async fn raw(proxy: &TestProxy, bytes: &[u8], quiet: Duration) -> String {
-    let mut stream = TcpStream::connect(proxy.addr).await.expect("connect");
+    let stream = TcpStream::connect(proxy.addr).await.expect("connect");
+    exchange(stream, bytes, quiet).await
+}
+
+/// [`raw`] from a chosen loopback address, such as `127.0.0.2`.
+pub async fn raw_from(proxy: &TestProxy, from: &str, bytes: &[u8], quiet: Duration) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let stream = socket.connect(proxy.addr).await.expect("connect");
+    exchange(stream, bytes, quiet).await
+}
+
+async fn exchange(mut stream: TcpStream, bytes: &[u8], quiet: Duration) -> String {
     stream.write_all(bytes).await.expect("write");
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
