@@ -10,8 +10,9 @@
 //! of an anonymous cookie this layer sets), so it changes with every session
 //! and is never stored.
 //!
-//! Multipart uploads (later: CSV imports) must send the header, because the
-//! body is not read here.
+//! Multipart uploads (incident documents) send the header or carry the token
+//! in the query string of the form's action, because the body is not read
+//! here.
 
 use std::sync::Arc;
 
@@ -123,6 +124,13 @@ pub async fn protect<S: Store + 'static>(
                 request = Request::from_parts(parts, Body::from(bytes));
                 token
             }
+            // A file upload: the body is not read here, so the form puts
+            // the token in its action's query string (`?csrf=…`).
+            None if is_multipart(&request) => request.uri().query().and_then(|q| {
+                form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == FIELD)
+                    .map(|(_, v)| v.into_owned())
+            }),
             None => None,
         };
         if !given.is_some_and(|g| secrets::same(&g, &expected)) {
@@ -149,6 +157,14 @@ fn is_form(request: &Request) -> bool {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::multipart::is_multipart)
 }
 
 fn add_cookie(response: &mut Response, value: &str, secure: bool) {

@@ -31,6 +31,7 @@ pub mod checker;
 pub mod csrf;
 pub mod error;
 mod handlers;
+pub(crate) mod multipart;
 pub mod openapi;
 pub mod pages;
 pub mod password;

@@ -52,6 +52,55 @@ const TEMPLATES: &[(&str, &str)] = &[
         "policy_test.html",
         include_str!("../templates/policy_test.html"),
     ),
+    // Safeguarding records and the policy's registers.
+    (
+        "records_raise.html",
+        include_str!("../templates/records_raise.html"),
+    ),
+    (
+        "records_mine.html",
+        include_str!("../templates/records_mine.html"),
+    ),
+    (
+        "records_mine_detail.html",
+        include_str!("../templates/records_mine_detail.html"),
+    ),
+    (
+        "records_concern_fields.html",
+        include_str!("../templates/records_concern_fields.html"),
+    ),
+    (
+        "records_read_log.html",
+        include_str!("../templates/records_read_log.html"),
+    ),
+    (
+        "records_inbox.html",
+        include_str!("../templates/records_inbox.html"),
+    ),
+    (
+        "records_concern.html",
+        include_str!("../templates/records_concern.html"),
+    ),
+    (
+        "records_incidents.html",
+        include_str!("../templates/records_incidents.html"),
+    ),
+    (
+        "records_incident.html",
+        include_str!("../templates/records_incident.html"),
+    ),
+    (
+        "records_directory.html",
+        include_str!("../templates/records_directory.html"),
+    ),
+    (
+        "records_pupil_reason.html",
+        include_str!("../templates/records_pupil_reason.html"),
+    ),
+    (
+        "records_pupil.html",
+        include_str!("../templates/records_pupil.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -116,6 +116,12 @@ const ADMIN: &[Role] = &[Role::Administrator];
 const POLICY_EDIT: &[Role] = filtering::EDITORS;
 const POLICY_VIEW: &[Role] = filtering::VIEWERS;
 
+// Safeguarding records: every member of staff raises concerns and sees
+// their own; the DSL, deputies and headteacher see the rest.
+use crate::handlers::records;
+const STAFF_MEMBERS: &[Role] = records::STAFF_MEMBERS;
+const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
+
 fn route<S, H, T>(
     method: Method,
     path: &'static str,
@@ -204,8 +210,32 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/policy",               Roles(POLICY_VIEW), Filtering, None, "The policy in force: its revision, as TOML and as JSON.", filtering_api::get_policy::<S>),
         route(put,            "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
         route(get.clone(),    "/api/v1/policy/history",       Roles(POLICY_VIEW), Filtering, None, "Revisions of the policy, newest first.", filtering_api::history::<S>),
-        route(post,           "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
-        route(get,            "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
+        route(post.clone(),   "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
+        route(get.clone(),    "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
+        // Safeguarding records. Raising a concern and "Concerns you raised" name pupils (the picker, what you wrote), so never governors; everything else is safeguarding content.
+        route(get.clone(),    "/concerns/new",                Roles(STAFF_MEMBERS), Shows::PupilActivity, Some("Raise a concern"), "Tell the DSL about a worry about a child, in under a minute.", records::raise_form::<S>),
+        route(post.clone(),   "/concerns",                    Roles(STAFF_MEMBERS), Shows::PupilActivity, None, "Raises a concern; the DSL and deputies see it at once.", records::raise::<S>),
+        route(get.clone(),    "/my-concerns",                 Roles(STAFF_MEMBERS), Shows::PupilActivity, Some("Concerns you raised"), "The concerns you raised, and nobody else's.", records::mine::<S>),
+        route(get.clone(),    "/my-concerns/{id}",            Roles(STAFF_MEMBERS), Shows::PupilActivity, None, "One concern you raised: what you wrote.", records::mine_detail::<S>),
+        route(get.clone(),    "/concerns",                    Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concerns"), "New concerns waiting for the DSL, and every earlier one.", records::inbox::<S>),
+        route(get.clone(),    "/concerns/{id}",               Roles(SAFEGUARDING), Shows::Safeguarding, None, "One concern: its children, category, corrections, incidents and read log.", records::concern::<S>),
+        route(post.clone(),   "/concerns/{id}/category",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Sets a concern's final category, with a reason (DSL and deputies).", records::set_category::<S>),
+        route(post.clone(),   "/concerns/{id}/pupils",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Links or unlinks a child, with a reason (DSL and deputies).", records::change_link::<S>),
+        route(post.clone(),   "/concerns/{id}/amend",         Roles(SAFEGUARDING), Shows::Safeguarding, None, "Corrects a concern; the original is kept and shown.", records::amend_concern::<S>),
+        route(post.clone(),   "/concerns/{id}/incident",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Turns a concern into an incident of a §11 type.", records::open_incident::<S>),
+        route(get.clone(),    "/incidents",                   Roles(SAFEGUARDING), Shows::Safeguarding, Some("Incidents"), "Open and closed incidents, and referrals overdue for a response.", records::incidents::<S>),
+        route(get.clone(),    "/incidents/{id}",              Roles(SAFEGUARDING), Shows::Safeguarding, None, "One incident: its checklist, referrals, documents and closing.", records::incident::<S>),
+        route(post.clone(),   "/incidents/{id}/steps",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records a decision on a checklist step, with its reason.", records::record_step::<S>),
+        route(post.clone(),   "/incidents/{id}/referrals",    Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records a referral to an agency in the directory, with a follow-up date.", records::refer::<S>),
+        route(post.clone(),   "/incidents/{id}/referrals/{referral}/response", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records what an agency decided or advised.", records::answer_referral::<S>),
+        route(post.clone(),   "/incidents/{id}/attachments",  Roles(SAFEGUARDING), Shows::Safeguarding, None, "Attaches a document (refused for nudes and indecent images, §11.2).", records::attach::<S>),
+        route(get.clone(),    "/incidents/{id}/attachments/{attachment}", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Downloads an attached document; the read is logged.", records::attachment::<S>),
+        route(post.clone(),   "/incidents/{id}/close",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Closes an incident with its outcome and lessons learnt.", records::close::<S>),
+        route(get.clone(),    "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Referral directory"), "Police, LADO, children's social care, Prevent, IWF and CEOP contacts.", records::directory::<S>),
+        route(post.clone(),   "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds an entry to the referral directory.", records::save_contact::<S>),
+        route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),
+        route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
+        route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
     ]
 }
 

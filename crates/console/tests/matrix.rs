@@ -41,6 +41,10 @@ const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
 /// the DSL, deputies and headteacher too; never staff or governors.
 const POLICY_EDIT: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
 const POLICY_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+/// Safeguarding records: everyone who works at the school raises concerns;
+/// only the DSL, deputies and headteacher see safeguarding content.
+const STAFF_MEMBERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, N]);
+const SAFEGUARDING: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -94,6 +98,31 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/policy/history",                POLICY_VIEW),
         (Method::POST,   "/api/v1/check",                         POLICY_VIEW),
         (Method::GET,    "/api/v1/lists",                         POLICY_VIEW),
+        // Safeguarding records: every member of staff raises concerns and
+        // sees their own; the DSL, deputies and headteacher see the rest.
+        (Method::GET,    "/concerns/new",                         STAFF_MEMBERS),
+        (Method::POST,   "/concerns",                             STAFF_MEMBERS),
+        (Method::GET,    "/my-concerns",                          STAFF_MEMBERS),
+        (Method::GET,    "/my-concerns/{id}",                     STAFF_MEMBERS),
+        (Method::GET,    "/concerns",                             SAFEGUARDING),
+        (Method::GET,    "/concerns/{id}",                        SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/category",               SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/pupils",                 SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/amend",                  SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/incident",               SAFEGUARDING),
+        (Method::GET,    "/incidents",                            SAFEGUARDING),
+        (Method::GET,    "/incidents/{id}",                       SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/steps",                 SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/referrals",             SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/referrals/{referral}/response", SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/attachments",           SAFEGUARDING),
+        (Method::GET,    "/incidents/{id}/attachments/{attachment}", SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/close",                 SAFEGUARDING),
+        (Method::GET,    "/referral-directory",                   SAFEGUARDING),
+        (Method::POST,   "/referral-directory",                   SAFEGUARDING),
+        (Method::POST,   "/referral-directory/national",          SAFEGUARDING),
+        (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
+        (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
     ]
 }
 

@@ -22,6 +22,8 @@ pub async fn page<S: Store>(
     Query(done): Query<Done>,
 ) -> Result<Html<String>, AppError> {
     let layout = Layout::new(&console, Some(&caller), &csrf, "Home", "/").notice(done.notice());
+    // The DSL and deputies are told of new concerns here at once.
+    let new_concerns = super::records::new_concerns(&console, &caller).await?;
     let body = render(
         "home.html",
         &layout,
@@ -29,6 +31,7 @@ pub async fn page<S: Store>(
             summary => caller.role.summary(),
             role => caller.role.label(),
             two_factor => caller.account.totp_enabled,
+            new_concerns => new_concerns,
         },
     )?;
     Ok(Html(body))

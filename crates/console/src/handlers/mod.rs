@@ -18,6 +18,7 @@ pub mod assets;
 pub mod filtering;
 pub mod filtering_api;
 pub mod home;
+pub mod records;
 pub mod setup;
 pub mod sign_in;
 

@@ -1,0 +1,684 @@
+//! Safeguarding records through the console: raising a concern, the DSL's
+//! inbox, incidents and their refusals, the read log and who may see what.
+//! Every pupil and member of staff here is invented.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Browser, Page, School};
+use records::ReadTarget;
+use store::{Person, Store};
+
+async fn school() -> School {
+    let school = School::new().await;
+    for (username, role) in [
+        ("r.teacher", "staff"),
+        ("o.teacher", "staff"),
+        ("d.lead", "dsl"),
+        ("d.deputy", "deputy-dsl"),
+        ("d.second", "deputy-dsl"),
+        ("h.head", "headteacher"),
+        ("t.tech", "technician"),
+        ("g.governor", "governor"),
+    ] {
+        let two_factor = matches!(role, "dsl" | "deputy-dsl" | "headteacher");
+        school.account(username, role, two_factor).await;
+    }
+    for (username, name) in [
+        ("amara.okafor", "Amara Okafor"),
+        ("tobias.lindqvist", "Tobias Lindqvist"),
+    ] {
+        school
+            .store
+            .save_person(
+                &Person {
+                    username: username.into(),
+                    display_name: name.into(),
+                    profile: "pupils".into(),
+                    password_hash: None,
+                    disabled: false,
+                },
+                "test",
+            )
+            .await
+            .expect("save person");
+    }
+    school
+}
+
+/// Raises a concern about Amara as `browser`'s account; returns its number.
+async fn raise(browser: &mut Browser, about_staff: bool) -> i64 {
+    browser.get("/concerns/new").await;
+    let mut fields = vec![
+        ("pupil_1", "Amara Okafor (amara.okafor)"),
+        ("other_1", "Tobias Lindqvist (tobias.lindqvist)"),
+        (
+            "child_words",
+            "She said 'he told me to send a picture or he would tell everyone'.",
+        ),
+        ("immediate_action", "Reassured her and came to the DSL."),
+        ("happened_at", "2027-01-14T19:30"),
+        ("location", "At home, on a messaging app"),
+        ("suggested_category", "nudes"),
+    ];
+    if about_staff {
+        fields.push(("about_staff", "yes"));
+    }
+    let page = browser.post("/concerns", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let location = page.location().expect("location").to_owned();
+    location
+        .trim_start_matches("/my-concerns/")
+        .trim_end_matches("?done=raised")
+        .parse()
+        .expect("concern number")
+}
+
+/// Opens an incident of `kind` from concern `concern`; returns its number.
+async fn open_incident(browser: &mut Browser, concern: i64, kind: &str) -> i64 {
+    browser.get(&format!("/concerns/{concern}")).await;
+    let page = browser
+        .post(
+            &format!("/concerns/{concern}/incident"),
+            &[
+                ("kind", kind),
+                ("summary", "Images asked for by another pupil."),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    page.location()
+        .expect("location")
+        .trim_start_matches("/incidents/")
+        .trim_end_matches("?done=opened")
+        .parse()
+        .expect("incident number")
+}
+
+/// Sends a multipart form with one file, the token in the query string.
+async fn upload(browser: &mut Browser, path: &str, name: &str, content: &[u8]) -> Page {
+    let boundary = "----schoolgate-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nScreenshot of the messages\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::post(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request");
+    browser.send(request).await
+}
+
+#[tokio::test]
+async fn a_member_of_staff_raises_a_concern_and_the_dsl_is_told_at_once() {
+    let school = school().await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let home = dsl.get("/").await;
+    assert!(!home.body.contains("new concern"), "{}", home.body);
+
+    let mut teacher = school.signed_in("r.teacher").await;
+    let form = teacher.get("/concerns/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body
+            .contains("<option value=\"Amara Okafor (amara.okafor)\">")
+    );
+    assert!(
+        form.body
+            .contains("Do not look at, copy, print or forward them")
+    );
+    let id = raise(&mut teacher, false).await;
+
+    // The DSL and the deputies see it at once on their home page and inbox.
+    for who in ["d.lead", "d.deputy"] {
+        let mut b = school.signed_in(who).await;
+        let home = b.get("/").await;
+        assert!(
+            home.body.contains("1</span> new concern waiting"),
+            "{}",
+            home.body
+        );
+        let inbox = b.get("/concerns").await;
+        assert!(inbox.body.contains(&format!("/concerns/{id}")));
+        assert!(inbox.body.contains("Amara Okafor, Tobias Lindqvist"));
+    }
+    // A teacher's home page has no such badge.
+    assert!(!teacher.get("/").await.body.contains("waiting for you"));
+
+    // The teacher sees their own concern; another teacher does not.
+    let mine = teacher.get("/my-concerns").await;
+    assert!(mine.body.contains(&format!("/my-concerns/{id}")));
+    let own = teacher.get(&format!("/my-concerns/{id}")).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains("he told me to send a picture"));
+    let mut other = school.signed_in("o.teacher").await;
+    assert!(
+        !other
+            .get("/my-concerns")
+            .await
+            .body
+            .contains("/my-concerns/")
+    );
+    let refused = other.get(&format!("/my-concerns/{id}")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains("send a picture"));
+    assert_eq!(
+        other.get(&format!("/concerns/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Setting the category clears the badge; the original suggestion stays.
+    dsl.get(&format!("/concerns/{id}")).await;
+    dsl.post(
+        &format!("/concerns/{id}/category"),
+        &[("category", "nudes"), ("reason", "Images were asked for.")],
+    )
+    .await
+    .redirects_to(&format!("/concerns/{id}?done=category"));
+    assert!(!dsl.get("/").await.body.contains("waiting for you"));
+}
+
+#[tokio::test]
+async fn a_concern_names_pupils_from_the_register_never_initials_or_guesses() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    teacher.get("/concerns/new").await;
+    let page = teacher
+        .post(
+            "/concerns",
+            &[
+                ("pupil_1", "A.O."),
+                ("child_words", "Upset after a group chat."),
+                ("immediate_action", "none"),
+                ("happened_at", "2027-01-14T19:30"),
+                ("location", "Classroom"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("is not in the people list"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Upset after a group chat."),
+        "the form keeps what was written"
+    );
+    assert!(school.store.concerns().await.expect("concerns").is_empty());
+
+    let page = teacher
+        .post(
+            "/concerns",
+            &[("pupil_1", "amara.okafor"), ("location", "Hall")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("what happened"), "{}", page.body);
+    assert!(school.store.concerns().await.expect("concerns").is_empty());
+}
+
+#[tokio::test]
+async fn a_nudes_incident_refuses_attachments_and_closes_only_when_complete() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "sharing-nudes").await;
+
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("The five questions have been asked"));
+    assert!(page.body.contains("never to copy, save or share"));
+    assert!(
+        !page.body.contains("type=\"file\""),
+        "no upload control is offered"
+    );
+
+    let token = dsl.csrf.clone().expect("token");
+    let refused = upload(
+        &mut dsl,
+        &format!("/incidents/{incident}/attachments?csrf={token}"),
+        "photo.jpg",
+        b"\xff\xd8\xff\xe0 not really a photo",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .body
+            .contains("Nothing can be attached to this incident")
+    );
+    let stored = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident");
+    assert!(stored.attachments.is_empty());
+
+    // Closing without an outcome, then with steps undecided, is refused.
+    let close = format!("/incidents/{incident}/close");
+    let page = dsl
+        .post(&close, &[("outcome", ""), ("lessons", "None.")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("the outcome is empty"), "{}", page.body);
+    let page = dsl
+        .post(
+            &close,
+            &[("outcome", "Resolved in school."), ("lessons", "None.")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("record a decision for every step"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("five-questions"));
+
+    // A step without a reason is refused; with one it is recorded.
+    let steps = format!("/incidents/{incident}/steps");
+    let page = dsl
+        .post(
+            &steps,
+            &[("step", "tell-dsl"), ("decision", "done"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    for step in stored.kind().procedure() {
+        let decision = if step.key == "referral-decision" {
+            "decided-not"
+        } else {
+            "done"
+        };
+        dsl.post(
+            &steps,
+            &[
+                ("step", step.key),
+                ("decision", decision),
+                ("reason", "As the policy says."),
+            ],
+        )
+        .await
+        .redirects_to(&format!("/incidents/{incident}?done=step"));
+    }
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("Decided not to, by d.lead"));
+
+    dsl.post(
+        &close,
+        &[
+            ("outcome", "Resolved in school."),
+            ("lessons", "None, handled as the policy says."),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=closed"));
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("Resolved in school."));
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/incidents/{incident}/steps\""))
+    );
+}
+
+#[tokio::test]
+async fn other_incidents_take_documents_through_a_multipart_form_with_its_token() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "cyberbullying").await;
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("type=\"file\""));
+    let token = dsl.csrf.clone().expect("token");
+
+    // Without the token in the action's query string: refused, nothing kept.
+    let path = format!("/incidents/{incident}/attachments");
+    let page = upload(&mut dsl, &path, "messages.txt", b"you are not welcome").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = upload(
+        &mut dsl,
+        &format!("{path}?csrf=wrong"),
+        "messages.txt",
+        b"x",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let stored = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident");
+    assert!(stored.attachments.is_empty());
+
+    let page = upload(
+        &mut dsl,
+        &format!("{path}?csrf={token}"),
+        "messages.txt",
+        b"you are not welcome",
+    )
+    .await;
+    page.redirects_to(&format!("/incidents/{incident}?done=attached"));
+    let stored = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident");
+    let attachment = stored.attachments.first().expect("attached");
+    assert_eq!(attachment.description, "Screenshot of the messages");
+
+    let download = dsl
+        .get(&format!(
+            "/incidents/{incident}/attachments/{}",
+            attachment.id
+        ))
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body, "you are not welcome");
+    let log = school
+        .store
+        .record_read_log(&ReadTarget::Attachment(attachment.id))
+        .await
+        .expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].reader, "d.lead");
+}
+
+#[tokio::test]
+async fn allegations_about_staff_are_for_the_headteacher_and_dsl_only() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, true).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "staff-misuse").await;
+
+    let mut deputy = school.signed_in("d.deputy").await;
+    let inbox = deputy.get("/concerns").await;
+    assert!(!inbox.body.contains(&format!("/concerns/{concern}\"")));
+    let page = deputy.get(&format!("/concerns/{concern}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("only the headteacher and the DSL"));
+    assert!(!page.body.contains("send a picture"));
+    assert_eq!(
+        deputy.get(&format!("/incidents/{incident}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !deputy
+            .get("/incidents")
+            .await
+            .body
+            .contains(&format!("/incidents/{incident}\""))
+    );
+    deputy.get("/concerns").await;
+    let page = deputy
+        .post(
+            &format!("/concerns/{concern}/category"),
+            &[("category", "bullying"), ("reason", "Reclassifying")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let stored = school
+        .store
+        .concern(concern)
+        .await
+        .expect("read")
+        .expect("concern");
+    assert!(stored.categories.is_empty(), "the deputy changed nothing");
+
+    let mut head = school.signed_in("h.head").await;
+    assert_eq!(
+        head.get(&format!("/incidents/{incident}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        head.get(&format!("/concerns/{concern}")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn opening_an_unlinked_pupils_record_asks_for_a_reason_and_logs_it() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    dsl.get(&format!("/concerns/{concern}")).await;
+    dsl.post(
+        &format!("/concerns/{concern}/category"),
+        &[("category", "nudes"), ("reason", "Images were asked for.")],
+    )
+    .await;
+
+    // The DSL acted on it, so is linked: no reason asked.
+    let page = dsl.get("/pupils/amara.okafor").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Concern raised"), "{}", page.body);
+
+    // A second deputy never touched it: a reason first.
+    let mut deputy = school.signed_in("d.second").await;
+    let page = deputy.get("/pupils/amara.okafor").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Why you are opening this record"));
+    assert!(!page.body.contains("Concern raised"));
+    let page = deputy
+        .post("/pupils/amara.okafor", &[("reason", "  ")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(!page.body.contains("Concern raised"));
+    let page = deputy
+        .post(
+            "/pupils/amara.okafor",
+            &[("reason", "Covering for the DSL today")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Concern raised"));
+
+    let log = school
+        .store
+        .record_read_log(&ReadTarget::Pupil("amara.okafor".into()))
+        .await
+        .expect("log");
+    let reasons: Vec<(String, Option<String>)> = log
+        .iter()
+        .map(|e| (e.reader.clone(), e.reason.clone()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("d.lead".into(), None),
+            ("d.second".into(), Some("Covering for the DSL today".into())),
+        ]
+    );
+    // The DSL sees the read log on the record.
+    let page = dsl.get("/pupils/amara.okafor").await;
+    assert!(page.body.contains("d.second (deputy-dsl)"));
+    assert!(page.body.contains("Covering for the DSL today"));
+    // And reading a concern is logged too.
+    let log = school
+        .store
+        .record_read_log(&ReadTarget::Concern(concern))
+        .await
+        .expect("log");
+    assert!(log.iter().any(|e| e.reader == "d.lead"));
+}
+
+#[tokio::test]
+async fn the_dsl_links_unlinks_and_amends_and_the_original_is_kept() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    dsl.get(&format!("/concerns/{concern}")).await;
+    dsl.post(
+        &format!("/concerns/{concern}/pupils"),
+        &[
+            ("action", "unlink"),
+            ("pupil", "tobias.lindqvist"),
+            ("reason", ""),
+        ],
+    )
+    .await;
+    let page = dsl
+        .post(
+            &format!("/concerns/{concern}/pupils"),
+            &[
+                ("action", "unlink"),
+                ("pupil", "tobias.lindqvist"),
+                ("reason", "Wrong Tobias"),
+            ],
+        )
+        .await;
+    page.redirects_to(&format!("/concerns/{concern}?done=unlinked"));
+    dsl.post(
+        &format!("/concerns/{concern}/amend"),
+        &[
+            ("field", "location"),
+            ("after", "At a friend's house"),
+            ("why", "She corrected it"),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/concerns/{concern}?done=amended"));
+    let page = dsl.get(&format!("/concerns/{concern}")).await;
+    assert!(
+        page.body.contains("At a friend&#x27;s house") || page.body.contains("At a friend's house")
+    );
+    assert!(
+        page.body
+            .contains("Before: <span class=\"pre\">At home, on a messaging app")
+    );
+    assert!(page.body.contains("Tobias Lindqvist unlinked by d.lead"));
+
+    // A teacher cannot link or amend through the DSL's routes.
+    teacher.get("/my-concerns").await;
+    let page = teacher
+        .post(
+            &format!("/concerns/{concern}/amend"),
+            &[("field", "location"), ("after", "x"), ("why", "y")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn referrals_come_from_the_directory_and_overdue_ones_are_listed() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "sharing-nudes").await;
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("The referral directory is empty"));
+
+    dsl.get("/referral-directory").await;
+    dsl.post("/referral-directory/national", &[])
+        .await
+        .redirects_to("/referral-directory?done=contact");
+    dsl.post(
+        "/referral-directory",
+        &[
+            ("agency", "childrens-social-care"),
+            ("name", "Front door"),
+            ("phone", ""),
+        ],
+    )
+    .await;
+    let page = dsl
+        .post(
+            "/referral-directory",
+            &[
+                ("agency", "childrens-social-care"),
+                ("name", "Front door"),
+                ("phone", "01632 960000"),
+            ],
+        )
+        .await;
+    page.redirects_to("/referral-directory?done=contact");
+    let directory = school.store.referral_directory().await.expect("directory");
+    let front_door = directory
+        .iter()
+        .find(|c| c.name == "Front door")
+        .expect("entry");
+
+    dsl.get(&format!("/incidents/{incident}")).await;
+    dsl.post(
+        &format!("/incidents/{incident}/referrals"),
+        &[
+            ("contact", &front_door.id.to_string()),
+            ("reference", "CSC-1"),
+            ("summary", "Told them about the images being asked for."),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=referral"));
+    assert!(!dsl.get("/incidents").await.body.contains("CSC-1"));
+    // Children's social care: one working day, so it is overdue within a week.
+    school
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * 7));
+    let mut dsl = school.signed_in("d.lead").await;
+    let page = dsl.get("/incidents").await;
+    assert!(page.body.contains("Overdue referrals (1)"), "{}", page.body);
+    assert!(page.body.contains("reference CSC-1"));
+}
+
+#[tokio::test]
+async fn governors_and_technicians_never_reach_safeguarding_records() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    for who in ["t.tech", "g.governor", "o.teacher"] {
+        let mut b = school.signed_in(who).await;
+        for path in [
+            "/concerns".to_owned(),
+            format!("/concerns/{concern}"),
+            "/incidents".to_owned(),
+            "/pupils/amara.okafor".to_owned(),
+            "/referral-directory".to_owned(),
+        ] {
+            let page = b.get(&path).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{who} {path}");
+            assert!(!page.body.contains("Amara"), "{who} {path}");
+        }
+    }
+    let mut governor = school.signed_in("g.governor").await;
+    assert_eq!(
+        governor.get("/concerns/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A technician may raise a concern and sees only what they wrote.
+    let mut tech = school.signed_in("t.tech").await;
+    assert_eq!(tech.get("/concerns/new").await.status, StatusCode::OK);
+    let own = raise(&mut tech, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    dsl.get(&format!("/concerns/{own}")).await;
+    dsl.post(
+        &format!("/concerns/{own}/category"),
+        &[
+            ("category", "grooming-exploitation"),
+            ("reason", "Secret DSL view"),
+        ],
+    )
+    .await;
+    let page = tech.get(&format!("/my-concerns/{own}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Secret DSL view"));
+}
