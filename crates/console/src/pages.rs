@@ -101,6 +101,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "records_pupil.html",
         include_str!("../templates/records_pupil.html"),
     ),
+    (
+        "registers_index.html",
+        include_str!("../templates/registers_index.html"),
+    ),
+    (
+        "registers_problem.html",
+        include_str!("../templates/registers_problem.html"),
+    ),
+    (
+        "registers_confiscated.html",
+        include_str!("../templates/registers_confiscated.html"),
+    ),
+    (
+        "registers_aup.html",
+        include_str!("../templates/registers_aup.html"),
+    ),
+    (
+        "registers_training.html",
+        include_str!("../templates/registers_training.html"),
+    ),
+    (
+        "registers_checks.html",
+        include_str!("../templates/registers_checks.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

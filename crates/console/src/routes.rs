@@ -121,6 +121,13 @@ const POLICY_VIEW: &[Role] = filtering::VIEWERS;
 use crate::handlers::records;
 const STAFF_MEMBERS: &[Role] = records::STAFF_MEMBERS;
 const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
+// The policy's registers: confiscations name pupils (never technicians or
+// governors); agreements and training name staff and pupils (the leaders
+// who keep them); technicians log and read the filtering checks.
+use crate::handlers::registers;
+const CONFISCATIONS: &[Role] = registers::CONFISCATIONS;
+const REGISTER_LEADERS: &[Role] = registers::LEADERS;
+const CHECKS: &[Role] = registers::CHECKS;
 
 fn route<S, H, T>(
     method: Method,
@@ -236,6 +243,18 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),
         route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
         route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
+        // The policy's registers. Confiscations, agreements and training name people, so Shows::PupilActivity (never governors); the check log is about filtering.
+        route(get.clone(),    "/registers",                   Roles(STAFF_MEMBERS), Nothing, Some("Registers"), "The registers your role keeps: devices, agreements, training, filtering checks.", registers::index::<S>),
+        route(get.clone(),    "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Confiscated devices, those still held today, and who they were given back to (§9.2).", registers::confiscated_devices::<S>),
+        route(post.clone(),   "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Logs a confiscated device.", registers::confiscate::<S>),
+        route(post.clone(),   "/registers/confiscated-devices/{id}/release", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records who a device was given back to (the police: safeguarding leads only).", registers::release::<S>),
+        route(get.clone(),    "/registers/acceptable-use",    Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Acceptable use agreements, and who has not accepted the version in force (§7.2).", registers::acceptable_use_page::<S>),
+        route(post.clone(),   "/registers/acceptable-use/versions", Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Adds a version of an agreement.", registers::add_version::<S>),
+        route(post.clone(),   "/registers/acceptable-use/acceptances", Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records that someone accepted an agreement.", registers::add_acceptance::<S>),
+        route(get.clone(),    "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Staff training and who is overdue (§5.3).", registers::training_page::<S>),
+        route(post.clone(),   "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records training completed.", registers::add_training::<S>),
+        route(get.clone(),    "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "The filtering and monitoring check log.", registers::filtering_checks::<S>),
+        route(post.clone(),   "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "Logs a filtering and monitoring check.", registers::add_check::<S>),
     ]
 }
 

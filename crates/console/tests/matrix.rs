@@ -45,6 +45,12 @@ const POLICY_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 /// only the DSL, deputies and headteacher see safeguarding content.
 const STAFF_MEMBERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, N]);
 const SAFEGUARDING: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+/// Registers: confiscations never reach technicians or governors (they
+/// name pupils); agreements and training are kept by the leaders; the
+/// filtering check log is for those who run or oversee filtering.
+const CONFISCATIONS: Expect = Expect::Roles([N, N, Y, Y, Y, Y, N]);
+const REGISTER_LEADERS: Expect = Expect::Roles([Y, N, Y, Y, Y, N, N]);
+const CHECKS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -123,6 +129,18 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::POST,   "/referral-directory/national",          SAFEGUARDING),
         (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
         (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
+        // The policy's registers.
+        (Method::GET,    "/registers",                            STAFF_MEMBERS),
+        (Method::GET,    "/registers/confiscated-devices",        CONFISCATIONS),
+        (Method::POST,   "/registers/confiscated-devices",        CONFISCATIONS),
+        (Method::POST,   "/registers/confiscated-devices/{id}/release", CONFISCATIONS),
+        (Method::GET,    "/registers/acceptable-use",             REGISTER_LEADERS),
+        (Method::POST,   "/registers/acceptable-use/versions",    REGISTER_LEADERS),
+        (Method::POST,   "/registers/acceptable-use/acceptances", REGISTER_LEADERS),
+        (Method::GET,    "/registers/training",                   REGISTER_LEADERS),
+        (Method::POST,   "/registers/training",                   REGISTER_LEADERS),
+        (Method::GET,    "/registers/filtering-checks",           CHECKS),
+        (Method::POST,   "/registers/filtering-checks",           CHECKS),
     ]
 }
 

@@ -682,3 +682,184 @@ async fn governors_and_technicians_never_reach_safeguarding_records() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("Secret DSL view"));
 }
+
+#[tokio::test]
+async fn a_confiscated_phone_is_logged_held_and_released() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let page = teacher.get("/registers/confiscated-devices").await;
+    assert!(page.body.contains("Still held today: <strong>0</strong>"));
+    teacher
+        .post(
+            "/registers/confiscated-devices",
+            &[
+                ("pupil", "Amara Okafor (amara.okafor)"),
+                ("device", "Black phone, cracked blue case"),
+                ("why", "Used in a lesson to film other pupils"),
+                ("held_at", "The school office safe"),
+            ],
+        )
+        .await
+        .redirects_to("/registers/confiscated-devices?done=saved");
+    let page = teacher.get("/registers/confiscated-devices").await;
+    assert!(
+        page.body.contains("Still held today: <strong>1</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("taken by Invented r.teacher"));
+    let entries = school
+        .store
+        .register_entries(records::registers::Register::ConfiscatedDevices)
+        .await
+        .expect("entries");
+    let id = entries[0].id;
+
+    // Only the safeguarding leads hand a device to the police.
+    let release = format!("/registers/confiscated-devices/{id}/release");
+    let page = teacher
+        .post(&release, &[("to", "police"), ("reference", "CRI-77")])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = teacher.get("/registers/confiscated-devices").await;
+    let page2 = teacher
+        .post(&release, &[("to", "parent"), ("name", "")])
+        .await;
+    assert_eq!(page2.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page2.body.contains("the parent&#x27;s name") || page2.body.contains("the parent's name"),
+        "{}",
+        page2.body
+    );
+    drop(page);
+    teacher
+        .post(&release, &[("to", "parent"), ("name", "Grace Okafor")])
+        .await
+        .redirects_to("/registers/confiscated-devices?done=released");
+    let page = teacher.get("/registers/confiscated-devices").await;
+    assert!(page.body.contains("Still held today: <strong>0</strong>"));
+    assert!(
+        page.body
+            .contains("Released to a parent or carer, Grace Okafor by r.teacher")
+    );
+
+    // Technicians and governors never see it.
+    for who in ["t.tech", "g.governor"] {
+        let mut b = school.signed_in(who).await;
+        let page = b.get("/registers/confiscated-devices").await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn agreements_training_and_filtering_checks_say_who_is_missing() {
+    let school = school().await;
+    school.account("a.admin", "administrator", true).await;
+    let mut admin = school.signed_in("a.admin").await;
+    admin.get("/registers/acceptable-use").await;
+    admin
+        .post(
+            "/registers/acceptable-use/versions",
+            &[
+                ("audience", "staff"),
+                ("version", "2027-1"),
+                ("in_force_from", "2027-01-01"),
+                ("text", "I will use the school's systems responsibly."),
+            ],
+        )
+        .await
+        .redirects_to("/registers/acceptable-use?done=saved");
+    admin
+        .post(
+            "/registers/acceptable-use/acceptances",
+            &[
+                ("audience", "staff"),
+                ("version", "2027-1"),
+                ("person", "r.teacher"),
+                ("how", "Signed form"),
+            ],
+        )
+        .await
+        .redirects_to("/registers/acceptable-use?done=saved");
+    let page = admin.get("/registers/acceptable-use").await;
+    let missing = page
+        .between("id=\"missing-staff\">", "</ul>")
+        .expect("list");
+    assert!(
+        missing.contains("Invented o.teacher (o.teacher)"),
+        "{missing}"
+    );
+    assert!(!missing.contains("(r.teacher)"), "{missing}");
+    let page = admin
+        .post(
+            "/registers/acceptable-use/acceptances",
+            &[
+                ("audience", "staff"),
+                ("version", "1999"),
+                ("person", "o.teacher"),
+                ("how", "Online"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("no agreement version &#x27;1999&#x27;")
+            || page.body.contains("no agreement version '1999'"),
+        "{}",
+        page.body
+    );
+
+    admin.get("/registers/training").await;
+    admin
+        .post(
+            "/registers/training",
+            &[
+                ("person", "Invented r.teacher (r.teacher)"),
+                ("course", "Safeguarding and online safety update"),
+                ("completed_on", "2026-01-10"),
+                ("valid_months", "12"),
+            ],
+        )
+        .await
+        .redirects_to("/registers/training?done=saved");
+    let page = admin.get("/registers/training").await;
+    assert!(
+        page.body
+            .contains("Invented r.teacher (r.teacher): ran out on 2027-01-10"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Invented o.teacher (o.teacher): never recorded")
+    );
+
+    let mut tech = school.signed_in("t.tech").await;
+    let index = tech.get("/registers").await;
+    assert!(
+        index.body.contains("/registers/filtering-checks"),
+        "{}",
+        index.body
+    );
+    assert!(!index.body.contains("/registers/confiscated-devices"));
+    assert!(!index.body.contains("/registers/training"));
+    let page = tech.get("/registers/filtering-checks").await;
+    assert!(page.body.contains("A check is overdue"));
+    tech.post(
+        "/registers/filtering-checks",
+        &[
+            ("tested", "The test pages on a Year 7 laptop"),
+            ("result", "All blocked"),
+            ("actions", "none needed"),
+        ],
+    )
+    .await
+    .redirects_to("/registers/filtering-checks?done=saved");
+    let page = tech.get("/registers/filtering-checks").await;
+    assert!(!page.body.contains("A check is overdue"));
+    assert!(page.body.contains("The test pages on a Year 7 laptop"));
+    assert_eq!(
+        tech.get("/registers/training").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

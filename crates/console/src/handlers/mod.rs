@@ -19,6 +19,7 @@ pub mod filtering;
 pub mod filtering_api;
 pub mod home;
 pub mod records;
+pub mod registers;
 pub mod setup;
 pub mod sign_in;
 
