@@ -863,3 +863,33 @@ async fn agreements_training_and_filtering_checks_say_who_is_missing() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_confiscation_names_a_pupil_from_the_register() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    teacher.get("/registers/confiscated-devices").await;
+    let page = teacher
+        .post(
+            "/registers/confiscated-devices",
+            &[
+                ("pupil", "A.O."),
+                ("device", "Phone"),
+                ("why", "Filming"),
+                ("held_at", "Office"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("is not in the people list"),
+        "{}",
+        page.body
+    );
+    let entries = school
+        .store
+        .register_entries(records::registers::Register::ConfiscatedDevices)
+        .await
+        .expect("entries");
+    assert!(entries.is_empty());
+}

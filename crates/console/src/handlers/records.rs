@@ -88,14 +88,34 @@ fn rule_or_fault(e: StoreError) -> Result<RecordsError, AppError> {
     }
 }
 
-/// `?done=…` after a records change: fixed text, never text from the URL.
+/// A page showing a refusal answers 400; otherwise 200.
+pub(super) fn status_for(problem: &Option<String>) -> StatusCode {
+    if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The username in what a picker gave: "Amara Okafor (amara.okafor)", or
+/// a bare username typed by hand.
+pub(super) fn username_from(typed: &str) -> &str {
+    let typed = typed.trim();
+    match typed.rsplit_once(" (") {
+        Some((_, rest)) if rest.ends_with(')') => rest.trim_end_matches(')').trim(),
+        _ => typed,
+    }
+}
+
+/// `?done=…` after a records or register change: fixed text, never text
+/// from the URL.
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     done: Option<String>,
 }
 
 impl Done {
-    fn notice(&self) -> Option<&'static str> {
+    pub(super) fn notice(&self) -> Option<&'static str> {
         Some(match self.done.as_deref()? {
             "raised" => {
                 "Your concern has been sent to the DSL and deputy DSLs. Thank you: you did the right thing."
@@ -112,6 +132,8 @@ impl Done {
             "closed" => "The incident is closed.",
             "contact" => "The directory entry is saved.",
             "withdrawn" => "The directory entry is withdrawn. Referrals that used it keep it.",
+            "saved" => "Saved in the register.",
+            "released" => "The release is recorded.",
             _ => return None,
         })
     }
@@ -141,15 +163,12 @@ async fn people_options<S: Store>(console: &Console<S>) -> Result<Vec<Value>, Ap
 
 /// A pupil as typed or chosen in the picker, found in the people register.
 /// The name always comes from the register, never from what was typed.
-async fn find_pupil<S: Store>(
+pub(super) async fn find_pupil<S: Store>(
     console: &Console<S>,
     typed: &str,
 ) -> Result<Result<PupilRef, String>, AppError> {
     let typed = typed.trim();
-    let username = match typed.rsplit_once(" (") {
-        Some((_, rest)) if rest.ends_with(')') => rest.trim_end_matches(')').trim(),
-        _ => typed,
-    };
+    let username = username_from(typed);
     let people = console.store.people().await?;
     Ok(
         match people
@@ -731,11 +750,7 @@ async fn concern_page<S: Store>(
         "/concerns",
     )
     .notice(notice);
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&problem);
     let body = render(
         "records_concern.html",
         &layout,
@@ -769,25 +784,40 @@ pub async fn concern<S: Store>(
     concern_page(&console, &caller, &csrf, id, done.notice(), None).await
 }
 
-/// After a change to a concern: back to it, or the page again with the
-/// records crate's refusal.
-async fn concern_outcome<S: Store>(
+/// The two kinds of record with a page of their own.
+#[derive(Clone, Copy)]
+enum Page {
+    Concern,
+    Incident,
+}
+
+/// After a change to a concern or incident: back to it, or its page again
+/// with the records crate's refusal.
+async fn outcome<S: Store>(
     console: &Console<S>,
     caller: &Caller,
     csrf: &CsrfKey,
-    id: i64,
+    (page, id): (Page, i64),
     result: Result<(), StoreError>,
     done: &str,
 ) -> Result<Response, AppError> {
-    match result {
-        Ok(()) => Ok(see_other(&format!("/concerns/{id}?done={done}"), &[])),
-        Err(e) => {
-            let refusal = rule_or_fault(e)?;
-            if let RecordsError::NotAllowed(m) = &refusal {
-                return Ok(not_allowed(m));
-            }
-            concern_page(console, caller, csrf, id, None, Some(refusal.to_string())).await
+    let refusal = match result {
+        Ok(()) => {
+            let path = match page {
+                Page::Concern => "concerns",
+                Page::Incident => "incidents",
+            };
+            return Ok(see_other(&format!("/{path}/{id}?done={done}"), &[]));
         }
+        Err(e) => rule_or_fault(e)?,
+    };
+    if let RecordsError::NotAllowed(m) = &refusal {
+        return Ok(not_allowed(m));
+    }
+    let problem = Some(refusal.to_string());
+    match page {
+        Page::Concern => concern_page(console, caller, csrf, id, None, problem).await,
+        Page::Incident => incident_page(console, caller, csrf, id, None, problem).await,
     }
 }
 
@@ -818,7 +848,15 @@ pub async fn set_category<S: Store>(
         reason: form.reason.trim().to_owned(),
     };
     let result = console.store.set_concern_category(&decision).await;
-    concern_outcome(&console, &caller, &csrf, id, result, "category").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Concern, id),
+        result,
+        "category",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -879,7 +917,7 @@ pub async fn change_link<S: Store>(
     };
     let result = console.store.change_pupil_link(&change).await;
     let done = if linked { "linked" } else { "unlinked" };
-    concern_outcome(&console, &caller, &csrf, id, result, done).await
+    outcome(&console, &caller, &csrf, (Page::Concern, id), result, done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -922,7 +960,15 @@ pub async fn amend_concern<S: Store>(
         at: console.now(),
     };
     let result = console.store.amend_record(&amendment).await.map(|_| ());
-    concern_outcome(&console, &caller, &csrf, id, result, "amended").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Concern, id),
+        result,
+        "amended",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -965,7 +1011,17 @@ pub async fn open_incident<S: Store>(
             &format!("/incidents/{incident}?done=opened"),
             &[],
         )),
-        Err(e) => concern_outcome(&console, &caller, &csrf, id, Err(e), "opened").await,
+        Err(e) => {
+            outcome(
+                &console,
+                &caller,
+                &csrf,
+                (Page::Concern, id),
+                Err(e),
+                "opened",
+            )
+            .await
+        }
     }
 }
 
@@ -1168,11 +1224,7 @@ async fn incident_page<S: Store>(
         "/incidents",
     )
     .notice(notice);
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&problem);
     let body = render(
         "records_incident.html",
         &layout,
@@ -1214,26 +1266,6 @@ pub async fn incident<S: Store>(
     incident_page(&console, &caller, &csrf, id, done.notice(), None).await
 }
 
-async fn incident_outcome<S: Store>(
-    console: &Console<S>,
-    caller: &Caller,
-    csrf: &CsrfKey,
-    id: i64,
-    result: Result<(), StoreError>,
-    done: &str,
-) -> Result<Response, AppError> {
-    match result {
-        Ok(()) => Ok(see_other(&format!("/incidents/{id}?done={done}"), &[])),
-        Err(e) => {
-            let refusal = rule_or_fault(e)?;
-            if let RecordsError::NotAllowed(m) = &refusal {
-                return Ok(not_allowed(m));
-            }
-            incident_page(console, caller, csrf, id, None, Some(refusal.to_string())).await
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 pub struct StepForm {
     #[serde(default)]
@@ -1268,7 +1300,15 @@ pub async fn record_step<S: Store>(
         at: console.now(),
     };
     let result = console.store.record_step(&record).await;
-    incident_outcome(&console, &caller, &csrf, id, result, "step").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "step",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1330,7 +1370,15 @@ pub async fn refer<S: Store>(
         summary: form.summary.trim().to_owned(),
     };
     let result = console.store.make_referral(&referral).await.map(|_| ());
-    incident_outcome(&console, &caller, &csrf, id, result, "referral").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "referral",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1357,7 +1405,15 @@ pub async fn answer_referral<S: Store>(
         at: console.now(),
     };
     let result = console.store.answer_referral(&response).await;
-    incident_outcome(&console, &caller, &csrf, id, result, "response").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "response",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1387,7 +1443,15 @@ pub async fn close<S: Store>(
         at: console.now(),
     };
     let result = console.store.close_incident(&closure).await;
-    incident_outcome(&console, &caller, &csrf, id, result, "closed").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "closed",
+    )
+    .await
 }
 
 /// The body of an upload: the file, its description and the form token.
@@ -1479,7 +1543,15 @@ pub async fn attach<S: Store>(
         .add_attachment(&new, &file.data)
         .await
         .map(|_| ());
-    incident_outcome(&console, &caller, &csrf, id, result, "attached").await
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "attached",
+    )
+    .await
 }
 
 /// The media type kept with a document, from its name; anything unknown
@@ -1604,11 +1676,7 @@ async fn directory_page<S: Store>(
         "/referral-directory",
     )
     .notice(notice);
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&problem);
     let body = render(
         "records_directory.html",
         &layout,

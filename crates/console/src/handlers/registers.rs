@@ -27,7 +27,7 @@ use records::registers::{
 use serde::Deserialize;
 use store::{Store, StoreError};
 
-use super::records::records_role;
+use super::records::{Done, records_role, status_for, username_from};
 use super::see_other;
 use crate::access::Caller;
 use crate::csrf::CsrfKey;
@@ -58,21 +58,6 @@ pub const CHECKS: &[Role] = &[
 const ANNUAL_COURSE: &str = "Safeguarding and online safety update";
 /// A filtering check is overdue when none was logged in this many days.
 const CHECK_EVERY_DAYS: i64 = 30;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
-impl Done {
-    fn notice(&self) -> Option<&'static str> {
-        Some(match self.done.as_deref()? {
-            "saved" => "Saved in the register.",
-            "released" => "The release is recorded.",
-            _ => return None,
-        })
-    }
-}
 
 fn today(console: &Console<impl Store>) -> Date {
     console
@@ -167,11 +152,7 @@ async fn page<S: Store>(
     };
     let path = format!("/registers/{}", register.id());
     let layout = Layout::new(console, Some(caller), csrf, title, &path).notice(notice);
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = status_for(&problem);
     let body = render(
         template,
         &layout,
@@ -210,6 +191,13 @@ async fn confiscations<S: Store>(
     console: &Console<S>,
     entries: &[RegisterEntry],
 ) -> Result<Value, AppError> {
+    let people = console.store.people().await?;
+    let pupil_name = |u: &str| {
+        people
+            .iter()
+            .find(|p| p.username == u)
+            .map_or_else(|| u.to_owned(), |p| format!("{} ({u})", p.display_name))
+    };
     let held_ids: Vec<i64> = still_held(entries, None)
         .iter()
         .map(|(id, _)| *id)
@@ -248,7 +236,7 @@ async fn confiscations<S: Store>(
                 Some(context! {
                     id => e.id,
                     device => device,
-                    pupil => pupil,
+                    pupil => pupil_name(pupil),
                     taken_by => taken_by,
                     why => why,
                     held_at => held_at,
@@ -289,9 +277,17 @@ pub async fn confiscate<S: Store>(
 ) -> Result<Response, AppError> {
     let taken_by =
         super::optional(&form.taken_by).unwrap_or_else(|| caller.account.display_name.clone());
+    // The pupil as the people register names them, never as typed.
+    let pupil = match super::records::find_pupil(&console, &form.pupil).await? {
+        Ok(p) => p,
+        Err(problem) => {
+            let register = Register::ConfiscatedDevices;
+            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+        }
+    };
     let entry = Entry::Confiscation {
         device: form.device.trim().to_owned(),
-        pupil: form.pupil.trim().to_owned(),
+        pupil: pupil.username,
         taken_by,
         why: form.why.trim().to_owned(),
         held_at: form.held_at.trim().to_owned(),
@@ -528,11 +524,7 @@ pub async fn add_acceptance<S: Store>(
         let problem = "Choose who the agreement is for: staff, pupils or visitors.".to_owned();
         return page(&console, &caller, &csrf, register, None, Some(problem)).await;
     };
-    let typed = form.person.trim();
-    let person = match typed.rsplit_once(" (") {
-        Some((_, rest)) if rest.ends_with(')') => rest.trim_end_matches(')').to_owned(),
-        _ => typed.to_owned(),
-    };
+    let person = username_from(&form.person).to_owned();
     let entry = Entry::AupAcceptance {
         audience,
         version: form.version.trim().to_owned(),
@@ -644,11 +636,7 @@ pub async fn add_training<S: Store>(
             "Say how many months the training is valid for (12 for the annual update).".to_owned();
         return page(&console, &caller, &csrf, register, None, Some(problem)).await;
     };
-    let typed = form.person.trim();
-    let person = match typed.rsplit_once(" (") {
-        Some((_, rest)) if rest.ends_with(')') => rest.trim_end_matches(')').to_owned(),
-        _ => typed.to_owned(),
-    };
+    let person = username_from(&form.person).to_owned();
     let entry = Entry::Training {
         person,
         course: form.course.trim().to_owned(),
