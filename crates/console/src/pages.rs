@@ -125,6 +125,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "registers_checks.html",
         include_str!("../templates/registers_checks.html"),
     ),
+    (
+        "registers_loans.html",
+        include_str!("../templates/registers_loans.html"),
+    ),
+    (
+        "registers_technology.html",
+        include_str!("../templates/registers_technology.html"),
+    ),
+    (
+        "registers_access.html",
+        include_str!("../templates/registers_access.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -128,6 +128,10 @@ use crate::handlers::registers;
 const CONFISCATIONS: &[Role] = registers::CONFISCATIONS;
 const REGISTER_LEADERS: &[Role] = registers::LEADERS;
 const CHECKS: &[Role] = registers::CHECKS;
+const TECHNICAL: &[Role] = registers::TECHNICAL;
+const AUP_VERSION_WRITERS: &[Role] = registers::AUP_VERSION_WRITERS;
+const LOAN_WRITERS: &[Role] = registers::LOAN_WRITERS;
+const TECHNOLOGY_WRITERS: &[Role] = registers::TECHNOLOGY_WRITERS;
 
 fn route<S, H, T>(
     method: Method,
@@ -249,12 +253,19 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Logs a confiscated device.", registers::confiscate::<S>),
         route(post.clone(),   "/registers/confiscated-devices/{id}/release", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records who a device was given back to (the police: safeguarding leads only).", registers::release::<S>),
         route(get.clone(),    "/registers/acceptable-use",    Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Acceptable use agreements, and who has not accepted the version in force (§7.2).", registers::acceptable_use_page::<S>),
-        route(post.clone(),   "/registers/acceptable-use/versions", Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Adds a version of an agreement.", registers::add_version::<S>),
+        route(post.clone(),   "/registers/acceptable-use/versions", Roles(AUP_VERSION_WRITERS), Shows::PupilActivity, None, "Adds a version of an agreement.", registers::add_version::<S>),
         route(post.clone(),   "/registers/acceptable-use/acceptances", Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records that someone accepted an agreement.", registers::add_acceptance::<S>),
         route(get.clone(),    "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Staff training and who is overdue (§5.3).", registers::training_page::<S>),
         route(post.clone(),   "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records training completed.", registers::add_training::<S>),
         route(get.clone(),    "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "The filtering and monitoring check log.", registers::filtering_checks::<S>),
         route(post.clone(),   "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "Logs a filtering and monitoring check.", registers::add_check::<S>),
+        route(get.clone(),    "/registers/equipment-loans",   Roles(TECHNICAL), Shows::PupilActivity, None, "Equipment on loan with the agreement's details, and returns (Appendix 3).", registers::loans_page::<S>),
+        route(post.clone(),   "/registers/equipment-loans",   Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records a loan (headteacher, administrator or technician).", registers::add_loan::<S>),
+        route(post.clone(),   "/registers/equipment-loans/{id}/return", Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records a loan's return.", registers::return_loan::<S>),
+        route(get.clone(),    "/registers/technology",        Roles(TECHNICAL), Shows::PupilActivity, None, "Systems, apps and AI tools with their assessments and review dates (§7.11).", registers::technology_page::<S>),
+        route(post.clone(),   "/registers/technology",        Roles(TECHNOLOGY_WRITERS), Shows::PupilActivity, None, "Adds or updates a system or app in the register.", registers::add_technology::<S>),
+        route(get.clone(),    "/registers/system-access",     Roles(TECHNICAL), Shows::PupilActivity, None, "Who has access to which system, and reviews due (§7.5.1).", registers::access_page::<S>),
+        route(post.clone(),   "/registers/system-access",     Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records access granted or removed.", registers::add_access::<S>),
     ]
 }
 

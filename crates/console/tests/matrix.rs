@@ -47,10 +47,17 @@ const STAFF_MEMBERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, N]);
 const SAFEGUARDING: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
 /// Registers: confiscations never reach technicians or governors (they
 /// name pupils); agreements and training are kept by the leaders; the
-/// filtering check log is for those who run or oversee filtering.
+/// filtering check log and the technical registers (loans, technology,
+/// system access) are for those who run or oversee them.
 const CONFISCATIONS: Expect = Expect::Roles([N, N, Y, Y, Y, Y, N]);
 const REGISTER_LEADERS: Expect = Expect::Roles([Y, N, Y, Y, Y, N, N]);
 const CHECKS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+/// Who adds where the register allows fewer than read it: agreement
+/// versions (not deputies), loans and system access (headteacher,
+/// administrator, technician), technology (not deputies).
+const AUP_VERSION_WRITERS: Expect = Expect::Roles([Y, N, Y, N, Y, N, N]);
+const LOAN_WRITERS: Expect = Expect::Roles([Y, Y, N, N, Y, N, N]);
+const TECHNOLOGY_WRITERS: Expect = Expect::Roles([Y, Y, Y, N, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -135,12 +142,19 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::POST,   "/registers/confiscated-devices",        CONFISCATIONS),
         (Method::POST,   "/registers/confiscated-devices/{id}/release", CONFISCATIONS),
         (Method::GET,    "/registers/acceptable-use",             REGISTER_LEADERS),
-        (Method::POST,   "/registers/acceptable-use/versions",    REGISTER_LEADERS),
+        (Method::POST,   "/registers/acceptable-use/versions",    AUP_VERSION_WRITERS),
         (Method::POST,   "/registers/acceptable-use/acceptances", REGISTER_LEADERS),
         (Method::GET,    "/registers/training",                   REGISTER_LEADERS),
         (Method::POST,   "/registers/training",                   REGISTER_LEADERS),
         (Method::GET,    "/registers/filtering-checks",           CHECKS),
         (Method::POST,   "/registers/filtering-checks",           CHECKS),
+        (Method::GET,    "/registers/equipment-loans",            CHECKS),
+        (Method::POST,   "/registers/equipment-loans",            LOAN_WRITERS),
+        (Method::POST,   "/registers/equipment-loans/{id}/return", LOAN_WRITERS),
+        (Method::GET,    "/registers/technology",                 CHECKS),
+        (Method::POST,   "/registers/technology",                 TECHNOLOGY_WRITERS),
+        (Method::GET,    "/registers/system-access",              CHECKS),
+        (Method::POST,   "/registers/system-access",              LOAN_WRITERS),
     ]
 }
 

@@ -893,3 +893,103 @@ async fn a_confiscation_names_a_pupil_from_the_register() {
         .expect("entries");
     assert!(entries.is_empty());
 }
+
+#[tokio::test]
+async fn technicians_keep_loans_technology_and_system_access() {
+    let school = school().await;
+    let mut tech = school.signed_in("t.tech").await;
+    let index = tech.get("/registers").await;
+    for id in [
+        "equipment-loans",
+        "technology",
+        "system-access",
+        "filtering-checks",
+    ] {
+        assert!(index.body.contains(&format!("/registers/{id}")), "{id}");
+    }
+
+    tech.get("/registers/equipment-loans").await;
+    let loan = [
+        ("borrower", "tobias.lindqvist"),
+        ("make", "Lenovo"),
+        ("model", "300e"),
+        ("serial_number", "SN-1234"),
+        ("agreed_by", "The headteacher"),
+    ];
+    let page = tech.post("/registers/equipment-loans", &loan).await;
+    assert_eq!(
+        page.status,
+        StatusCode::BAD_REQUEST,
+        "conditions not accepted"
+    );
+    assert!(page.body.contains("must accept the loan conditions"));
+    let mut accepted = loan.to_vec();
+    accepted.push(("conditions_accepted", "yes"));
+    tech.post("/registers/equipment-loans", &accepted)
+        .await
+        .redirects_to("/registers/equipment-loans?done=saved");
+    let page = tech.get("/registers/equipment-loans").await;
+    assert!(page.body.contains("Out on loan (1)"));
+    let entries = school
+        .store
+        .register_entries(records::registers::Register::EquipmentLoans)
+        .await
+        .expect("entries");
+    tech.post(
+        &format!("/registers/equipment-loans/{}/return", entries[0].id),
+        &[("condition", "Good")],
+    )
+    .await
+    .redirects_to("/registers/equipment-loans?done=saved");
+    assert!(
+        tech.get("/registers/equipment-loans")
+            .await
+            .body
+            .contains("Out on loan (0)")
+    );
+
+    tech.get("/registers/technology").await;
+    tech.post(
+        "/registers/technology",
+        &[
+            ("name", "Chat assistant"),
+            ("purpose", "Lesson planning"),
+            ("owner", "Head of computing"),
+            ("generative_ai", "yes"),
+            ("review_due", "2027-09-01"),
+            ("in_use", "yes"),
+        ],
+    )
+    .await
+    .redirects_to("/registers/technology?done=saved");
+    let page = tech.get("/registers/technology").await;
+    let attention = page.between("id=\"attention\">", "</ul>").expect("list");
+    assert!(attention.contains("Chat assistant"), "{attention}");
+    assert!(attention.contains("risk assessment"), "{attention}");
+
+    tech.get("/registers/system-access").await;
+    tech.post(
+        "/registers/system-access",
+        &[
+            ("person", "r.teacher"),
+            ("system", "MIS"),
+            ("level", "read"),
+            ("action", "grant"),
+            ("review_due", "2027-01-01"),
+        ],
+    )
+    .await
+    .redirects_to("/registers/system-access?done=saved");
+    let page = tech.get("/registers/system-access").await;
+    let due = page.between("id=\"reviews-due\">", "</ul>").expect("list");
+    assert!(due.contains("r.teacher: MIS"), "{due}");
+
+    // Governors and staff see none of it.
+    for who in ["g.governor", "r.teacher"] {
+        let mut b = school.signed_in(who).await;
+        assert_eq!(
+            b.get("/registers/equipment-loans").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}

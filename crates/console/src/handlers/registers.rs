@@ -21,8 +21,9 @@ use minijinja::context;
 use minijinja::value::Value;
 use records::RecordsError;
 use records::registers::{
-    Audience, Entry, Register, RegisterEntry, ReleasedTo, current_aup, filtering_check_overdue,
-    not_accepted, still_held, training_expires, training_overdue,
+    Audience, Entry, Register, RegisterEntry, ReleasedTo, access_reviews_due, current_aup,
+    filtering_check_overdue, not_accepted, on_loan, still_held, technology_attention,
+    training_expires, training_overdue,
 };
 use serde::Deserialize;
 use store::{Store, StoreError};
@@ -51,6 +52,24 @@ pub const CHECKS: &[Role] = &[
     Role::Technician,
     Role::Dsl,
     Role::DeputyDsl,
+    Role::Headteacher,
+];
+
+/// The technical registers (equipment loans, technology and apps, system
+/// access): kept by technicians and administrators, read by the leaders
+/// too. They name staff and pupils, so never governors.
+pub const TECHNICAL: &[Role] = CHECKS;
+
+/// Who adds to a register, where the records crate allows fewer than read
+/// it: versions of an agreement (not deputies), loans and system access
+/// (Appendix 3: agreed by the headteacher and the computing lead), and the
+/// technology register (not deputies).
+pub const AUP_VERSION_WRITERS: &[Role] = &[Role::Administrator, Role::Dsl, Role::Headteacher];
+pub const LOAN_WRITERS: &[Role] = &[Role::Administrator, Role::Technician, Role::Headteacher];
+pub const TECHNOLOGY_WRITERS: &[Role] = &[
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
     Role::Headteacher,
 ];
 
@@ -147,6 +166,21 @@ async fn page<S: Store>(
             "Filtering and monitoring checks",
             "registers_checks.html",
             checks(console, &entries),
+        ),
+        Register::EquipmentLoans => (
+            "Equipment loans",
+            "registers_loans.html",
+            loans(console, &entries),
+        ),
+        Register::Technology => (
+            "Technology and apps",
+            "registers_technology.html",
+            technology(console, &entries),
+        ),
+        Register::SystemAccess => (
+            "Access to systems",
+            "registers_access.html",
+            system_access(console, &entries),
         ),
         _ => return Err(AppError::not_found()),
     };
@@ -730,6 +764,9 @@ register_page!(confiscated_devices, Register::ConfiscatedDevices);
 register_page!(acceptable_use_page, Register::AcceptableUse);
 register_page!(training_page, Register::Training);
 register_page!(filtering_checks, Register::FilteringChecks);
+register_page!(loans_page, Register::EquipmentLoans);
+register_page!(technology_page, Register::Technology);
+register_page!(access_page, Register::SystemAccess);
 
 /// The registers this role may open, for the index page.
 pub async fn index<S: Store>(
@@ -737,7 +774,7 @@ pub async fn index<S: Store>(
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
 ) -> Result<Response, AppError> {
-    let all: [(&[Role], &str, &str, &str); 4] = [
+    let all: [(&[Role], &str, &str, &str); 7] = [
         (
             CONFISCATIONS,
             "confiscated-devices",
@@ -762,6 +799,24 @@ pub async fn index<S: Store>(
             "Filtering and monitoring checks",
             "When filtering and monitoring were tested, by whom, the result and what was done.",
         ),
+        (
+            TECHNICAL,
+            "equipment-loans",
+            "Equipment loans",
+            "Laptops and other equipment on loan, the agreement's details and returns (Appendix 3).",
+        ),
+        (
+            TECHNICAL,
+            "technology",
+            "Technology and apps",
+            "Systems, apps and AI tools in use, their risk and data protection assessments and reviews (§7.11).",
+        ),
+        (
+            TECHNICAL,
+            "system-access",
+            "Access to systems",
+            "Who has access to which system, at what level, and when it is next reviewed (§7.5.1).",
+        ),
     ];
     let registers: Vec<Value> = all
         .iter()
@@ -775,4 +830,313 @@ pub async fn index<S: Store>(
         context! { registers => registers },
     )?;
     Ok(Html(body).into_response())
+}
+
+// ---------------------------------------------------------------------
+// Equipment loans (Appendix 3), technology and apps (§7.11), access to
+// systems (§7.5.1).
+
+fn loans(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
+    let out: Vec<Value> = on_loan(entries)
+        .into_iter()
+        .filter_map(|e| match &e.entry {
+            Entry::Loan {
+                borrower,
+                make,
+                model,
+                serial_number,
+                agreed_by,
+                ..
+            } => Some(context! {
+                id => e.id,
+                borrower => borrower,
+                what => format!("{make} {model}"),
+                serial_number => serial_number,
+                agreed_by => agreed_by,
+                at => show(console, e.at),
+            }),
+            _ => None,
+        })
+        .collect();
+    let returned: Vec<Value> = entries
+        .iter()
+        .rev()
+        .filter_map(|e| match &e.entry {
+            Entry::LoanReturn {
+                loan,
+                received_by,
+                condition,
+            } => Some(context! {
+                loan => loan,
+                received_by => received_by,
+                condition => condition,
+                at => show(console, e.at),
+            }),
+            _ => None,
+        })
+        .collect();
+    context! { out => out, returned => returned }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoanForm {
+    #[serde(default)]
+    borrower: String,
+    #[serde(default)]
+    make: String,
+    #[serde(default)]
+    model: String,
+    #[serde(default)]
+    serial_number: String,
+    #[serde(default)]
+    agreed_by: String,
+    #[serde(default)]
+    conditions_accepted: Option<String>,
+}
+
+pub async fn add_loan<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<LoanForm>,
+) -> Result<Response, AppError> {
+    let entry = Entry::Loan {
+        borrower: form.borrower.trim().to_owned(),
+        make: form.make.trim().to_owned(),
+        model: form.model.trim().to_owned(),
+        serial_number: form.serial_number.trim().to_owned(),
+        agreed_by: form.agreed_by.trim().to_owned(),
+        conditions_accepted: form.conditions_accepted.is_some(),
+    };
+    let result = add(&console, &caller, entry).await?;
+    let register = Register::EquipmentLoans;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReturnForm {
+    #[serde(default)]
+    received_by: String,
+    #[serde(default)]
+    condition: String,
+}
+
+pub async fn return_loan<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+    Form(form): Form<ReturnForm>,
+) -> Result<Response, AppError> {
+    let received_by =
+        super::optional(&form.received_by).unwrap_or_else(|| caller.account.display_name.clone());
+    let entry = Entry::LoanReturn {
+        loan: id,
+        received_by,
+        condition: form.condition.trim().to_owned(),
+    };
+    let result = add(&console, &caller, entry).await?;
+    let register = Register::EquipmentLoans;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+/// The latest entry for each key, oldest first.
+fn latest<'a, K: PartialEq>(
+    entries: &'a [RegisterEntry],
+    key: impl Fn(&'a Entry) -> Option<K>,
+) -> Vec<&'a RegisterEntry> {
+    let mut out: Vec<(K, &RegisterEntry)> = Vec::new();
+    for e in entries {
+        if let Some(k) = key(&e.entry) {
+            out.retain(|(o, _)| *o != k);
+            out.push((k, e));
+        }
+    }
+    out.into_iter().map(|(_, e)| e).collect()
+}
+
+fn date_or_none(d: Option<Date>) -> String {
+    d.map_or_else(|| "not done".to_owned(), |d| d.to_string())
+}
+
+fn technology(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
+    let rows: Vec<Value> = latest(entries, |e| match e {
+        Entry::Technology { name, .. } => Some(name),
+        _ => None,
+    })
+    .into_iter()
+    .filter_map(|e| match &e.entry {
+        Entry::Technology {
+            name,
+            purpose,
+            owner,
+            generative_ai,
+            risk_assessed_on,
+            data_protection_assessed_on,
+            review_due,
+            in_use,
+        } => Some(context! {
+            name => name,
+            purpose => purpose,
+            owner => owner,
+            generative_ai => generative_ai,
+            risk => date_or_none(*risk_assessed_on),
+            data_protection => date_or_none(*data_protection_assessed_on),
+            review_due => review_due.to_string(),
+            in_use => in_use,
+            by => e.actor.clone(),
+            at => show(console, e.at),
+        }),
+        _ => None,
+    })
+    .collect();
+    let attention: Vec<Value> = technology_attention(entries, console.now())
+        .into_iter()
+        .map(|(name, missing)| context! { name => name, missing => missing.join(", ") })
+        .collect();
+    context! { rows => rows, attention => attention }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TechnologyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    generative_ai: Option<String>,
+    #[serde(default)]
+    risk_assessed_on: String,
+    #[serde(default)]
+    data_protection_assessed_on: String,
+    #[serde(default)]
+    review_due: String,
+    #[serde(default)]
+    in_use: Option<String>,
+}
+
+pub async fn add_technology<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<TechnologyForm>,
+) -> Result<Response, AppError> {
+    let register = Register::Technology;
+    let optional_date = |text: &str| -> Result<Option<Date>, String> {
+        if text.trim().is_empty() {
+            Ok(None)
+        } else {
+            parse_date(text).map(Some).ok_or_else(|| {
+                format!(
+                    "'{}' is not a date; choose one from the calendar.",
+                    text.trim()
+                )
+            })
+        }
+    };
+    let dates = (
+        optional_date(&form.risk_assessed_on),
+        optional_date(&form.data_protection_assessed_on),
+        parse_date(&form.review_due),
+    );
+    let (risk, data_protection, review_due) = match dates {
+        (Ok(r), Ok(d), Some(due)) => (r, d, due),
+        (Err(problem), _, _) | (_, Err(problem), _) => {
+            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+        }
+        (_, _, None) => {
+            let problem = "Give the date the next review is due.".to_owned();
+            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+        }
+    };
+    let entry = Entry::Technology {
+        name: form.name.trim().to_owned(),
+        purpose: form.purpose.trim().to_owned(),
+        owner: form.owner.trim().to_owned(),
+        generative_ai: form.generative_ai.is_some(),
+        risk_assessed_on: risk,
+        data_protection_assessed_on: data_protection,
+        review_due,
+        in_use: form.in_use.is_some(),
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+fn system_access(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
+    let rows: Vec<Value> = latest(entries, |e| match e {
+        Entry::SystemAccess { person, system, .. } => Some((person, system)),
+        _ => None,
+    })
+    .into_iter()
+    .filter_map(|e| match &e.entry {
+        Entry::SystemAccess {
+            person,
+            system,
+            level,
+            granted: true,
+            review_due,
+        } => Some(context! {
+            person => person,
+            system => system,
+            level => level,
+            review_due => review_due.to_string(),
+            by => e.actor.clone(),
+            at => show(console, e.at),
+        }),
+        _ => None,
+    })
+    .collect();
+    let due: Vec<Value> = access_reviews_due(entries, console.now())
+        .into_iter()
+        .filter_map(|e| match &e.entry {
+            Entry::SystemAccess {
+                person,
+                system,
+                review_due,
+                ..
+            } => Some(context! { person => person, system => system, review_due => review_due.to_string() }),
+            _ => None,
+        })
+        .collect();
+    context! { rows => rows, due => due }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccessForm {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    system: String,
+    #[serde(default)]
+    level: String,
+    /// `grant` or `remove`.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    review_due: String,
+}
+
+pub async fn add_access<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<AccessForm>,
+) -> Result<Response, AppError> {
+    let register = Register::SystemAccess;
+    let Some(review_due) = parse_date(&form.review_due) else {
+        let problem = "Give the date this access is next reviewed.".to_owned();
+        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+    };
+    let entry = Entry::SystemAccess {
+        person: username_from(&form.person).to_owned(),
+        system: form.system.trim().to_owned(),
+        level: form.level.trim().to_owned(),
+        granted: form.action != "remove",
+        review_due,
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
 }
