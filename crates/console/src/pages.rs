@@ -102,6 +102,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/records_pupil.html"),
     ),
     (
+        "records_categories.html",
+        include_str!("../templates/records_categories.html"),
+    ),
+    (
         "registers_index.html",
         include_str!("../templates/registers_index.html"),
     ),

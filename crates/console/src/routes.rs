@@ -247,6 +247,8 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),
         route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
         route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
+        route(get.clone(),    "/concern-categories",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concern categories"), "The categories staff choose from when raising a concern, with their guidance.", records::categories::<S>),
+        route(post.clone(),   "/concern-categories",          Roles(records::CATEGORY_EDITORS), Shows::Safeguarding, None, "Saves a new version of the concern categories (DSL and deputies).", records::save_categories::<S>),
         // The policy's registers. Confiscations, agreements and training name people, so Shows::PupilActivity (never governors); the check log is about filtering.
         route(get.clone(),    "/registers",                   Roles(STAFF_MEMBERS), Nothing, Some("Registers"), "The registers your role keeps: devices, agreements, training, filtering checks.", registers::index::<S>),
         route(get.clone(),    "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Confiscated devices, those still held today, and who they were given back to (§9.2).", registers::confiscated_devices::<S>),

@@ -136,6 +136,8 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::POST,   "/referral-directory/national",          SAFEGUARDING),
         (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
         (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
+        (Method::GET,    "/concern-categories",                   SAFEGUARDING),
+        (Method::POST,   "/concern-categories",                   Expect::Roles([N, N, Y, Y, N, N, N])),
         // The policy's registers.
         (Method::GET,    "/registers",                            STAFF_MEMBERS),
         (Method::GET,    "/registers/confiscated-devices",        CONFISCATIONS),

@@ -993,3 +993,49 @@ async fn technicians_keep_loans_technology_and_system_access() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_dsl_owns_the_categories_staff_choose_from() {
+    let school = school().await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let page = dsl.get("/concern-categories").await;
+    assert!(page.body.contains("value=\"Bullying online\""));
+    let set = school.store.concern_categories().await.expect("set");
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (n, c) in set.iter().enumerate() {
+        fields.push((format!("key_{n}"), c.key.clone()));
+        fields.push((format!("label_{n}"), c.label.clone()));
+        fields.push((format!("guidance_{n}"), c.guidance.clone()));
+    }
+    fields.push(("remove_0".into(), "yes".into()));
+    let n = set.len();
+    fields.push((format!("label_{n}"), "Gambling online".into()));
+    fields.push((
+        format!("guidance_{n}"),
+        "Betting, loot boxes or gambling sites.".into(),
+    ));
+    fields.push((format!("key_{n}"), String::new()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    dsl.post("/concern-categories", &borrowed)
+        .await
+        .redirects_to("/concern-categories?done=categories");
+    let now = school.store.concern_categories().await.expect("set");
+    assert!(now.iter().any(|c| c.key == "gambling-online"));
+    assert!(!now.iter().any(|c| c.key == set[0].key));
+
+    // The teacher's form offers the new set, with its guidance.
+    let mut teacher = school.signed_in("r.teacher").await;
+    let page = teacher.get("/concerns/new").await;
+    assert!(page.body.contains("Betting, loot boxes or gambling sites."));
+
+    // An empty set is refused, and the headteacher may read but not change it.
+    let page = dsl.post("/concern-categories", &[]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("keep at least one category"));
+    let mut head = school.signed_in("h.head").await;
+    let page = head.get("/concern-categories").await;
+    assert!(!page.body.contains("Save the categories"));
+}

@@ -121,6 +121,7 @@ impl Done {
                 "Your concern has been sent to the DSL and deputy DSLs. Thank you: you did the right thing."
             }
             "category" => "The category is set.",
+            "categories" => "The categories are saved. Concerns keep the category they were given.",
             "linked" => "The pupil is linked to the concern.",
             "unlinked" => "The pupil is unlinked. The earlier link is kept in the history.",
             "amended" => "The correction is saved. What was written before is kept and shown.",
@@ -1887,4 +1888,119 @@ pub async fn pupil_with_reason<S: Store>(
         Some(form.reason.as_str()),
     )
     .await
+}
+
+// ---------------------------------------------------------------------
+// The concern categories the DSL owns.
+
+/// Who changes the concern categories: the DSL and deputies.
+pub const CATEGORY_EDITORS: &[Role] = &[Role::Dsl, Role::DeputyDsl];
+
+async fn categories_page<S: Store>(
+    console: &Console<S>,
+    caller: &Caller,
+    csrf: &CsrfKey,
+    set: &[records::Category],
+    notice: Option<&'static str>,
+    problem: Option<String>,
+) -> Result<Response, AppError> {
+    let layout = Layout::new(
+        console,
+        Some(caller),
+        csrf,
+        "Concern categories",
+        "/concern-categories",
+    )
+    .notice(notice);
+    let body = render(
+        "records_categories.html",
+        &layout,
+        context! {
+            categories => Serde(set),
+            next => set.len(),
+            max => records::concern::MAX_CATEGORIES,
+            may_edit => CATEGORY_EDITORS.contains(&caller.role),
+            problem => problem.clone(),
+        },
+    )?;
+    Ok((status_for(&problem), Html(body)).into_response())
+}
+
+pub async fn categories<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Query(done): Query<Done>,
+) -> Result<Response, AppError> {
+    let set = console.store.concern_categories().await?;
+    categories_page(&console, &caller, &csrf, &set, done.notice(), None).await
+}
+
+/// Saves the whole set as a new version: rows are `key_N`, `label_N`,
+/// `guidance_N` and `remove_N`; a row with nothing in it is left out.
+pub async fn save_categories<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let value = |name: String| {
+        fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let mut set = Vec::new();
+    for n in 0..=records::concern::MAX_CATEGORIES {
+        let Some(key) = value(format!("key_{n}")) else {
+            continue;
+        };
+        let label = value(format!("label_{n}")).unwrap_or_default();
+        let guidance = value(format!("guidance_{n}")).unwrap_or_default();
+        let removed = value(format!("remove_{n}")).is_some();
+        if removed || (key.is_empty() && label.is_empty() && guidance.is_empty()) {
+            continue;
+        }
+        // A new category's key, from its name when none was given.
+        let key = if key.is_empty() {
+            let words: Vec<String> = label
+                .to_lowercase()
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            words.join("-")
+        } else {
+            key
+        };
+        set.push(records::Category {
+            key,
+            label,
+            guidance,
+        });
+    }
+    match console
+        .store
+        .set_concern_categories(
+            &set,
+            caller.username(),
+            records_role(caller.role),
+            console.now(),
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other("/concern-categories?done=categories", &[])),
+        Err(e) => {
+            let refusal = rule_or_fault(e)?;
+            categories_page(
+                &console,
+                &caller,
+                &csrf,
+                &set,
+                None,
+                Some(refusal.to_string()),
+            )
+            .await
+        }
+    }
 }
