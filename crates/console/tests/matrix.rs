@@ -131,6 +131,8 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::POST,   "/incidents/{id}/attachments",           SAFEGUARDING),
         (Method::GET,    "/incidents/{id}/attachments/{attachment}", SAFEGUARDING),
         (Method::POST,   "/incidents/{id}/close",                 SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/amend",                 SAFEGUARDING),
+        (Method::POST,   "/referral-directory/{id}/withdraw",     SAFEGUARDING),
         (Method::GET,    "/referral-directory",                   SAFEGUARDING),
         (Method::POST,   "/referral-directory",                   SAFEGUARDING),
         (Method::POST,   "/referral-directory/national",          SAFEGUARDING),

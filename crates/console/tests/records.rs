@@ -1039,3 +1039,102 @@ async fn the_dsl_owns_the_categories_staff_choose_from() {
     let page = head.get("/concern-categories").await;
     assert!(!page.body.contains("Save the categories"));
 }
+
+#[tokio::test]
+async fn incidents_and_referrals_are_corrected_never_overwritten() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "cyberbullying").await;
+    dsl.get("/referral-directory").await;
+    dsl.post("/referral-directory/national", &[]).await;
+    let directory = school.store.referral_directory().await.expect("directory");
+    let police = directory.iter().find(|c| c.phone == "101").expect("101");
+    dsl.get(&format!("/incidents/{incident}")).await;
+    dsl.post(
+        &format!("/incidents/{incident}/referrals"),
+        &[
+            ("contact", &police.id.to_string()),
+            ("summary", "Threats in a group chat."),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=referral"));
+    let referral = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident")
+        .referrals[0]
+        .id;
+
+    let amend = format!("/incidents/{incident}/amend");
+    dsl.post(
+        &amend,
+        &[
+            ("target", "incident:summary"),
+            ("after", "Threats sent in a class group chat."),
+            ("why", ""),
+        ],
+    )
+    .await;
+    dsl.post(
+        &amend,
+        &[
+            ("target", "incident:summary"),
+            ("after", "Threats sent in a class group chat."),
+            ("why", "More precise"),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=amended"));
+    let target = format!("referral:{referral}:due_at");
+    dsl.post(
+        &amend,
+        &[
+            ("target", &target),
+            ("after", "2027-02-20T12:00"),
+            ("why", "The police asked for more time"),
+        ],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=amended"));
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("Threats sent in a class group chat."));
+    assert!(
+        page.body
+            .contains("Before: Images asked for by another pupil."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Follow up by Saturday 20 February 2027, 12:00"),
+        "{}",
+        page.body
+    );
+
+    // A week on, the corrected date has not passed: nothing is overdue.
+    school
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * 7));
+    let mut dsl = school.signed_in("d.lead").await;
+    assert!(
+        dsl.get("/incidents")
+            .await
+            .body
+            .contains("Overdue referrals (0)")
+    );
+
+    // Withdrawing a directory entry keeps it on the referral that used it.
+    dsl.get("/referral-directory").await;
+    dsl.post(&format!("/referral-directory/{}/withdraw", police.id), &[])
+        .await
+        .redirects_to("/referral-directory?done=withdrawn");
+    let directory = school.store.referral_directory().await.expect("directory");
+    assert!(!directory.iter().any(|c| c.id == police.id));
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("Police (101, non-emergency)"));
+}

@@ -1240,6 +1240,7 @@ async fn incident_page<S: Store>(
             staff_allegation => incident.is_staff_allegation(),
             open => incident.closure.is_none(),
             may_work => incident.may_work(records_role(caller.role)) && incident.closure.is_none(),
+            may_amend => incident.may_work(records_role(caller.role)),
             checklist => checklist,
             outstanding => incident.outstanding().len(),
             decisions => [Decision::Done, Decision::NotApplicable, Decision::DecidedNot].map(|d| context! { id => d.id(), label => d.label() }),
@@ -1998,6 +1999,118 @@ pub async fn save_categories<S: Store>(
                 &csrf,
                 &set,
                 None,
+                Some(refusal.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------
+// Corrections to an incident or its referrals, and withdrawing a
+// directory entry.
+
+#[derive(Debug, Deserialize)]
+pub struct IncidentAmendForm {
+    /// `incident:summary`, or `referral:N:FIELD`.
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    after: String,
+    #[serde(default)]
+    why: String,
+}
+
+pub async fn amend_incident<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+    Form(form): Form<IncidentAmendForm>,
+) -> Result<Response, AppError> {
+    if let Err(refused) = load_incident(&console, &caller, id).await? {
+        return Ok(refused);
+    }
+    let parts: Vec<&str> = form.target.split(':').collect();
+    let (record, field) = match parts.as_slice() {
+        ["incident", field] => (
+            RecordRef {
+                kind: RecordKind::Incident,
+                id,
+            },
+            *field,
+        ),
+        ["referral", n, field] if n.parse::<i64>().is_ok() => (
+            RecordRef {
+                kind: RecordKind::Referral,
+                id: n.parse().unwrap_or_default(),
+            },
+            *field,
+        ),
+        _ => {
+            let message = "Choose what to correct from the list.".to_owned();
+            return incident_page(&console, &caller, &csrf, id, None, Some(message)).await;
+        }
+    };
+    let mut after = form.after.trim().to_owned();
+    if field.ends_with("_at")
+        && let Some(at) = parse_local(&console, &after)
+    {
+        after = at.to_string();
+    }
+    let amendment = Amendment {
+        record,
+        field: field.to_owned(),
+        before: String::new(),
+        after,
+        why: form.why.trim().to_owned(),
+        actor: caller.username().to_owned(),
+        role: records_role(caller.role),
+        at: console.now(),
+    };
+    let result = console.store.amend_record(&amendment).await.map(|_| ());
+    outcome(
+        &console,
+        &caller,
+        &csrf,
+        (Page::Incident, id),
+        result,
+        "amended",
+    )
+    .await
+}
+
+/// Withdraws a directory entry; referrals that used it keep it.
+pub async fn withdraw_contact<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let directory = console.store.referral_directory().await?;
+    let Some(contact) = directory.into_iter().find(|c| c.id == id) else {
+        return Err(AppError::not_found());
+    };
+    let contact = DirectoryContact {
+        updated_by: caller.username().to_owned(),
+        updated_at: console.now(),
+        ..contact
+    };
+    match console
+        .store
+        .withdraw_referral_contact(&contact, records_role(caller.role))
+        .await
+    {
+        Ok(()) => Ok(see_other("/referral-directory?done=withdrawn", &[])),
+        Err(e) => {
+            let refusal = rule_or_fault(e)?;
+            let form = ContactForm::default();
+            directory_page(
+                &console,
+                &caller,
+                &csrf,
+                None,
+                &form,
                 Some(refusal.to_string()),
             )
             .await
