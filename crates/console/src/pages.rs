@@ -102,6 +102,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/records_pupil.html"),
     ),
     (
+        "registers_reviews.html",
+        include_str!("../templates/registers_reviews.html"),
+    ),
+    (
+        "registers_consents.html",
+        include_str!("../templates/registers_consents.html"),
+    ),
+    (
+        "registers_transfers.html",
+        include_str!("../templates/registers_transfers.html"),
+    ),
+    (
         "records_categories.html",
         include_str!("../templates/records_categories.html"),
     ),

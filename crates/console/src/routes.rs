@@ -132,6 +132,9 @@ const TECHNICAL: &[Role] = registers::TECHNICAL;
 const AUP_VERSION_WRITERS: &[Role] = registers::AUP_VERSION_WRITERS;
 const LOAN_WRITERS: &[Role] = registers::LOAN_WRITERS;
 const TECHNOLOGY_WRITERS: &[Role] = registers::TECHNOLOGY_WRITERS;
+const REVIEW_READERS: &[Role] = registers::REVIEW_READERS;
+const REVIEW_WRITERS: &[Role] = registers::REVIEW_WRITERS;
+const TRANSFERS: &[Role] = registers::TRANSFERS;
 
 fn route<S, H, T>(
     method: Method,
@@ -270,6 +273,13 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/registers/technology",        Roles(TECHNOLOGY_WRITERS), Shows::PupilActivity, None, "Adds or updates a system or app in the register.", registers::add_technology::<S>),
         route(get.clone(),    "/registers/system-access",     Roles(TECHNICAL), Shows::PupilActivity, None, "Who has access to which system, and reviews due (§7.5.1).", registers::access_page::<S>),
         route(post.clone(),   "/registers/system-access",     Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records access granted or removed.", registers::add_access::<S>),
+        route(get.clone(),    "/registers/policy-reviews",    Roles(REVIEW_READERS), Nothing, None, "When each policy was reviewed and is next due (§3); names no one.", registers::reviews_page::<S>),
+        route(post.clone(),   "/registers/policy-reviews",    Roles(REVIEW_WRITERS), Nothing, None, "Records a policy review and when the next is due.", registers::add_review::<S>),
+        route(get.clone(),    "/registers/parental-consents", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Each pupil's consents for video conferencing, images and social media.", registers::consents_page::<S>),
+        route(post.clone(),   "/registers/parental-consents", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records consent given or withdrawn by a parent or carer.", registers::add_consent::<S>),
+        route(get.clone(),    "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Child-protection files sent to new schools, and receipts awaited.", registers::transfers_page::<S>),
+        route(post.clone(),   "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Records a child-protection file sent to a new school.", registers::add_transfer::<S>),
+        route(post.clone(),   "/registers/file-transfers/{id}/receipt", Roles(TRANSFERS), Shows::Safeguarding, None, "Records the new school's receipt of a file.", registers::add_receipt::<S>),
     ]
 }
 

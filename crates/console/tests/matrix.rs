@@ -159,6 +159,13 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::POST,   "/registers/technology",                 TECHNOLOGY_WRITERS),
         (Method::GET,    "/registers/system-access",              CHECKS),
         (Method::POST,   "/registers/system-access",              LOAN_WRITERS),
+        (Method::GET,    "/registers/policy-reviews",             EVERYONE),
+        (Method::POST,   "/registers/policy-reviews",             AUP_VERSION_WRITERS),
+        (Method::GET,    "/registers/parental-consents",          CONFISCATIONS),
+        (Method::POST,   "/registers/parental-consents",          CONFISCATIONS),
+        (Method::GET,    "/registers/file-transfers",             SAFEGUARDING),
+        (Method::POST,   "/registers/file-transfers",             SAFEGUARDING),
+        (Method::POST,   "/registers/file-transfers/{id}/receipt", SAFEGUARDING),
     ]
 }
 

@@ -1138,3 +1138,94 @@ async fn incidents_and_referrals_are_corrected_never_overwritten() {
     let page = dsl.get(&format!("/incidents/{incident}")).await;
     assert!(page.body.contains("Police (101, non-emergency)"));
 }
+
+#[tokio::test]
+async fn reviews_consents_and_file_transfers() {
+    let school = school().await;
+    let mut head = school.signed_in("h.head").await;
+    head.get("/registers/policy-reviews").await;
+    head.post(
+        "/registers/policy-reviews",
+        &[
+            ("policy", "Online safety policy"),
+            ("reviewed_on", "2025-09-01"),
+            ("next_due", "2026-09-01"),
+        ],
+    )
+    .await
+    .redirects_to("/registers/policy-reviews?done=saved");
+    let mut governor = school.signed_in("g.governor").await;
+    let page = governor.get("/registers/policy-reviews").await;
+    let overdue = page
+        .between("id=\"reviews-overdue\">", "</ul>")
+        .expect("list");
+    assert!(
+        overdue.contains("Online safety policy: the review was due 2026-09-01"),
+        "{overdue}"
+    );
+    assert_eq!(
+        governor.get("/registers/parental-consents").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut teacher = school.signed_in("r.teacher").await;
+    teacher.get("/registers/parental-consents").await;
+    for decision in ["given", "withdrawn"] {
+        teacher
+            .post(
+                "/registers/parental-consents",
+                &[
+                    ("pupil", "Amara Okafor (amara.okafor)"),
+                    ("kind", "images"),
+                    ("decision", decision),
+                    ("parent", "Grace Okafor"),
+                ],
+            )
+            .await
+            .redirects_to("/registers/parental-consents?done=saved");
+    }
+    let page = teacher.get("/registers/parental-consents").await;
+    assert!(
+        page.body.contains("Amara Okafor (amara.okafor)</strong>: Video conferencing not asked; Photographs and video withdrawn"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        teacher.get("/registers/file-transfers").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut dsl = school.signed_in("d.lead").await;
+    dsl.get("/registers/file-transfers").await;
+    dsl.post(
+        "/registers/file-transfers",
+        &[
+            ("pupil", "amara.okafor"),
+            ("to_school", "Hillside Academy, DSL Ms Park"),
+            ("method", "Secure transfer service"),
+            ("sent_on", "2027-01-10"),
+        ],
+    )
+    .await
+    .redirects_to("/registers/file-transfers?done=saved");
+    assert!(
+        dsl.get("/registers/file-transfers")
+            .await
+            .body
+            .contains("confirm receipt: <strong>1</strong>")
+    );
+    let entries = school
+        .store
+        .register_entries(records::registers::Register::FileTransfers)
+        .await
+        .expect("entries");
+    dsl.post(
+        &format!("/registers/file-transfers/{}/receipt", entries[0].id),
+        &[("received_by", "Ms Park"), ("received_on", "2027-01-12")],
+    )
+    .await
+    .redirects_to("/registers/file-transfers?done=saved");
+    let page = dsl.get("/registers/file-transfers").await;
+    assert!(page.body.contains("confirm receipt: <strong>0</strong>"));
+    assert!(page.body.contains("Received by Ms Park on 2027-01-12"));
+}

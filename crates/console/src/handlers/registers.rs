@@ -21,9 +21,9 @@ use minijinja::context;
 use minijinja::value::Value;
 use records::RecordsError;
 use records::registers::{
-    Audience, Entry, Register, RegisterEntry, ReleasedTo, access_reviews_due, current_aup,
-    filtering_check_overdue, not_accepted, on_loan, still_held, technology_attention,
-    training_expires, training_overdue,
+    Audience, ConsentKind, Entry, Register, RegisterEntry, ReleasedTo, access_reviews_due,
+    awaiting_receipt, consent, current_aup, filtering_check_overdue, not_accepted, on_loan,
+    reviews_overdue, still_held, technology_attention, training_expires, training_overdue,
 };
 use serde::Deserialize;
 use store::{Store, StoreError};
@@ -182,7 +182,21 @@ async fn page<S: Store>(
             "registers_access.html",
             system_access(console, &entries),
         ),
-        _ => return Err(AppError::not_found()),
+        Register::PolicyReviews => (
+            "Policy reviews",
+            "registers_reviews.html",
+            policy_reviews(&entries, console.now()),
+        ),
+        Register::ParentalConsents => (
+            "Parental consents",
+            "registers_consents.html",
+            consents(console, &entries).await?,
+        ),
+        Register::FileTransfers => (
+            "Child-protection file transfers",
+            "registers_transfers.html",
+            transfers(console, &entries),
+        ),
     };
     let path = format!("/registers/{}", register.id());
     let layout = Layout::new(console, Some(caller), csrf, title, &path).notice(notice);
@@ -767,6 +781,9 @@ register_page!(filtering_checks, Register::FilteringChecks);
 register_page!(loans_page, Register::EquipmentLoans);
 register_page!(technology_page, Register::Technology);
 register_page!(access_page, Register::SystemAccess);
+register_page!(reviews_page, Register::PolicyReviews);
+register_page!(consents_page, Register::ParentalConsents);
+register_page!(transfers_page, Register::FileTransfers);
 
 /// The registers this role may open, for the index page.
 pub async fn index<S: Store>(
@@ -774,7 +791,7 @@ pub async fn index<S: Store>(
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
 ) -> Result<Response, AppError> {
-    let all: [(&[Role], &str, &str, &str); 7] = [
+    let all: [(&[Role], &str, &str, &str); 10] = [
         (
             CONFISCATIONS,
             "confiscated-devices",
@@ -816,6 +833,24 @@ pub async fn index<S: Store>(
             "system-access",
             "Access to systems",
             "Who has access to which system, at what level, and when it is next reviewed (§7.5.1).",
+        ),
+        (
+            REVIEW_READERS,
+            "policy-reviews",
+            "Policy reviews",
+            "When each policy was last reviewed and when the next review is due (§3).",
+        ),
+        (
+            CONFISCATIONS,
+            "parental-consents",
+            "Parental consents",
+            "Consent for video conferencing, photographs and social media, per pupil.",
+        ),
+        (
+            TRANSFERS,
+            "file-transfers",
+            "Child-protection file transfers",
+            "Files sent to a pupil's new school, and whether the school has confirmed receiving them.",
         ),
     ];
     let registers: Vec<Value> = all
@@ -1136,6 +1171,284 @@ pub async fn add_access<S: Store>(
         level: form.level.trim().to_owned(),
         granted: form.action != "remove",
         review_due,
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+// ---------------------------------------------------------------------
+// Policy reviews (§3), parental consents (§7.9.1, §8.3) and
+// child-protection file transfers.
+
+/// Policy reviews are read by everyone (governors approve policies) and
+/// kept by the leaders who may add them.
+pub const REVIEW_READERS: &[Role] = &Role::ALL;
+pub const REVIEW_WRITERS: &[Role] = AUP_VERSION_WRITERS;
+/// File transfers are part of a pupil's child-protection file.
+pub const TRANSFERS: &[Role] = &Role::SAFEGUARDING;
+
+fn policy_reviews(entries: &[RegisterEntry], now: Timestamp) -> Value {
+    let rows: Vec<Value> = latest(entries, |e| match e {
+        Entry::PolicyReview { policy, .. } => Some(policy),
+        _ => None,
+    })
+    .into_iter()
+    .filter_map(|e| match &e.entry {
+        Entry::PolicyReview {
+            policy,
+            reviewed_on,
+            next_due,
+            notes,
+        } => Some(context! {
+            policy => policy,
+            reviewed_on => reviewed_on.to_string(),
+            next_due => next_due.to_string(),
+            notes => notes,
+            by => e.actor.clone(),
+        }),
+        _ => None,
+    })
+    .collect();
+    let overdue: Vec<Value> = reviews_overdue(entries, now)
+        .into_iter()
+        .map(|(policy, due)| context! { policy => policy, due => due.to_string() })
+        .collect();
+    context! { rows => rows, overdue => overdue }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    policy: String,
+    #[serde(default)]
+    reviewed_on: String,
+    #[serde(default)]
+    next_due: String,
+    #[serde(default)]
+    notes: String,
+}
+
+pub async fn add_review<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Response, AppError> {
+    let register = Register::PolicyReviews;
+    let (Some(reviewed_on), Some(next_due)) =
+        (parse_date(&form.reviewed_on), parse_date(&form.next_due))
+    else {
+        let problem = "Give the date of this review and the date the next one is due.".to_owned();
+        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+    };
+    let entry = Entry::PolicyReview {
+        policy: form.policy.trim().to_owned(),
+        reviewed_on,
+        next_due,
+        notes: form.notes.trim().to_owned(),
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+const CONSENT_KINDS: [(ConsentKind, &str, &str); 3] = [
+    (
+        ConsentKind::VideoConferencing,
+        "video-conferencing",
+        "Video conferencing",
+    ),
+    (ConsentKind::Images, "images", "Photographs and video"),
+    (
+        ConsentKind::SocialMedia,
+        "social-media",
+        "The school's social media",
+    ),
+];
+
+async fn consents<S: Store>(
+    console: &Console<S>,
+    entries: &[RegisterEntry],
+) -> Result<Value, AppError> {
+    let mut people = console.store.people().await?;
+    people.retain(|p| !p.disabled);
+    let mut pupils: Vec<&str> = Vec::new();
+    for e in entries {
+        if let Entry::Consent { pupil, .. } = &e.entry
+            && !pupils.contains(&pupil.as_str())
+        {
+            pupils.push(pupil);
+        }
+    }
+    let rows: Vec<Value> = pupils
+        .iter()
+        .map(|u| {
+            let name = people
+                .iter()
+                .find(|p| p.username == *u)
+                .map_or_else(|| (*u).to_owned(), |p| format!("{} ({u})", p.display_name));
+            let states: Vec<Value> = CONSENT_KINDS
+                .iter()
+                .map(|(kind, _, label)| {
+                    let state = match consent(entries, u, *kind) {
+                        Some(true) => "given",
+                        Some(false) => "withdrawn",
+                        None => "not asked",
+                    };
+                    context! { label => *label, state => state }
+                })
+                .collect();
+            context! { name => name, states => states }
+        })
+        .collect();
+    let kinds: Vec<Value> = CONSENT_KINDS
+        .iter()
+        .map(|(_, id, label)| context! { id => *id, label => *label })
+        .collect();
+    Ok(context! { rows => rows, kinds => kinds, people => pupils_options(&people) })
+}
+
+fn pupils_options(people: &[store::Person]) -> Vec<Value> {
+    people
+        .iter()
+        .map(|p| context! { value => format!("{} ({})", p.display_name, p.username) })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    pupil: String,
+    #[serde(default)]
+    kind: String,
+    /// `given` or `withdrawn`.
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    parent: String,
+}
+
+pub async fn add_consent<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    let register = Register::ParentalConsents;
+    let pupil = match super::records::find_pupil(&console, &form.pupil).await? {
+        Ok(p) => p,
+        Err(problem) => return page(&console, &caller, &csrf, register, None, Some(problem)).await,
+    };
+    let Some((kind, ..)) = CONSENT_KINDS.iter().find(|(_, id, _)| *id == form.kind) else {
+        let problem = "Choose what the consent is for.".to_owned();
+        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+    };
+    let entry = Entry::Consent {
+        pupil: pupil.username,
+        kind: *kind,
+        given: form.decision != "withdrawn",
+        parent: form.parent.trim().to_owned(),
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+fn transfers(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
+    let waiting: Vec<i64> = awaiting_receipt(entries).iter().map(|e| e.id).collect();
+    let rows: Vec<Value> = entries
+        .iter()
+        .rev()
+        .filter_map(|e| match &e.entry {
+            Entry::FileTransfer {
+                pupil,
+                to_school,
+                method,
+                sent_on,
+            } => {
+                let receipt = entries.iter().find_map(|r| match &r.entry {
+                    Entry::FileReceipt {
+                        transfer,
+                        received_by,
+                        received_on,
+                    } if *transfer == e.id => {
+                        Some(format!("Received by {received_by} on {received_on}"))
+                    }
+                    _ => None,
+                });
+                Some(context! {
+                    id => e.id,
+                    pupil => pupil,
+                    to_school => to_school,
+                    method => method,
+                    sent_on => sent_on.to_string(),
+                    by => e.actor.clone(),
+                    at => show(console, e.at),
+                    waiting => waiting.contains(&e.id),
+                    receipt => receipt,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    context! { rows => rows, waiting => waiting.len() }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferForm {
+    #[serde(default)]
+    pupil: String,
+    #[serde(default)]
+    to_school: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    sent_on: String,
+}
+
+pub async fn add_transfer<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<TransferForm>,
+) -> Result<Response, AppError> {
+    let register = Register::FileTransfers;
+    let Some(sent_on) = parse_date(&form.sent_on) else {
+        let problem = "Give the date the file was sent.".to_owned();
+        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+    };
+    let entry = Entry::FileTransfer {
+        pupil: username_from(&form.pupil).to_owned(),
+        to_school: form.to_school.trim().to_owned(),
+        method: form.method.trim().to_owned(),
+        sent_on,
+    };
+    let result = add(&console, &caller, entry).await?;
+    outcome(&console, &caller, &csrf, register, result, "saved").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReceiptForm {
+    #[serde(default)]
+    received_by: String,
+    #[serde(default)]
+    received_on: String,
+}
+
+pub async fn add_receipt<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+    Form(form): Form<ReceiptForm>,
+) -> Result<Response, AppError> {
+    let register = Register::FileTransfers;
+    let Some(received_on) = parse_date(&form.received_on) else {
+        let problem = "Give the date the new school received the file.".to_owned();
+        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
+    };
+    let entry = Entry::FileReceipt {
+        transfer: id,
+        received_by: form.received_by.trim().to_owned(),
+        received_on,
     };
     let result = add(&console, &caller, entry).await?;
     outcome(&console, &caller, &csrf, register, result, "saved").await
