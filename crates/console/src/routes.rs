@@ -255,7 +255,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/concern-categories",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concern categories"), "The categories staff choose from when raising a concern, with their guidance.", records::categories::<S>),
         route(post.clone(),   "/concern-categories",          Roles(records::CATEGORY_EDITORS), Shows::Safeguarding, None, "Saves a new version of the concern categories (DSL and deputies).", records::save_categories::<S>),
         // The policy's registers. Confiscations, agreements and training name people, so Shows::PupilActivity (never governors); the check log is about filtering.
-        route(get.clone(),    "/registers",                   Roles(STAFF_MEMBERS), Nothing, Some("Registers"), "The registers your role keeps: devices, agreements, training, filtering checks.", registers::index::<S>),
+        route(get.clone(),    "/registers",                   Roles(ALL), Nothing, Some("Registers"), "The registers your role keeps: devices, agreements, training, filtering checks.", registers::index::<S>),
         route(get.clone(),    "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Confiscated devices, those still held today, and who they were given back to (§9.2).", registers::confiscated_devices::<S>),
         route(post.clone(),   "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Logs a confiscated device.", registers::confiscate::<S>),
         route(post.clone(),   "/registers/confiscated-devices/{id}/release", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records who a device was given back to (the police: safeguarding leads only).", registers::release::<S>),

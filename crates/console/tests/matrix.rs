@@ -141,7 +141,7 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/concern-categories",                   SAFEGUARDING),
         (Method::POST,   "/concern-categories",                   Expect::Roles([N, N, Y, Y, N, N, N])),
         // The policy's registers.
-        (Method::GET,    "/registers",                            STAFF_MEMBERS),
+        (Method::GET,    "/registers",                            EVERYONE),
         (Method::GET,    "/registers/confiscated-devices",        CONFISCATIONS),
         (Method::POST,   "/registers/confiscated-devices",        CONFISCATIONS),
         (Method::POST,   "/registers/confiscated-devices/{id}/release", CONFISCATIONS),

@@ -1155,6 +1155,9 @@ async fn reviews_consents_and_file_transfers() {
     .await
     .redirects_to("/registers/policy-reviews?done=saved");
     let mut governor = school.signed_in("g.governor").await;
+    let index = governor.get("/registers").await;
+    assert!(index.body.contains("/registers/policy-reviews"));
+    assert!(!index.body.contains("/registers/parental-consents"));
     let page = governor.get("/registers/policy-reviews").await;
     let overdue = page
         .between("id=\"reviews-overdue\">", "</ul>")
