@@ -164,24 +164,25 @@ async fn people_options<S: Store>(console: &Console<S>) -> Result<Vec<Value>, Ap
 
 /// A pupil as typed or chosen in the picker, found in the people register.
 /// The name always comes from the register, never from what was typed.
-pub(super) async fn find_pupil<S: Store>(
+pub(super) fn pupil_in(people: &[store::Person], typed: &str) -> Result<PupilRef, String> {
+    let typed = typed.trim();
+    let username = username_from(typed);
+    match people
+        .iter()
+        .find(|p| p.username == username && !p.disabled)
+    {
+        Some(p) => Ok(PupilRef::new(&p.username, &p.display_name)),
+        None => Err(format!(
+            "'{typed}' is not in the people list. Start typing the pupil's name and choose them from the list."
+        )),
+    }
+}
+
+async fn find_pupil<S: Store>(
     console: &Console<S>,
     typed: &str,
 ) -> Result<Result<PupilRef, String>, AppError> {
-    let typed = typed.trim();
-    let username = username_from(typed);
-    let people = console.store.people().await?;
-    Ok(
-        match people
-            .iter()
-            .find(|p| p.username == username && !p.disabled)
-        {
-            Some(p) => Ok(PupilRef::new(&p.username, &p.display_name)),
-            None => Err(format!(
-                "'{typed}' is not in the people list. Start typing the pupil's name and choose them from the list."
-            )),
-        },
-    )
+    Ok(pupil_in(&console.store.people().await?, typed))
 }
 
 fn local_input(console: &Console<impl Store>, at: Timestamp) -> String {

@@ -317,41 +317,6 @@ pub struct ConfiscationForm {
     held_at: String,
 }
 
-pub async fn confiscate<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<ConfiscationForm>,
-) -> Result<Response, AppError> {
-    let taken_by =
-        super::optional(&form.taken_by).unwrap_or_else(|| caller.account.display_name.clone());
-    // The pupil as the people register names them, never as typed.
-    let pupil = match super::records::find_pupil(&console, &form.pupil).await? {
-        Ok(p) => p,
-        Err(problem) => {
-            let register = Register::ConfiscatedDevices;
-            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-        }
-    };
-    let entry = Entry::Confiscation {
-        device: form.device.trim().to_owned(),
-        pupil: pupil.username,
-        taken_by,
-        why: form.why.trim().to_owned(),
-        held_at: form.held_at.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(
-        &console,
-        &caller,
-        &csrf,
-        Register::ConfiscatedDevices,
-        result,
-        "saved",
-    )
-    .await
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ReleaseForm {
     /// `parent`, `pupil` or `police`.
@@ -361,50 +326,6 @@ pub struct ReleaseForm {
     name: String,
     #[serde(default)]
     reference: String,
-}
-
-pub async fn release<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<i64>,
-    Form(form): Form<ReleaseForm>,
-) -> Result<Response, AppError> {
-    let to = match form.to.as_str() {
-        "parent" => ReleasedTo::Parent {
-            name: form.name.trim().to_owned(),
-        },
-        "pupil" => ReleasedTo::Pupil,
-        "police" => ReleasedTo::Police {
-            reference: form.reference.trim().to_owned(),
-        },
-        _ => {
-            let problem = "Choose who the device was given to.".to_owned();
-            return page(
-                &console,
-                &caller,
-                &csrf,
-                Register::ConfiscatedDevices,
-                None,
-                Some(problem),
-            )
-            .await;
-        }
-    };
-    let entry = Entry::Release {
-        confiscation: id,
-        to,
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(
-        &console,
-        &caller,
-        &csrf,
-        Register::ConfiscatedDevices,
-        result,
-        "released",
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------
@@ -510,45 +431,6 @@ pub struct VersionForm {
     in_force_from: String,
 }
 
-pub async fn add_version<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<VersionForm>,
-) -> Result<Response, AppError> {
-    let register = Register::AcceptableUse;
-    let Some(audience) = audience(&form.audience) else {
-        let problem = "Choose who the agreement is for: staff, pupils or visitors.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let from = if form.in_force_from.trim().is_empty() {
-        console.now()
-    } else {
-        match parse_date(&form.in_force_from).and_then(|d| {
-            d.to_zoned(console.settings.time_zone.clone())
-                .ok()
-                .map(|z| z.timestamp())
-        }) {
-            Some(t) => t,
-            None => {
-                let problem = format!(
-                    "'{}' is not a date; choose the day the version comes into force.",
-                    form.in_force_from.trim()
-                );
-                return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-            }
-        }
-    };
-    let entry = Entry::AupVersion {
-        audience,
-        version: form.version.trim().to_owned(),
-        text: form.text.trim().to_owned(),
-        in_force_from: from,
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 #[derive(Debug, Deserialize)]
 pub struct AcceptanceForm {
     #[serde(default)]
@@ -559,28 +441,6 @@ pub struct AcceptanceForm {
     person: String,
     #[serde(default)]
     how: String,
-}
-
-pub async fn add_acceptance<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<AcceptanceForm>,
-) -> Result<Response, AppError> {
-    let register = Register::AcceptableUse;
-    let Some(audience) = audience(&form.audience) else {
-        let problem = "Choose who the agreement is for: staff, pupils or visitors.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let person = username_from(&form.person).to_owned();
-    let entry = Entry::AupAcceptance {
-        audience,
-        version: form.version.trim().to_owned(),
-        person,
-        how: form.how.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
 }
 
 // ---------------------------------------------------------------------
@@ -668,34 +528,6 @@ pub struct TrainingForm {
     provider: String,
 }
 
-pub async fn add_training<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<TrainingForm>,
-) -> Result<Response, AppError> {
-    let register = Register::Training;
-    let Some(completed_on) = parse_date(&form.completed_on) else {
-        let problem = "Give the date the training was completed.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let Ok(valid_months) = form.valid_months.trim().parse::<i32>() else {
-        let problem =
-            "Say how many months the training is valid for (12 for the annual update).".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let person = username_from(&form.person).to_owned();
-    let entry = Entry::Training {
-        person,
-        course: form.course.trim().to_owned(),
-        completed_on,
-        valid_months,
-        provider: form.provider.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 // ---------------------------------------------------------------------
 // Filtering and monitoring checks.
 
@@ -733,29 +565,6 @@ pub struct CheckForm {
     result: String,
     #[serde(default)]
     actions: String,
-}
-
-pub async fn add_check<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<CheckForm>,
-) -> Result<Response, AppError> {
-    let entry = Entry::FilteringCheck {
-        tested: form.tested.trim().to_owned(),
-        result: form.result.trim().to_owned(),
-        actions: form.actions.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(
-        &console,
-        &caller,
-        &csrf,
-        Register::FilteringChecks,
-        result,
-        "saved",
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------
@@ -929,50 +738,12 @@ pub struct LoanForm {
     conditions_accepted: Option<String>,
 }
 
-pub async fn add_loan<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<LoanForm>,
-) -> Result<Response, AppError> {
-    let entry = Entry::Loan {
-        borrower: form.borrower.trim().to_owned(),
-        make: form.make.trim().to_owned(),
-        model: form.model.trim().to_owned(),
-        serial_number: form.serial_number.trim().to_owned(),
-        agreed_by: form.agreed_by.trim().to_owned(),
-        conditions_accepted: form.conditions_accepted.is_some(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    let register = Register::EquipmentLoans;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ReturnForm {
     #[serde(default)]
     received_by: String,
     #[serde(default)]
     condition: String,
-}
-
-pub async fn return_loan<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Path(id): Path<i64>,
-    Form(form): Form<ReturnForm>,
-) -> Result<Response, AppError> {
-    let received_by =
-        super::optional(&form.received_by).unwrap_or_else(|| caller.account.display_name.clone());
-    let entry = Entry::LoanReturn {
-        loan: id,
-        received_by,
-        condition: form.condition.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    let register = Register::EquipmentLoans;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
 }
 
 /// The latest entry for each key, oldest first.
@@ -1052,54 +823,6 @@ pub struct TechnologyForm {
     in_use: Option<String>,
 }
 
-pub async fn add_technology<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<TechnologyForm>,
-) -> Result<Response, AppError> {
-    let register = Register::Technology;
-    let optional_date = |text: &str| -> Result<Option<Date>, String> {
-        if text.trim().is_empty() {
-            Ok(None)
-        } else {
-            parse_date(text).map(Some).ok_or_else(|| {
-                format!(
-                    "'{}' is not a date; choose one from the calendar.",
-                    text.trim()
-                )
-            })
-        }
-    };
-    let dates = (
-        optional_date(&form.risk_assessed_on),
-        optional_date(&form.data_protection_assessed_on),
-        parse_date(&form.review_due),
-    );
-    let (risk, data_protection, review_due) = match dates {
-        (Ok(r), Ok(d), Some(due)) => (r, d, due),
-        (Err(problem), _, _) | (_, Err(problem), _) => {
-            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-        }
-        (_, _, None) => {
-            let problem = "Give the date the next review is due.".to_owned();
-            return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-        }
-    };
-    let entry = Entry::Technology {
-        name: form.name.trim().to_owned(),
-        purpose: form.purpose.trim().to_owned(),
-        owner: form.owner.trim().to_owned(),
-        generative_ai: form.generative_ai.is_some(),
-        risk_assessed_on: risk,
-        data_protection_assessed_on: data_protection,
-        review_due,
-        in_use: form.in_use.is_some(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 fn system_access(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
     let rows: Vec<Value> = latest(entries, |e| match e {
         Entry::SystemAccess { person, system, .. } => Some((person, system)),
@@ -1154,28 +877,6 @@ pub struct AccessForm {
     review_due: String,
 }
 
-pub async fn add_access<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<AccessForm>,
-) -> Result<Response, AppError> {
-    let register = Register::SystemAccess;
-    let Some(review_due) = parse_date(&form.review_due) else {
-        let problem = "Give the date this access is next reviewed.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let entry = Entry::SystemAccess {
-        person: username_from(&form.person).to_owned(),
-        system: form.system.trim().to_owned(),
-        level: form.level.trim().to_owned(),
-        granted: form.action != "remove",
-        review_due,
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 // ---------------------------------------------------------------------
 // Policy reviews (§3), parental consents (§7.9.1, §8.3) and
 // child-protection file transfers.
@@ -1226,29 +927,6 @@ pub struct ReviewForm {
     next_due: String,
     #[serde(default)]
     notes: String,
-}
-
-pub async fn add_review<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<ReviewForm>,
-) -> Result<Response, AppError> {
-    let register = Register::PolicyReviews;
-    let (Some(reviewed_on), Some(next_due)) =
-        (parse_date(&form.reviewed_on), parse_date(&form.next_due))
-    else {
-        let problem = "Give the date of this review and the date the next one is due.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let entry = Entry::PolicyReview {
-        policy: form.policy.trim().to_owned(),
-        reviewed_on,
-        next_due,
-        notes: form.notes.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
 }
 
 const CONSENT_KINDS: [(ConsentKind, &str, &str); 3] = [
@@ -1327,31 +1005,6 @@ pub struct ConsentForm {
     parent: String,
 }
 
-pub async fn add_consent<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<ConsentForm>,
-) -> Result<Response, AppError> {
-    let register = Register::ParentalConsents;
-    let pupil = match super::records::find_pupil(&console, &form.pupil).await? {
-        Ok(p) => p,
-        Err(problem) => return page(&console, &caller, &csrf, register, None, Some(problem)).await,
-    };
-    let Some((kind, ..)) = CONSENT_KINDS.iter().find(|(_, id, _)| *id == form.kind) else {
-        let problem = "Choose what the consent is for.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let entry = Entry::Consent {
-        pupil: pupil.username,
-        kind: *kind,
-        given: form.decision != "withdrawn",
-        parent: form.parent.trim().to_owned(),
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 fn transfers(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
     let waiting: Vec<i64> = awaiting_receipt(entries).iter().map(|e| e.id).collect();
     let rows: Vec<Value> = entries
@@ -1404,27 +1057,6 @@ pub struct TransferForm {
     sent_on: String,
 }
 
-pub async fn add_transfer<S: Store>(
-    State(console): State<Arc<Console<S>>>,
-    Extension(caller): Extension<Caller>,
-    Extension(csrf): Extension<CsrfKey>,
-    Form(form): Form<TransferForm>,
-) -> Result<Response, AppError> {
-    let register = Register::FileTransfers;
-    let Some(sent_on) = parse_date(&form.sent_on) else {
-        let problem = "Give the date the file was sent.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let entry = Entry::FileTransfer {
-        pupil: username_from(&form.pupil).to_owned(),
-        to_school: form.to_school.trim().to_owned(),
-        method: form.method.trim().to_owned(),
-        sent_on,
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ReceiptForm {
     #[serde(default)]
@@ -1433,23 +1065,302 @@ pub struct ReceiptForm {
     received_on: String,
 }
 
-pub async fn add_receipt<S: Store>(
+// ---------------------------------------------------------------------
+// Adding to a register: each form says which register it adds to and
+// turns itself into an entry, or says what to put right first. One pair
+// of handlers serves them all.
+
+/// What a register form may need besides its own fields.
+pub struct Context {
+    people: Vec<store::Person>,
+    time_zone: jiff::tz::TimeZone,
+    now: Timestamp,
+    /// The signed-in member of staff's name, for "taken by" and the like.
+    name: String,
+    /// The entry a release, return or receipt is for (from the path).
+    id: i64,
+}
+
+impl Context {
+    /// A pupil picked from the people register, by username.
+    fn pupil(&self, typed: &str) -> Result<String, String> {
+        super::records::pupil_in(&self.people, typed).map(|p| p.username)
+    }
+
+    fn date(&self, text: &str, what: &str) -> Result<Date, String> {
+        parse_date(text).ok_or_else(|| format!("Give {what}."))
+    }
+}
+
+pub trait RegisterForm: serde::de::DeserializeOwned + Send + 'static {
+    const REGISTER: Register;
+    /// The notice shown once it is saved.
+    const DONE: &'static str = "saved";
+    fn entry(self, ctx: &Context) -> Result<Entry, String>;
+}
+
+async fn submit<S: Store, F: RegisterForm>(
+    console: &Console<S>,
+    caller: &Caller,
+    csrf: &CsrfKey,
+    form: F,
+    id: i64,
+) -> Result<Response, AppError> {
+    let ctx = Context {
+        people: console.store.people().await?,
+        time_zone: console.settings.time_zone.clone(),
+        now: console.now(),
+        name: caller.account.display_name.clone(),
+        id,
+    };
+    let entry = match form.entry(&ctx) {
+        Ok(entry) => entry,
+        Err(problem) => return page(console, caller, csrf, F::REGISTER, None, Some(problem)).await,
+    };
+    let result = add(console, caller, entry).await?;
+    outcome(console, caller, csrf, F::REGISTER, result, F::DONE).await
+}
+
+/// Adds an entry from a register's form.
+pub async fn add_entry<S: Store, F: RegisterForm>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Form(form): Form<F>,
+) -> Result<Response, AppError> {
+    submit(&console, &caller, &csrf, form, 0).await
+}
+
+/// Adds an entry about entry `id`: a release, a return, a receipt.
+pub async fn add_entry_for<S: Store, F: RegisterForm>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
     Path(id): Path<i64>,
-    Form(form): Form<ReceiptForm>,
+    Form(form): Form<F>,
 ) -> Result<Response, AppError> {
-    let register = Register::FileTransfers;
-    let Some(received_on) = parse_date(&form.received_on) else {
-        let problem = "Give the date the new school received the file.".to_owned();
-        return page(&console, &caller, &csrf, register, None, Some(problem)).await;
-    };
-    let entry = Entry::FileReceipt {
-        transfer: id,
-        received_by: form.received_by.trim().to_owned(),
-        received_on,
-    };
-    let result = add(&console, &caller, entry).await?;
-    outcome(&console, &caller, &csrf, register, result, "saved").await
+    submit(&console, &caller, &csrf, form, id).await
+}
+
+fn text(s: &str) -> String {
+    s.trim().to_owned()
+}
+
+impl RegisterForm for ConfiscationForm {
+    const REGISTER: Register = Register::ConfiscatedDevices;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::Confiscation {
+            device: text(&self.device),
+            // The pupil as the people register names them, never as typed.
+            pupil: ctx.pupil(&self.pupil)?,
+            taken_by: super::optional(&self.taken_by).unwrap_or_else(|| ctx.name.clone()),
+            why: text(&self.why),
+            held_at: text(&self.held_at),
+        })
+    }
+}
+
+impl RegisterForm for ReleaseForm {
+    const REGISTER: Register = Register::ConfiscatedDevices;
+    const DONE: &'static str = "released";
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        let to = match self.to.as_str() {
+            "parent" => ReleasedTo::Parent {
+                name: text(&self.name),
+            },
+            "pupil" => ReleasedTo::Pupil,
+            "police" => ReleasedTo::Police {
+                reference: text(&self.reference),
+            },
+            _ => return Err("Choose who the device was given to.".to_owned()),
+        };
+        Ok(Entry::Release {
+            confiscation: ctx.id,
+            to,
+        })
+    }
+}
+
+fn audience_from(id: &str) -> Result<Audience, String> {
+    audience(id)
+        .ok_or_else(|| "Choose who the agreement is for: staff, pupils or visitors.".to_owned())
+}
+
+impl RegisterForm for VersionForm {
+    const REGISTER: Register = Register::AcceptableUse;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        let audience = audience_from(&self.audience)?;
+        let in_force_from = if self.in_force_from.trim().is_empty() {
+            ctx.now
+        } else {
+            ctx.date(&self.in_force_from, "the day the version comes into force")?
+                .to_zoned(ctx.time_zone.clone())
+                .map_err(|e| e.to_string())?
+                .timestamp()
+        };
+        Ok(Entry::AupVersion {
+            audience,
+            version: text(&self.version),
+            text: text(&self.text),
+            in_force_from,
+        })
+    }
+}
+
+impl RegisterForm for AcceptanceForm {
+    const REGISTER: Register = Register::AcceptableUse;
+    fn entry(self, _: &Context) -> Result<Entry, String> {
+        Ok(Entry::AupAcceptance {
+            audience: audience_from(&self.audience)?,
+            version: text(&self.version),
+            person: username_from(&self.person).to_owned(),
+            how: text(&self.how),
+        })
+    }
+}
+
+impl RegisterForm for TrainingForm {
+    const REGISTER: Register = Register::Training;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        let completed_on = ctx.date(&self.completed_on, "the date the training was completed")?;
+        let valid_months = self.valid_months.trim().parse::<i32>().map_err(|_| {
+            "Say how many months the training is valid for (12 for the annual update).".to_owned()
+        })?;
+        Ok(Entry::Training {
+            person: username_from(&self.person).to_owned(),
+            course: text(&self.course),
+            completed_on,
+            valid_months,
+            provider: text(&self.provider),
+        })
+    }
+}
+
+impl RegisterForm for CheckForm {
+    const REGISTER: Register = Register::FilteringChecks;
+    fn entry(self, _: &Context) -> Result<Entry, String> {
+        Ok(Entry::FilteringCheck {
+            tested: text(&self.tested),
+            result: text(&self.result),
+            actions: text(&self.actions),
+        })
+    }
+}
+
+impl RegisterForm for LoanForm {
+    const REGISTER: Register = Register::EquipmentLoans;
+    fn entry(self, _: &Context) -> Result<Entry, String> {
+        Ok(Entry::Loan {
+            borrower: text(&self.borrower),
+            make: text(&self.make),
+            model: text(&self.model),
+            serial_number: text(&self.serial_number),
+            agreed_by: text(&self.agreed_by),
+            conditions_accepted: self.conditions_accepted.is_some(),
+        })
+    }
+}
+
+impl RegisterForm for ReturnForm {
+    const REGISTER: Register = Register::EquipmentLoans;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::LoanReturn {
+            loan: ctx.id,
+            received_by: super::optional(&self.received_by).unwrap_or_else(|| ctx.name.clone()),
+            condition: text(&self.condition),
+        })
+    }
+}
+
+impl RegisterForm for TechnologyForm {
+    const REGISTER: Register = Register::Technology;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        let optional_date = |t: &str, what: &str| {
+            (!t.trim().is_empty())
+                .then(|| ctx.date(t, what))
+                .transpose()
+        };
+        Ok(Entry::Technology {
+            name: text(&self.name),
+            purpose: text(&self.purpose),
+            owner: text(&self.owner),
+            generative_ai: self.generative_ai.is_some(),
+            risk_assessed_on: optional_date(
+                &self.risk_assessed_on,
+                "the date of the risk assessment as a date",
+            )?,
+            data_protection_assessed_on: optional_date(
+                &self.data_protection_assessed_on,
+                "the date of the data protection impact assessment as a date",
+            )?,
+            review_due: ctx.date(&self.review_due, "the date the next review is due")?,
+            in_use: self.in_use.is_some(),
+        })
+    }
+}
+
+impl RegisterForm for AccessForm {
+    const REGISTER: Register = Register::SystemAccess;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::SystemAccess {
+            person: username_from(&self.person).to_owned(),
+            system: text(&self.system),
+            level: text(&self.level),
+            granted: self.action != "remove",
+            review_due: ctx.date(&self.review_due, "the date this access is next reviewed")?,
+        })
+    }
+}
+
+impl RegisterForm for ReviewForm {
+    const REGISTER: Register = Register::PolicyReviews;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::PolicyReview {
+            policy: text(&self.policy),
+            reviewed_on: ctx.date(&self.reviewed_on, "the date of this review")?,
+            next_due: ctx.date(&self.next_due, "the date the next review is due")?,
+            notes: text(&self.notes),
+        })
+    }
+}
+
+impl RegisterForm for ConsentForm {
+    const REGISTER: Register = Register::ParentalConsents;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        let Some((kind, ..)) = CONSENT_KINDS.iter().find(|(_, id, _)| *id == self.kind) else {
+            return Err("Choose what the consent is for.".to_owned());
+        };
+        Ok(Entry::Consent {
+            pupil: ctx.pupil(&self.pupil)?,
+            kind: *kind,
+            given: self.decision != "withdrawn",
+            parent: text(&self.parent),
+        })
+    }
+}
+
+impl RegisterForm for TransferForm {
+    const REGISTER: Register = Register::FileTransfers;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::FileTransfer {
+            pupil: username_from(&self.pupil).to_owned(),
+            to_school: text(&self.to_school),
+            method: text(&self.method),
+            sent_on: ctx.date(&self.sent_on, "the date the file was sent")?,
+        })
+    }
+}
+
+impl RegisterForm for ReceiptForm {
+    const REGISTER: Register = Register::FileTransfers;
+    fn entry(self, ctx: &Context) -> Result<Entry, String> {
+        Ok(Entry::FileReceipt {
+            transfer: ctx.id,
+            received_by: text(&self.received_by),
+            received_on: ctx.date(
+                &self.received_on,
+                "the date the new school received the file",
+            )?,
+        })
+    }
 }
