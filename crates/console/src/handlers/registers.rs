@@ -22,8 +22,8 @@ use minijinja::value::Value;
 use records::RecordsError;
 use records::registers::{
     Audience, ConsentKind, Entry, Register, RegisterEntry, ReleasedTo, access_reviews_due,
-    awaiting_receipt, consent, current_aup, filtering_check_overdue, not_accepted, on_loan,
-    reviews_overdue, still_held, technology_attention, training_expires, training_overdue,
+    awaiting_receipt, consent, current_aup, filtering_check_overdue, latest_by, not_accepted,
+    on_loan, reviews_overdue, still_held, technology_attention, training_expires, training_overdue,
 };
 use serde::Deserialize;
 use store::{Store, StoreError};
@@ -746,27 +746,12 @@ pub struct ReturnForm {
     condition: String,
 }
 
-/// The latest entry for each key, oldest first.
-fn latest<'a, K: PartialEq>(
-    entries: &'a [RegisterEntry],
-    key: impl Fn(&'a Entry) -> Option<K>,
-) -> Vec<&'a RegisterEntry> {
-    let mut out: Vec<(K, &RegisterEntry)> = Vec::new();
-    for e in entries {
-        if let Some(k) = key(&e.entry) {
-            out.retain(|(o, _)| *o != k);
-            out.push((k, e));
-        }
-    }
-    out.into_iter().map(|(_, e)| e).collect()
-}
-
 fn date_or_none(d: Option<Date>) -> String {
     d.map_or_else(|| "not done".to_owned(), |d| d.to_string())
 }
 
 fn technology(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
-    let rows: Vec<Value> = latest(entries, |e| match e {
+    let rows: Vec<Value> = latest_by(entries, |e| match e {
         Entry::Technology { name, .. } => Some(name),
         _ => None,
     })
@@ -824,7 +809,7 @@ pub struct TechnologyForm {
 }
 
 fn system_access(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
-    let rows: Vec<Value> = latest(entries, |e| match e {
+    let rows: Vec<Value> = latest_by(entries, |e| match e {
         Entry::SystemAccess { person, system, .. } => Some((person, system)),
         _ => None,
     })
@@ -889,7 +874,7 @@ pub const REVIEW_WRITERS: &[Role] = AUP_VERSION_WRITERS;
 pub const TRANSFERS: &[Role] = &Role::SAFEGUARDING;
 
 fn policy_reviews(entries: &[RegisterEntry], now: Timestamp) -> Value {
-    let rows: Vec<Value> = latest(entries, |e| match e {
+    let rows: Vec<Value> = latest_by(entries, |e| match e {
         Entry::PolicyReview { policy, .. } => Some(policy),
         _ => None,
     })
