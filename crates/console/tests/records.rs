@@ -638,6 +638,36 @@ async fn referrals_come_from_the_directory_and_overdue_ones_are_listed() {
     let page = dsl.get("/incidents").await;
     assert!(page.body.contains("Overdue referrals (1)"), "{}", page.body);
     assert!(page.body.contains("reference CSC-1"));
+
+    // The headteacher reads the incident but does not work it.
+    let mut head = school.signed_in("h.head").await;
+    let page = head.get(&format!("/incidents/{incident}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Record step 1"));
+    assert!(!page.body.contains("Record the response"));
+
+    // Recording the agency's response takes it off the overdue list.
+    let referral = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident")
+        .referrals[0]
+        .id;
+    dsl.get(&format!("/incidents/{incident}")).await;
+    dsl.post(
+        &format!("/incidents/{incident}/referrals/{referral}/response"),
+        &[("outcome", "No further action; school to support her.")],
+    )
+    .await
+    .redirects_to(&format!("/incidents/{incident}?done=response"));
+    assert!(
+        dsl.get("/incidents")
+            .await
+            .body
+            .contains("Overdue referrals (0)")
+    );
 }
 
 #[tokio::test]
