@@ -114,6 +114,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/registers_transfers.html"),
     ),
     (
+        "records_find.html",
+        include_str!("../templates/records_find.html"),
+    ),
+    (
         "records_categories.html",
         include_str!("../templates/records_categories.html"),
     ),

@@ -250,6 +250,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(post.clone(),   "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds an entry to the referral directory.", records::save_contact::<S>),
         route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),
         route(post.clone(),   "/referral-directory/{id}/withdraw", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Withdraws a directory entry; referrals that used it keep it.", records::withdraw_contact::<S>),
+        route(get.clone(),    "/pupils",                      Roles(SAFEGUARDING), Shows::Safeguarding, Some("Pupils' records"), "Find a pupil's safeguarding record by name.", records::find::<S>),
         route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
         route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
         route(get.clone(),    "/concern-categories",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concern categories"), "The categories staff choose from when raising a concern, with their guidance.", records::categories::<S>),

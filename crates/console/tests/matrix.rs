@@ -136,6 +136,7 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/referral-directory",                   SAFEGUARDING),
         (Method::POST,   "/referral-directory",                   SAFEGUARDING),
         (Method::POST,   "/referral-directory/national",          SAFEGUARDING),
+        (Method::GET,    "/pupils",                               SAFEGUARDING),
         (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
         (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
         (Method::GET,    "/concern-categories",                   SAFEGUARDING),

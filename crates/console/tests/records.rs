@@ -1262,3 +1262,23 @@ async fn reviews_consents_and_file_transfers() {
     assert!(page.body.contains("confirm receipt: <strong>0</strong>"));
     assert!(page.body.contains("Received by Ms Park on 2027-01-12"));
 }
+
+#[tokio::test]
+async fn a_pupils_record_is_found_by_name() {
+    let school = school().await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let page = dsl.get("/pupils").await;
+    assert!(
+        page.body
+            .contains("<option value=\"Amara Okafor (amara.okafor)\">")
+    );
+    dsl.get("/pupils?pupil=Amara+Okafor+%28amara.okafor%29")
+        .await
+        .redirects_to("/pupils/amara.okafor");
+    let page = dsl.get("/pupils?pupil=A.+Okafor").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("is not in the people list"));
+    // Not linked to her: the record asks why first.
+    let page = dsl.get("/pupils/amara.okafor").await;
+    assert!(page.body.contains("Why you are opening this record"));
+}

@@ -1812,7 +1812,7 @@ async fn pupil_page<S: Store>(
         Some(caller),
         csrf,
         &format!("{name}: safeguarding record"),
-        "/concerns",
+        "/pupils",
     );
     let entry = match access::open_pupil_record(&v, username, &linked, reason, now) {
         Ok(entry) => entry,
@@ -2117,4 +2117,38 @@ pub async fn withdraw_contact<S: Store>(
             .await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FindForm {
+    #[serde(default)]
+    pupil: Option<String>,
+}
+
+/// Finds a pupil's record by name: the picker, then their chronology
+/// (which asks for a reason first if you are not linked to them).
+pub async fn find<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Query(form): Query<FindForm>,
+) -> Result<Response, AppError> {
+    let mut problem = None;
+    if let Some(typed) = form.pupil.as_deref().filter(|t| !t.trim().is_empty()) {
+        let people = console.store.people().await?;
+        match pupil_in(&people, typed) {
+            Ok(p) if super::valid_username(&p.username) => {
+                return Ok(see_other(&format!("/pupils/{}", p.username), &[]));
+            }
+            Ok(_) => problem = Some(format!("'{typed}' cannot be opened here.")),
+            Err(message) => problem = Some(message),
+        }
+    }
+    let layout = Layout::new(&console, Some(&caller), &csrf, "Pupils' records", "/pupils");
+    let body = render(
+        "records_find.html",
+        &layout,
+        context! { people => people_options(&console).await?, problem => problem.clone(), typed => form.pupil },
+    )?;
+    Ok((status_for(&problem), Html(body)).into_response())
 }
