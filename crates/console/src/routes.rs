@@ -253,6 +253,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/pupils",                      Roles(SAFEGUARDING), Shows::Safeguarding, Some("Pupils' records"), "Find a pupil's safeguarding record by name.", records::find::<S>),
         route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
         route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
+        route(post.clone(),   "/pupils/{username}/file",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Downloads a pupil's child-protection file for their new school (allegations about staff left out); the reason is logged.", records::export_file::<S>),
         route(get.clone(),    "/concern-categories",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concern categories"), "The categories staff choose from when raising a concern, with their guidance.", records::categories::<S>),
         route(post.clone(),   "/concern-categories",          Roles(records::CATEGORY_EDITORS), Shows::Safeguarding, None, "Saves a new version of the concern categories (DSL and deputies).", records::save_categories::<S>),
         // The policy's registers. Confiscations, agreements and training name people, so Shows::PupilActivity (never governors); the check log is about filtering.

@@ -139,6 +139,7 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/pupils",                               SAFEGUARDING),
         (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
         (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
+        (Method::POST,   "/pupils/{username}/file",               SAFEGUARDING),
         (Method::GET,    "/concern-categories",                   SAFEGUARDING),
         (Method::POST,   "/concern-categories",                   Expect::Roles([N, N, Y, Y, N, N, N])),
         // The policy's registers.

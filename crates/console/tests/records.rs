@@ -1282,3 +1282,51 @@ async fn a_pupils_record_is_found_by_name() {
     let page = dsl.get("/pupils/amara.okafor").await;
     assert!(page.body.contains("Why you are opening this record"));
 }
+
+#[tokio::test]
+async fn a_pupils_file_is_exported_for_a_new_school_without_staff_allegations() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let kept = raise(&mut teacher, false).await;
+    let allegation = raise(&mut teacher, true).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    dsl.get("/pupils/amara.okafor").await;
+    let page = dsl
+        .post("/pupils/amara.okafor/file", &[("reason", "")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let page = dsl
+        .post(
+            "/pupils/amara.okafor/file",
+            &[("reason", "Hillside Academy")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let bundle: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+    let ids: Vec<i64> = bundle["concerns"]
+        .as_array()
+        .expect("concerns")
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect();
+    assert_eq!(ids, vec![kept]);
+    assert_ne!(kept, allegation);
+    assert!(
+        bundle["left_out"]
+            .to_string()
+            .contains("allegations about staff")
+    );
+    let log = school
+        .store
+        .record_read_log(&ReadTarget::Pupil("amara.okafor".into()))
+        .await
+        .expect("log");
+    assert!(log.iter().any(|e| e.reason.as_deref()
+        == Some("Prepared the child-protection file for transfer: Hillside Academy")));
+}

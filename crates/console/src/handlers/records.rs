@@ -2152,3 +2152,50 @@ pub async fn find<S: Store>(
     )?;
     Ok((status_for(&problem), Html(body)).into_response())
 }
+
+/// A pupil's child-protection file as one JSON document for their new
+/// school (`records::transfer`). Always asks why (the new school), which
+/// the read log keeps; allegations about staff are left out and counted.
+pub async fn export_file<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Path(username): Path<String>,
+    Form(form): Form<ReasonForm>,
+) -> Result<Response, AppError> {
+    let people = console.store.people().await?;
+    let Some(person) = people.iter().find(|p| p.username == username) else {
+        return Err(AppError::not_found());
+    };
+    if form.reason.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "Say which school the file is going to: it is kept in the read log. Go back and fill it in.",
+        ));
+    }
+    let concerns = console.store.concerns().await?;
+    let incidents = console.store.incidents().await?;
+    let linked = access::linked_staff(&username, &concerns, &incidents);
+    let now = console.now();
+    let why = format!(
+        "Prepared the child-protection file for transfer: {}",
+        form.reason.trim()
+    );
+    let entry =
+        match access::open_pupil_record(&viewer(&caller), &username, &linked, Some(&why), now) {
+            Ok(entry) => entry,
+            Err(e) => return Ok(not_allowed(&e.to_string())),
+        };
+    log(&console, &entry).await?;
+    let pupil = PupilRef::new(&person.username, &person.display_name);
+    let bundle = records::transfer::bundle(&pupil, &concerns, &incidents, caller.username(), now);
+    let json = serde_json::to_vec_pretty(&bundle)
+        .map_err(|e| AppError::internal(format!("the transfer bundle: {e}")))?;
+    let mut response = json.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"child-protection-file-{username}.json\""
+    )) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
