@@ -10,9 +10,10 @@
 //! of an anonymous cookie this layer sets), so it changes with every session
 //! and is never stored.
 //!
-//! Multipart uploads (incident documents) send the header or carry the token
-//! in the query string of the form's action, because the body is not read
-//! here.
+//! Multipart forms (file uploads such as the people import) carry the token
+//! in a `csrf` field too: the body, bounded by
+//! [`crate::people_import::UPLOAD_LIMIT`], is read here, only the token
+//! field is looked at, and the body is passed on untouched.
 
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use store::Store;
 
 use crate::session::{anonymous_cookie_name, cookie, session_cookie_name, set_cookie};
-use crate::{ApiError, AppError, Console, secrets};
+use crate::{ApiError, AppError, Console, multipart, secrets};
 
 /// The header htmx and scripts send the token in.
 pub const HEADER: &str = "x-csrf-token";
@@ -33,6 +34,18 @@ pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "csrf";
 /// Forms larger than this are refused (a CSV import uses multipart).
 const FORM_LIMIT: usize = 1024 * 1024;
+/// Multipart bodies: the largest upload plus room for the other fields.
+pub const MULTIPART_LIMIT: usize = crate::people_import::UPLOAD_LIMIT + 256 * 1024;
+
+/// The largest upload a path takes: an incident's documents (up to 20 MB),
+/// or the people import.
+fn upload_limit(path: &str) -> usize {
+    if path.starts_with("/incidents/") {
+        crate::handlers::records::ATTACHMENT_LIMIT
+    } else {
+        crate::people_import::UPLOAD_LIMIT
+    }
+}
 
 /// What this browser's tokens are derived from; every request has one.
 /// It is the session cookie's value, so it never appears in `Debug`.
@@ -124,13 +137,29 @@ pub async fn protect<S: Store + 'static>(
                 request = Request::from_parts(parts, Body::from(bytes));
                 token
             }
-            // A file upload: the body is not read here, so the form puts
-            // the token in its action's query string (`?csrf=…`).
-            None if is_multipart(&request) => request.uri().query().and_then(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .find(|(k, _)| k == FIELD)
-                    .map(|(_, v)| v.into_owned())
-            }),
+            None if content_type(&request).is_some_and(multipart::is_multipart) => {
+                let content_type = content_type(&request).unwrap_or_default().to_owned();
+                let (parts, body) = request.into_parts();
+                let bytes = match axum::body::to_bytes(body, upload_limit(&path) + 256 * 1024).await
+                {
+                    Ok(bytes) => bytes,
+                    Err(_) => {
+                        return refuse(
+                            &path,
+                            AppError::too_large(format!(
+                                "That file is larger than {} MB, so nothing was read. \
+                                 Split it into smaller files and upload each one.",
+                                upload_limit(&path) / (1024 * 1024)
+                            )),
+                        );
+                    }
+                };
+                let token = multipart::parse(&content_type, &bytes)
+                    .ok()
+                    .and_then(|form| form.text(FIELD));
+                request = Request::from_parts(parts, Body::from(bytes));
+                token
+            }
             None => None,
         };
         if !given.is_some_and(|g| secrets::same(&g, &expected)) {
@@ -151,20 +180,15 @@ pub async fn protect<S: Store + 'static>(
     response
 }
 
-fn is_form(request: &Request) -> bool {
+fn content_type(request: &Request) -> Option<&str> {
     request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-fn is_multipart(request: &Request) -> bool {
-    request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(crate::multipart::is_multipart)
+fn is_form(request: &Request) -> bool {
+    content_type(request).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 fn add_cookie(response: &mut Response, value: &str, secure: bool) {

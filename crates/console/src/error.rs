@@ -38,6 +38,11 @@ impl AppError {
         AppError::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// An upload or form larger than the console accepts.
+    pub fn too_large(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+    }
+
     pub fn not_found() -> AppError {
         AppError::new(
             StatusCode::NOT_FOUND,

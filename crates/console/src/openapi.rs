@@ -37,6 +37,8 @@ pub fn json_body(schema: Value) -> Value {
 fn operations() -> Vec<Operation> {
     let mut all = crate::handlers::api::api_schemas();
     all.extend(crate::handlers::filtering_api::api_schemas());
+    all.extend(crate::handlers::reviews::api_schemas());
+    all.extend(crate::handlers::people_api::api_schemas());
     all
 }
 

@@ -157,6 +157,51 @@ const TEMPLATES: &[(&str, &str)] = &[
         "registers_access.html",
         include_str!("../templates/registers_access.html"),
     ),
+    // Review requests and activity.
+    // People and devices.
+    (
+        "form_errors.html",
+        include_str!("../templates/form_errors.html"),
+    ),
+    ("reviews.html", include_str!("../templates/reviews.html")),
+    ("review.html", include_str!("../templates/review.html")),
+    (
+        "review_breach.html",
+        include_str!("../templates/review_breach.html"),
+    ),
+    (
+        "review_report.html",
+        include_str!("../templates/review_report.html"),
+    ),
+    (
+        "reviews_mine.html",
+        include_str!("../templates/reviews_mine.html"),
+    ),
+    ("activity.html", include_str!("../templates/activity.html")),
+    (
+        "activity_person.html",
+        include_str!("../templates/activity_person.html"),
+    ),
+    ("people.html", include_str!("../templates/people.html")),
+    ("person.html", include_str!("../templates/person.html")),
+    (
+        "people_import.html",
+        include_str!("../templates/people_import.html"),
+    ),
+    (
+        "people_mapping.html",
+        include_str!("../templates/people_mapping.html"),
+    ),
+    (
+        "people_preview.html",
+        include_str!("../templates/people_preview.html"),
+    ),
+    (
+        "people_imported.html",
+        include_str!("../templates/people_imported.html"),
+    ),
+    ("devices.html", include_str!("../templates/devices.html")),
+    ("networks.html", include_str!("../templates/networks.html")),
 ];
 
 fn environment() -> &'static Environment<'static> {

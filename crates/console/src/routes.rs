@@ -19,7 +19,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use store::Store;
 
 use crate::handlers::{
-    account, accounts, api, assets, filtering, filtering_api, home, setup, sign_in,
+    account, accounts, activity, api, assets, filtering, filtering_api, home, reviews, setup,
+    sign_in,
 };
 use crate::{AppError, Console, Role, access, csrf};
 
@@ -115,12 +116,41 @@ const ALL: &[Role] = &Role::ALL;
 const ADMIN: &[Role] = &[Role::Administrator];
 const POLICY_EDIT: &[Role] = filtering::EDITORS;
 const POLICY_VIEW: &[Role] = filtering::VIEWERS;
+/// Review requests: those who run filtering and the safeguarding team.
+const REVIEWERS: &[Role] = &[
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
+/// The activity log: the safeguarding team and technicians (see
+/// `handlers::activity` for why not administrators).
+const ACTIVITY: &[Role] = &[
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
+const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
+
+// People and devices: who changes people, devices and networks, and who may
+// see people (those who change them, and the safeguarding leads).
+use crate::handlers::{devices, people, people_api};
+use store::{Device, Network};
+const PEOPLE_MANAGE: &[Role] = &Role::FILTERING;
+const PEOPLE_VIEW: &[Role] = &[
+    Role::Administrator,
+    Role::Technician,
+    Role::Dsl,
+    Role::DeputyDsl,
+    Role::Headteacher,
+];
 
 // Safeguarding records: every member of staff raises concerns and sees
 // their own; the DSL, deputies and headteacher see the rest.
 use crate::handlers::records;
 const STAFF_MEMBERS: &[Role] = records::STAFF_MEMBERS;
-const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 // The policy's registers: confiscations name pupils (never technicians or
 // governors); agreements and training name staff and pupils (the leaders
 // who keep them); technicians log and read the filtering checks.
@@ -173,7 +203,7 @@ where
 #[rustfmt::skip]
 pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
     use Access::{Anyone, AwaitingCode, Roles, SignedIn};
-    use Shows::{Accounts, Filtering, Nothing, OwnAccount};
+    use Shows::{Accounts, Filtering, Nothing, OwnAccount, PupilActivity, Safeguarding};
     let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     vec![
         // Signing in and out.
@@ -207,7 +237,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         // The JSON API.
         route(get.clone(),    "/api/v1/me",                   Roles(ALL),   OwnAccount, None, "The account the token or session belongs to.", api::me),
         route(get.clone(),    "/api/v1/tokens",               Roles(ALL),   OwnAccount, None, "Your personal API tokens.", api::tokens::<S>),
-        route(delete,         "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
+        route(delete.clone(), "/api/v1/tokens/{id}",          Roles(ALL),   OwnAccount, None, "Revokes one of your personal API tokens.", api::revoke_token::<S>),
         route(get.clone(),    "/api/v1/accounts",             Roles(ADMIN), Accounts, None, "Every console account.", api::accounts::<S>),
         route(get.clone(),    "/api/v1/openapi.json",         Anyone,       Nothing, None, "The OpenAPI document describing this API.", api::openapi::<S>),
         // The filtering policy: administrators and technicians change it; the DSL, deputies and headteacher see it.
@@ -222,7 +252,7 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/policy/history/{number}",     Roles(POLICY_VIEW), Filtering, None, "One revision of the policy in full, with what it changed.", filtering::revision::<S>),
         route(get.clone(),    "/policy/test",                 Roles(POLICY_VIEW), Filtering, Some("Test a URL"), "The verdict and its explanation for an address, for a profile or a person.", filtering::test_url::<S>),
         route(get.clone(),    "/api/v1/policy",               Roles(POLICY_VIEW), Filtering, None, "The policy in force: its revision, as TOML and as JSON.", filtering_api::get_policy::<S>),
-        route(put,            "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
+        route(put.clone(),    "/api/v1/policy",               Roles(POLICY_EDIT), Filtering, None, "Replaces the policy from a known revision, with a reason.", filtering_api::put_policy::<S>),
         route(get.clone(),    "/api/v1/policy/history",       Roles(POLICY_VIEW), Filtering, None, "Revisions of the policy, newest first.", filtering_api::history::<S>),
         route(post.clone(),   "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
         route(get.clone(),    "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
@@ -282,6 +312,53 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Child-protection files sent to new schools, and receipts awaited.", registers::transfers_page::<S>),
         route(post.clone(),   "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Records a child-protection file sent to a new school.", registers::add_entry::<S, registers::TransferForm>),
         route(post.clone(),   "/registers/file-transfers/{id}/receipt", Roles(TRANSFERS), Shows::Safeguarding, None, "Records the new school's receipt of a file.", registers::add_entry_for::<S, registers::ReceiptForm>),
+        // Review requests, both ways (§7.3.2): block pages and staff reports.
+        route(get.clone(),    "/reviews",                     Roles(REVIEWERS), PupilActivity, Some("Review requests"), "Requests to unblock a page and reports of sites that should be blocked, open ones first.", reviews::list::<S>),
+        route(get.clone(),    "/reviews/report",              Roles(ALL),   Nothing, Some("Report a site"), "Report a site that should be blocked.", reviews::report_form::<S>),
+        route(post.clone(),   "/reviews/report",              Roles(ALL),   Nothing, None, "Records a report of a site that should be blocked (a filtering breach).", reviews::report::<S>),
+        route(get.clone(),    "/reviews/mine",                Roles(ALL),   OwnAccount, Some("Your reports"), "Sites you reported and what was decided.", reviews::mine::<S>),
+        route(get.clone(),    "/reviews/{id}",                Roles(REVIEWERS), PupilActivity, None, "One request, with approve or decline; breach detail is not shown here.", reviews::detail::<S>),
+        route(get.clone(),    "/reviews/{id}/breach",         Roles(SAFEGUARDING), Safeguarding, None, "Who found a reported site and what happened.", reviews::breach::<S>),
+        route(post.clone(),   "/reviews/{id}/decision",       Roles(REVIEWERS), Filtering, None, "Approves (changing the policy, with the reason) or declines a request.", reviews::decide_form::<S>),
+        // The activity log.
+        route(get.clone(),    "/activity",                    Roles(ACTIVITY), PupilActivity, Some("Activity"), "Search what the filter allowed and blocked, by person, device, time, category and decision.", activity::search::<S>),
+        route(get.clone(),    "/activity.csv",                Roles(ACTIVITY), PupilActivity, None, "The current activity search as a CSV file.", activity::csv::<S>),
+        route(get.clone(),    "/activity/people/{username}",  Roles(ACTIVITY), PupilActivity, None, "One person's activity, day by day.", activity::person::<S>),
+        // The JSON API: reviews and activity.
+        route(get.clone(),    "/api/v1/activity",             Roles(ACTIVITY), PupilActivity, None, "A page of activity, newest first, with the same filters as the page; `before` takes the previous page's `older`.", activity::api_search::<S>),
+        route(get.clone(),    "/api/v1/reviews",              Roles(REVIEWERS), PupilActivity, None, "Review requests, open ones first; breach detail only for the safeguarding team.", reviews::api_list::<S>),
+        route(post.clone(),   "/api/v1/reviews",              Roles(ALL),   Nothing, None, "Reports a site that should be blocked (a filtering breach).", reviews::api_report::<S>),
+        route(post.clone(),   "/api/v1/reviews/{id}/decision", Roles(REVIEWERS), Filtering, None, "Approves or declines a review request with a reason; approval changes the policy.", reviews::api_decide::<S>),
+        // People and devices: people (with the MIS import), the device registry and networks.
+        route(Method::GET,   "/people",                      Roles(PEOPLE_VIEW),   Shows::PupilActivity, Some("People"), "Pupils and staff the filter knows, searched by name, year group or class.", people::list::<S>),
+        route(Method::GET,   "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Import pupils or staff from a CSV file your MIS exports.", people::import_form::<S>),
+        route(Method::POST,  "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Reads an uploaded or pasted file and guesses its columns.", people::upload::<S>),
+        route(Method::POST,  "/people/import/preview",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Shows what an import would add and change, and its rows with problems.", people::preview::<S>),
+        route(Method::POST,  "/people/import/confirm",       Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Applies an import in one go and offers leavers.", people::confirm::<S>),
+        route(Method::POST,  "/people/leavers",              Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables the leavers chosen after an import (never deletes).", people::leavers::<S>),
+        route(Method::GET,   "/people/{username}",           Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person: their details, profile and status.", people::detail::<S>),
+        route(Method::POST,  "/people/{username}",           Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile by hand, with a reason.", people::change::<S>),
+        route(Method::POST,  "/people/{username}/disable",   Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Disables a leaver (never deletes, §7.10).", people::disable::<S>),
+        route(Method::POST,  "/people/{username}/enable",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Re-enables a disabled person.", people::enable::<S>),
+        route(Method::GET,   "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Devices"), "The device registry: names for addresses, owners, school-owned or personal.", devices::list::<S, Device>),
+        route(Method::POST,  "/devices",                     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device.", devices::add::<S, Device>),
+        route(Method::GET,   "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One device, to edit.", devices::one::<S, Device>),
+        route(Method::POST,  "/devices/{name}",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a device.", devices::edit::<S, Device>),
+        route(Method::POST,  "/devices/{name}/remove",       Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device from the registry.", devices::remove::<S, Device>),
+        route(Method::GET,   "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, Some("Networks"), "Address ranges and their profiles, such as guest Wi-Fi.", devices::list::<S, Network>),
+        route(Method::POST,  "/networks",                    Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network.", devices::add::<S, Network>),
+        route(Method::GET,   "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "One network, to edit.", devices::one::<S, Network>),
+        route(Method::POST,  "/networks/{name}",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Saves changes to a network.", devices::edit::<S, Network>),
+        route(Method::POST,  "/networks/{name}/remove",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", devices::remove::<S, Network>),
+        route(Method::GET,   "/api/v1/people",               Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "People, searched by name, year group, class, kind and status, a page at a time.", people_api::people::<S>),
+        route(Method::GET,   "/api/v1/people/{username}",    Roles(PEOPLE_VIEW),   Shows::PupilActivity, None, "One person.", people_api::person::<S>),
+        route(Method::PATCH, "/api/v1/people/{username}",    Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Changes a person's profile, or disables or re-enables them, with a reason.", people_api::change_person::<S>),
+        route(Method::GET,   "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "The device registry.", people_api::list::<S, Device>),
+        route(Method::POST,  "/api/v1/devices",              Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a device or replaces the one with the same name.", people_api::save::<S, Device>),
+        route(Method::DELETE, "/api/v1/devices/{name}",      Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a device.", people_api::remove::<S, Device>),
+        route(Method::GET,   "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
+        route(Method::POST,  "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
+        route(Method::DELETE, "/api/v1/networks/{name}",     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
     ]
 }
 

@@ -58,6 +58,13 @@ const CHECKS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 const AUP_VERSION_WRITERS: Expect = Expect::Roles([Y, N, Y, N, Y, N, N]);
 const LOAN_WRITERS: Expect = Expect::Roles([Y, Y, N, N, Y, N, N]);
 const TECHNOLOGY_WRITERS: Expect = Expect::Roles([Y, Y, Y, N, Y, N, N]);
+// Review requests and activity.
+const REVIEWERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+const SAFEGUARDING_TEAM: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+const ACTIVITY: Expect = Expect::Roles([N, Y, Y, Y, Y, N, N]);
+/// People and devices: who changes them, and who may see people.
+const PEOPLE_MANAGE: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
+const PEOPLE_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -168,6 +175,51 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/registers/file-transfers",             SAFEGUARDING),
         (Method::POST,   "/registers/file-transfers",             SAFEGUARDING),
         (Method::POST,   "/registers/file-transfers/{id}/receipt", SAFEGUARDING),
+        // Review requests and activity.
+        (Method::GET,    "/reviews",                              REVIEWERS),
+        (Method::GET,    "/reviews/report",                       EVERYONE),
+        (Method::POST,   "/reviews/report",                       EVERYONE),
+        (Method::GET,    "/reviews/mine",                         EVERYONE),
+        (Method::GET,    "/reviews/{id}",                         REVIEWERS),
+        (Method::GET,    "/reviews/{id}/breach",                  SAFEGUARDING_TEAM),
+        (Method::POST,   "/reviews/{id}/decision",                REVIEWERS),
+        (Method::GET,    "/activity",                             ACTIVITY),
+        (Method::GET,    "/activity.csv",                         ACTIVITY),
+        (Method::GET,    "/activity/people/{username}",           ACTIVITY),
+        (Method::GET,    "/api/v1/activity",                      ACTIVITY),
+        (Method::GET,    "/api/v1/reviews",                       REVIEWERS),
+        (Method::POST,   "/api/v1/reviews",                       EVERYONE),
+        (Method::POST,   "/api/v1/reviews/{id}/decision",         REVIEWERS),
+        // People and devices.
+        (Method::GET,    "/people",                               PEOPLE_VIEW),
+        (Method::GET,    "/people/import",                        PEOPLE_MANAGE),
+        (Method::POST,   "/people/import",                        PEOPLE_MANAGE),
+        (Method::POST,   "/people/import/preview",                PEOPLE_MANAGE),
+        (Method::POST,   "/people/import/confirm",                PEOPLE_MANAGE),
+        (Method::POST,   "/people/leavers",                       PEOPLE_MANAGE),
+        (Method::GET,    "/people/{username}",                    PEOPLE_VIEW),
+        (Method::POST,   "/people/{username}",                    PEOPLE_MANAGE),
+        (Method::POST,   "/people/{username}/disable",            PEOPLE_MANAGE),
+        (Method::POST,   "/people/{username}/enable",             PEOPLE_MANAGE),
+        (Method::GET,    "/devices",                              PEOPLE_MANAGE),
+        (Method::POST,   "/devices",                              PEOPLE_MANAGE),
+        (Method::GET,    "/devices/{name}",                       PEOPLE_MANAGE),
+        (Method::POST,   "/devices/{name}",                       PEOPLE_MANAGE),
+        (Method::POST,   "/devices/{name}/remove",                PEOPLE_MANAGE),
+        (Method::GET,    "/networks",                             PEOPLE_MANAGE),
+        (Method::POST,   "/networks",                             PEOPLE_MANAGE),
+        (Method::GET,    "/networks/{name}",                      PEOPLE_MANAGE),
+        (Method::POST,   "/networks/{name}",                      PEOPLE_MANAGE),
+        (Method::POST,   "/networks/{name}/remove",               PEOPLE_MANAGE),
+        (Method::GET,    "/api/v1/people",                        PEOPLE_VIEW),
+        (Method::GET,    "/api/v1/people/{username}",             PEOPLE_VIEW),
+        (Method::PATCH,  "/api/v1/people/{username}",             PEOPLE_MANAGE),
+        (Method::GET,    "/api/v1/devices",                       PEOPLE_MANAGE),
+        (Method::POST,   "/api/v1/devices",                       PEOPLE_MANAGE),
+        (Method::DELETE, "/api/v1/devices/{name}",                PEOPLE_MANAGE),
+        (Method::GET,    "/api/v1/networks",                      PEOPLE_MANAGE),
+        (Method::POST,   "/api/v1/networks",                      PEOPLE_MANAGE),
+        (Method::DELETE, "/api/v1/networks/{name}",               PEOPLE_MANAGE),
     ]
 }
 
@@ -187,6 +239,7 @@ fn sample(path: &str) -> String {
         .replace("{username}", "t.target")
         .replace("{id}", "999")
         .replace("{number}", "999")
+        .replace("{name}", "No%20such%20device")
 }
 
 /// Whether the answer means the route let the caller in.

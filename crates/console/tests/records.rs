@@ -96,10 +96,24 @@ async fn open_incident(browser: &mut Browser, concern: i64, kind: &str) -> i64 {
         .expect("incident number")
 }
 
-/// Sends a multipart form with one file, the token in the query string.
-async fn upload(browser: &mut Browser, path: &str, name: &str, content: &[u8]) -> Page {
+/// Sends a multipart form with one file and `token` (none: no token field).
+async fn upload(
+    browser: &mut Browser,
+    path: &str,
+    token: Option<&str>,
+    name: &str,
+    content: &[u8],
+) -> Page {
     let boundary = "----schoolgate-test-boundary";
     let mut body = Vec::new();
+    if let Some(token) = token {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
     body.extend_from_slice(
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nScreenshot of the messages\r\n\
@@ -248,7 +262,8 @@ async fn a_nudes_incident_refuses_attachments_and_closes_only_when_complete() {
     let token = dsl.csrf.clone().expect("token");
     let refused = upload(
         &mut dsl,
-        &format!("/incidents/{incident}/attachments?csrf={token}"),
+        &format!("/incidents/{incident}/attachments"),
+        Some(&token),
         "photo.jpg",
         b"\xff\xd8\xff\xe0 not really a photo",
     )
@@ -346,17 +361,18 @@ async fn other_incidents_take_documents_through_a_multipart_form_with_its_token(
     assert!(page.body.contains("type=\"file\""));
     let token = dsl.csrf.clone().expect("token");
 
-    // Without the token in the action's query string: refused, nothing kept.
+    // Without the form's token, or with a wrong one: refused, nothing kept.
     let path = format!("/incidents/{incident}/attachments");
-    let page = upload(&mut dsl, &path, "messages.txt", b"you are not welcome").await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
     let page = upload(
         &mut dsl,
-        &format!("{path}?csrf=wrong"),
+        &path,
+        None,
         "messages.txt",
-        b"x",
+        b"you are not welcome",
     )
     .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = upload(&mut dsl, &path, Some("wrong"), "messages.txt", b"x").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let stored = school
         .store
@@ -368,7 +384,8 @@ async fn other_incidents_take_documents_through_a_multipart_form_with_its_token(
 
     let page = upload(
         &mut dsl,
-        &format!("{path}?csrf={token}"),
+        &path,
+        Some(&token),
         "messages.txt",
         b"you are not welcome",
     )
@@ -1329,4 +1346,31 @@ async fn a_pupils_file_is_exported_for_a_new_school_without_staff_allegations() 
         .expect("log");
     assert!(log.iter().any(|e| e.reason.as_deref()
         == Some("Prepared the child-protection file for transfer: Hillside Academy")));
+}
+
+#[tokio::test]
+async fn a_document_over_5_mb_reaches_an_incident_but_not_over_20() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "cyberbullying").await;
+    dsl.get(&format!("/incidents/{incident}")).await;
+    let token = dsl.csrf.clone().expect("token");
+    let path = format!("/incidents/{incident}/attachments");
+    let report = vec![b'r'; 6 * 1024 * 1024];
+    upload(&mut dsl, &path, Some(&token), "report.pdf", &report)
+        .await
+        .redirects_to(&format!("/incidents/{incident}?done=attached"));
+    let video = vec![b'v'; 21 * 1024 * 1024];
+    let page = upload(&mut dsl, &path, Some(&token), "video.mp4", &video).await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.body.contains("larger than 20 MB"), "{}", page.body);
+    let stored = school
+        .store
+        .incident(incident)
+        .await
+        .expect("read")
+        .expect("incident");
+    assert_eq!(stored.attachments.len(), 1);
 }

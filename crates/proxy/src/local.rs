@@ -2,8 +2,10 @@
 //!
 //! * `/` says what this is;
 //! * `/proxy.pac` and `/wpad.dat` configure browsers (see [`crate::pac`]);
-//! * `/review` asks for a block to be checked (until the console exists,
-//!   the request is recorded in the store and the page says so);
+//! * `/review` asks for a block to be checked (the request is recorded in
+//!   the store, where the console's reviewers decide it);
+//! * `/review/status?reference=REF` shows the asker the decision and its
+//!   reason, and nothing else;
 //! * `/login-agent` is where a logon script says who is on which device.
 
 use std::net::IpAddr;
@@ -40,8 +42,9 @@ pub async fn serve<S: store::Store + Clone + 'static>(
         "/proxy.pac" | "/wpad.dat" if read_only => pac(conn, &request),
         "/review" if read_only => review_form(conn, &request),
         "/review" if method == Method::POST => review(conn, request).await,
+        "/review/status" if read_only => review_status(conn, &request).await,
         "/login-agent" => login_agent(conn, request).await,
-        "/" | "/proxy.pac" | "/wpad.dat" | "/review" => {
+        "/" | "/proxy.pac" | "/wpad.dat" | "/review" | "/review/status" => {
             let mut response = text(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "This page cannot be used that way.\n",
@@ -206,6 +209,57 @@ async fn review<S: store::Store + Clone + 'static>(
                         "Please tell your teacher the reference {reference} so they can ask for you."
                     ),
                     &time,
+                ),
+            )
+        }
+    }
+}
+
+/// The outcome of a request, found by the block page's reference: the
+/// decision and the reviewer's reason only (never the reviewer's name).
+async fn review_status<S: store::Store + Clone + 'static>(
+    conn: &Arc<Conn<S>>,
+    request: &Request<Incoming>,
+) -> Response<ProxyBody> {
+    let fields = parse_form(request.uri().query().unwrap_or("").as_bytes());
+    let reference = field(&fields, "reference")
+        .or_else(|| field(&fields, "ref"))
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
+    let engine = conn.shared.gate.engine();
+    let school = engine.policy().school.name.clone();
+    if !is_reference(&reference) {
+        return html_response(
+            StatusCode::BAD_REQUEST,
+            pages::review_status(&school, &reference, None),
+        );
+    }
+    match conn.shared.store.review_by_reference(&reference).await {
+        Ok(found) => {
+            let outcome = found.map(|r| pages::ReviewOutcome {
+                status: r.status.as_str(),
+                reason: r.decision_reason.unwrap_or_default(),
+            });
+            let status = if outcome.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            html_response(
+                status,
+                pages::review_status(&school, &reference, Some(outcome)),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, reference = %reference, "a review request could not be read");
+            html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::problem_page(
+                    "The request could not be looked up",
+                    "Something went wrong reading the school's records.",
+                    "Try again in a few minutes.",
+                    &local_time(&engine, conn.shared.settings.clock.now()),
                 ),
             )
         }

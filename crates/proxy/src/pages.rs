@@ -189,11 +189,65 @@ pub fn review_recorded(school: &str, reference: &str, number: i64) -> String {
         &format!(
             "<p class=\"school\">{}</p>\n<h1>Thank you: your request has been recorded</h1>\n\
              <p>Someone at school will check the page with reference <strong>{}</strong>. \
-             The request number is {}. Until it has been checked, the page stays blocked.</p>",
+             The request number is {}. Until it has been checked, the page stays blocked.</p>\n\
+             <p><a href=\"/review/status?reference={}\">See what was decided</a> (keep the reference).</p>",
             escape(school),
             escape(reference),
-            number
+            number,
+            encode_query_value(reference)
         ),
+    )
+}
+
+/// What was decided about a review request, as its asker may see it.
+pub struct ReviewOutcome {
+    /// `open`, `approved` or `declined`.
+    pub status: &'static str,
+    pub reason: String,
+}
+
+/// The outcome of a review request: `None` for a reference that is not
+/// one, `Some(None)` for one with no request.
+pub fn review_status(
+    school: &str,
+    reference: &str,
+    outcome: Option<Option<ReviewOutcome>>,
+) -> String {
+    let body = match outcome {
+        None => "<h1>That reference was not recognised</h1>\n\
+                 <p>A reference looks like SG-7K2Q-9F4D and is shown on the blocked page.</p>"
+            .to_owned(),
+        Some(None) => format!(
+            "<h1>No request with that reference</h1>\n<p>Nobody has asked for the page with \
+             reference <strong>{}</strong> to be checked. You can ask from the blocked page.</p>",
+            escape(reference)
+        ),
+        Some(Some(o)) => {
+            let (title, what) = match o.status {
+                "approved" => (
+                    "The request was approved",
+                    "The page will be unblocked within a few minutes.",
+                ),
+                "declined" => ("The request was declined", "The page stays blocked."),
+                _ => (
+                    "The request has not been checked yet",
+                    "Someone at school will check it. Look again later.",
+                ),
+            };
+            let reason = if o.reason.is_empty() {
+                String::new()
+            } else {
+                format!("<p>The reason given: {}</p>", escape(&o.reason))
+            };
+            format!(
+                "<h1>{title}</h1>\n<p>Reference <strong>{}</strong>. {what}</p>\n{reason}",
+                escape(reference)
+            )
+        }
+    };
+    page(
+        "Your request",
+        &format!("<p class=\"school\">{}</p>\n{body}", escape(school)),
     )
 }
 
@@ -226,6 +280,21 @@ mod tests {
         assert!(html.contains("<p>Access has been denied.</p>"));
         assert!(!html.contains("review"));
         assert!(!html.contains("Reference"));
+    }
+
+    #[test]
+    fn review_outcomes_show_the_decision_and_reason_escaped() {
+        let html = review_status(
+            "School",
+            "SG-0000-0000",
+            Some(Some(ReviewOutcome {
+                status: "declined",
+                reason: "<b>not for school</b>".into(),
+            })),
+        );
+        assert!(html.contains("The request was declined"));
+        assert!(html.contains("&lt;b&gt;not for school"));
+        assert!(review_status("School", "x", None).contains("not recognised"));
     }
 
     #[test]

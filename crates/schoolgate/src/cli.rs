@@ -66,6 +66,9 @@ pub enum Command {
     /// Console accounts: `admin create-user` makes one from the command line.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Email: `mail test --to ADDRESS` checks the [mail] settings.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Requests from block pages to check a block.
     Reviews {
         #[arg(long, default_value_t = 50)]
@@ -102,6 +105,20 @@ pub struct ActivityArgs {
     /// CSV instead of a table.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Sends a test message through the mail server in [mail] and says
+    /// whether the server took it.
+    Test {
+        /// Who to send it to, such as dsl@school.example.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// The configuration file (default: schoolgate.toml in the data folder).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,14 @@ pub struct Config {
     /// file has a `[dns]` table.
     #[serde(default)]
     pub dns: Option<dns::Settings>,
+    /// The SMTP server alerts and reports are emailed through
+    /// (`docs/alerts-delivery.md`); no email is sent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<notify::MailSettings>,
+    /// Webhooks: each `[[webhook]]` gets a signed JSON POST for the
+    /// messages whose kind and severity it takes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhook: Vec<notify::WebhookSettings>,
 }
 
 /// The activity log.
@@ -217,6 +225,11 @@ impl Config {
         if let Some(settings) = &self.dns {
             dns::validate(settings).map_err(|e| split_key("dns", e))?;
         }
+        // Alert delivery: the notify crate names the key it objects to.
+        if let Some(mail) = &self.mail {
+            notify::validate_mail(mail).map_err(|e| (e.key, e.problem))?;
+        }
+        notify::validate_webhook(&self.webhook).map_err(|e| (e.key, e.problem))?;
         Ok(())
     }
 }
@@ -244,19 +257,24 @@ mod tests {
         assert!(err.contains("proxie"), "{err}");
     }
 
-    #[test]
-    fn the_shipped_example_dns_table_loads_when_uncommented() {
-        // The example leaves the DNS filter off; its commented [dns] table
-        // must still be right for whoever turns it on.
-        let text = include_str!("../../../docs/schoolgate.example.toml");
-        let dns: String = text
+    /// The commented block of the shipped example that starts with `first`,
+    /// as it reads with its settings uncommented.
+    fn uncommented_example(first: &str) -> String {
+        include_str!("../../../docs/schoolgate.example.toml")
             .lines()
-            .skip_while(|l| !l.starts_with("# [dns]"))
+            .skip_while(|l| !l.starts_with(first))
             .take_while(|l| l.starts_with('#'))
             .filter_map(|l| l.strip_prefix("# "))
             .filter(|l| !l.starts_with(' ') && (l.starts_with('[') || l.contains(" = ")))
             .map(|l| format!("{l}\n"))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_example_dns_table_loads_when_uncommented() {
+        // The example leaves the DNS filter off; its commented [dns] table
+        // must still be right for whoever turns it on.
+        let dns = uncommented_example("# [dns]");
         assert!(dns.starts_with("[dns]\n"), "{dns}");
         let config: Config = toml::from_str(&dns).expect("the [dns] example parses");
         config.validate().expect("the [dns] example is valid");
@@ -307,5 +325,38 @@ mod tests {
             .expect_err("unknown proxy key")
             .to_string();
         assert!(err.contains("listen_on"), "{err}");
+    }
+
+    #[test]
+    fn mail_and_webhook_tables_are_checked_and_name_the_key() {
+        let config: Config = toml::from_str(
+            "[mail]\nhost = \"smtp.school.example\"\nsecurity = \"none\"\nfrom = \"schoolgate@school.example\"\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            config.validate().expect_err("plain text").0,
+            "mail.security"
+        );
+        let err = toml::from_str::<Config>(
+            "[mail]\nhost = \"smtp.school.example\"\nfrom = \"a@b.example\"\npassword = \"hunter2\"\n",
+        )
+        .expect_err("no password in the file")
+        .to_string();
+        assert!(err.contains("password"), "{err}");
+        let config: Config = toml::from_str(
+            "[[webhook]]\nname = \"pager\"\nurl = \"http://alerts.school.example/\"\nsecret_env = \"HOOK\"\n",
+        )
+        .expect("parses");
+        assert_eq!(config.validate().expect_err("http").0, "webhook[0].url");
+    }
+
+    #[test]
+    fn the_shipped_example_mail_and_webhook_tables_load_when_uncommented() {
+        let tables = uncommented_example("# [mail]");
+        assert!(tables.starts_with("[mail]\n"), "{tables}");
+        let config: Config = toml::from_str(&tables).expect("the [mail] example parses");
+        config.validate().expect("the [mail] example is valid");
+        assert!(config.mail.is_some());
+        assert_eq!(config.webhook.len(), 1);
     }
 }

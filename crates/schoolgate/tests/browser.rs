@@ -289,15 +289,7 @@ fn a_pupils_browser_through_the_proxy_sees_the_block_page() {
 
     // Once this network is a Key Stage 2 classroom (changed from the
     // command line while serve runs), the page is blocked for what it is.
-    school.run(&[
-        "networks",
-        "add",
-        "Classrooms",
-        "--range",
-        "127.0.0.0/8",
-        "--profile",
-        "ks2",
-    ]);
+    school.add_classroom_network("ks2");
     pupil.wait_until("the new network to take effect", |b| {
         b.goto("http://www.bet365.com/");
         b.text().contains("in the Gambling group of websites")

@@ -104,7 +104,8 @@ fn a_concern_becomes_a_nudes_incident_worked_referred_and_closed() {
         .expect("the form token");
     d.script(&format!(
         "document.querySelector('main').insertAdjacentHTML('beforeend', \
-         '<form method=\"post\" enctype=\"multipart/form-data\" action=\"{incident}/attachments?csrf={token}\">\
+         '<form method=\"post\" enctype=\"multipart/form-data\" action=\"{incident}/attachments\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
          <label for=\"try-file\">Image</label><input type=\"file\" id=\"try-file\" name=\"file\">\
          <input type=\"hidden\" name=\"description\" value=\"The picture\">\
          <button type=\"submit\">Try to attach</button></form>');"

@@ -20,6 +20,10 @@
 //! `crates/records` holds their rules) are kept append-only: the store
 //! checks the records crate's rules inside each write, and the database's
 //! triggers refuse any UPDATE or DELETE (migration 0006).
+//!
+//! The outbox ([`outbox`]) keeps every message waiting to leave and what
+//! became of it: sent, waiting to be tried again, or given up on with the
+//! reason. Nothing is dropped silently.
 
 use std::future::Future;
 
@@ -34,15 +38,30 @@ use policy::Policy;
 use serde::Serialize;
 
 pub mod console;
+pub mod outbox;
+pub mod people;
 pub mod records;
+pub mod reviews;
 pub mod sqlite;
 mod sqlite_console;
+mod sqlite_outbox;
+mod sqlite_people;
 mod sqlite_policy;
 mod sqlite_records;
+mod sqlite_reviews;
 
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
+pub use outbox::{Channel, NewOutboxEntry, OutboxEntry, OutboxState};
+pub use people::{
+    ImportOutcome, ImportedPerson, PeoplePage, PeopleQuery, PeopleStatus, PersonChange, PersonKind,
+    PersonRecord,
+};
 pub use records::{
     ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
+};
+pub use reviews::{
+    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
+    StaffReport,
 };
 
 /// Why the store could not do what was asked.
@@ -585,4 +604,126 @@ pub trait Store: Send + Sync {
         &self,
         register: Register,
     ) -> impl Future<Output = Result<Vec<RegisterEntry>, StoreError>> + Send;
+
+    // Review requests (both ways) and the activity log's search pages.
+
+    fn review(&self, id: i64) -> impl Future<Output = Result<Option<Review>, StoreError>> + Send;
+    /// The newest request made with this block-page reference.
+    fn review_by_reference(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<Review>, StoreError>> + Send;
+    /// Reviews, open ones first, then the newest.
+    fn reviews(
+        &self,
+        filter: &ReviewFilter,
+    ) -> impl Future<Output = Result<Vec<Review>, StoreError>> + Send;
+    /// Records a staff report of a site that should be blocked (a filtering
+    /// breach); returns its number.
+    fn add_staff_report(
+        &self,
+        report: &StaffReport,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Records a decision on an open review; false if it was not open (it
+    /// was decided already, or there is no such review).
+    fn decide_review(
+        &self,
+        id: i64,
+        decision: &ReviewDecision,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// A page of activity, newest first, after `before` (keyset paging: as
+    /// fast deep in the log as at its start).
+    fn activity_page(
+        &self,
+        query: &ActivityQuery,
+        before: Option<ActivityCursor>,
+    ) -> impl Future<Output = Result<Vec<ActivityRow>, StoreError>> + Send;
+
+    // People and devices (the console): the fuller person record, a search
+    // that pages in SQL, changes by hand with a reason, and imports.
+
+    /// The fuller record of one person, if there is one.
+    fn person_record(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<PersonRecord>, StoreError>> + Send;
+    /// Every person's fuller record, by username (to compare an import with).
+    fn person_records(&self) -> impl Future<Output = Result<Vec<PersonRecord>, StoreError>> + Send;
+    /// One page of the people matching `query`, by family name then given
+    /// name, with how many match in all; filtered and paged by the database.
+    fn search_people(
+        &self,
+        query: &PeopleQuery,
+    ) -> impl Future<Output = Result<PeoplePage, StoreError>> + Send;
+    /// The year groups and the classes people are in, for the filters.
+    fn people_groups(
+        &self,
+    ) -> impl Future<Output = Result<(Vec<String>, Vec<String>), StoreError>> + Send;
+    /// Changes one person by hand; the reason goes into the audit trail. A
+    /// new profile is marked as set by hand, so imports keep it.
+    fn change_person(
+        &self,
+        username: &str,
+        change: &PersonChange,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Disables (leavers, §7.10: never deleted) or re-enables people, noting
+    /// when and by whom, in one transaction; refuses all if one is unknown.
+    /// Returns how many changed.
+    fn set_people_disabled(
+        &self,
+        usernames: &[String],
+        disabled: bool,
+        actor: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Adds and updates people from an import in one transaction (nothing
+    /// is stored if any of it fails), keeping hand-set profiles, with one
+    /// audit entry giving the counts.
+    fn import_people(
+        &self,
+        people: &[ImportedPerson],
+        actor: &str,
+        source: &str,
+    ) -> impl Future<Output = Result<ImportOutcome, StoreError>> + Send;
+
+    // Outbox: messages waiting to leave (alert emails, reports, webhook
+    // calls), one row per destination, kept after they are sent or fail.
+
+    /// Queues a message; returns its number, or none when a message with the
+    /// same dedup key for the same destination was queued before.
+    fn enqueue_outbox(
+        &self,
+        entry: &NewOutboxEntry,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Claims up to `limit` messages due at `now` (most severe first) until
+    /// `lease_until`: a sender that stops mid-way leaves them to be tried
+    /// again once the claim lapses.
+    fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+    /// Records that a message left at `at`.
+    fn outbox_sent(
+        &self,
+        id: i64,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a failed attempt and why: it is tried again at `retry_at`, or,
+    /// with none, given up on and kept as failed.
+    fn outbox_failed(
+        &self,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The newest `limit` messages, newest first, whatever their state.
+    fn outbox_entries(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 }

@@ -17,12 +17,18 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::reviews::{
+    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport,
+};
 use crate::sqlite_console as console;
+use crate::sqlite_people as people;
 use crate::sqlite_records as records;
+use crate::sqlite_reviews as reviews;
 use crate::{
     ActivityEvent, ActivityQuery, ApiToken, AuditEntry, ConsoleAccount, ConsoleSession, Device,
-    Hidden, ListRecord, LoginSession, Network, NewConsoleAccount, Person, PolicyRevision,
-    ReviewRequest, SetupLink, Source, StatutoryRecord, Store, StoreError,
+    Hidden, ImportOutcome, ImportedPerson, ListRecord, LoginSession, Network, NewConsoleAccount,
+    PeoplePage, PeopleQuery, Person, PersonChange, PersonRecord, PolicyRevision, ReviewRequest,
+    SetupLink, Source, StatutoryRecord, Store, StoreError,
 };
 
 /// Rows per INSERT: 18 columns a row stays well under SQLite's 32,766
@@ -48,7 +54,7 @@ fn exists(what: &'static str, name: &str) -> impl FnOnce(sqlx::Error) -> StoreEr
     }
 }
 
-fn activity_event(row: &SqliteRow) -> Result<ActivityEvent, StoreError> {
+pub(crate) fn activity_event(row: &SqliteRow) -> Result<ActivityEvent, StoreError> {
     let source: String = row.try_get("source")?;
     Ok(ActivityEvent {
         at: from_micros(row, "at_us")?,
@@ -378,10 +384,14 @@ impl Store for SqliteStore {
 
     async fn disable_person(&self, username: &str, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE person SET disabled = 1 WHERE username = ?")
-            .bind(username)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE person SET disabled = 1, disabled_at = ?, disabled_by = ? WHERE username = ?",
+        )
+        .bind(Timestamp::now().to_string())
+        .bind(actor)
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             // Roll back before returning, so the write lock is released now
             // rather than when the pool gets round to it.
@@ -669,39 +679,10 @@ impl Store for SqliteStore {
     }
 
     async fn search_activity(&self, q: &ActivityQuery) -> Result<Vec<ActivityEvent>, StoreError> {
-        let mut select = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM activity WHERE 1 = 1");
-        if let Some(v) = &q.username {
-            select.push(" AND username = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.device {
-            select.push(" AND device = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.client_ip {
-            select.push(" AND client_ip = ").push_bind(v.clone());
-        }
-        if let Some(v) = q.from {
-            select.push(" AND at_us >= ").push_bind(micros(v));
-        }
-        if let Some(v) = q.to {
-            select.push(" AND at_us < ").push_bind(micros(v));
-        }
-        if let Some(v) = &q.verdict {
-            select.push(" AND verdict = ").push_bind(v.clone());
-        }
-        if let Some(v) = &q.category {
-            // Categories are stored comma-separated; match a whole id.
-            select
-                .push(" AND (',' || categories || ',') LIKE ")
-                .push_bind(format!("%,{v},%"));
-        }
-        if let Some(v) = q.source {
-            select.push(" AND source = ").push_bind(v.as_str());
-        }
-        select
-            .push(" ORDER BY at_us DESC, id DESC LIMIT ")
-            .push_bind(q.limit.max(1) as i64);
-        let rows = select.build().fetch_all(&self.pool).await?;
-        rows.iter().map(activity_event).collect()
+        // The first page of the console's search: categories come from
+        // their side table, blocked events from their own index.
+        let rows = reviews::activity_page(&self.pool, q, None).await?;
+        Ok(rows.into_iter().map(|r| r.event).collect())
     }
 
     async fn purge_activity(&self, before: Timestamp) -> Result<u64, StoreError> {
@@ -1030,6 +1011,117 @@ impl Store for SqliteStore {
 
     async fn register_entries(&self, register: Register) -> Result<Vec<RegisterEntry>, StoreError> {
         records::register(&self.pool, register).await
+    }
+
+    // Review requests and activity search pages.
+
+    async fn review(&self, id: i64) -> Result<Option<Review>, StoreError> {
+        reviews::review_by_id(&self.pool, id).await
+    }
+
+    async fn review_by_reference(&self, reference: &str) -> Result<Option<Review>, StoreError> {
+        reviews::review_by_reference(&self.pool, reference).await
+    }
+
+    async fn reviews(&self, filter: &ReviewFilter) -> Result<Vec<Review>, StoreError> {
+        reviews::reviews(&self.pool, filter).await
+    }
+
+    async fn add_staff_report(&self, report: &StaffReport) -> Result<i64, StoreError> {
+        reviews::add_staff_report(&self.pool, report).await
+    }
+
+    async fn decide_review(&self, id: i64, decision: &ReviewDecision) -> Result<bool, StoreError> {
+        reviews::decide_review(&self.pool, id, decision).await
+    }
+
+    async fn activity_page(
+        &self,
+        query: &ActivityQuery,
+        before: Option<ActivityCursor>,
+    ) -> Result<Vec<ActivityRow>, StoreError> {
+        reviews::activity_page(&self.pool, query, before).await
+    }
+
+    async fn person_record(&self, username: &str) -> Result<Option<PersonRecord>, StoreError> {
+        people::find(&self.pool, username).await
+    }
+
+    async fn person_records(&self) -> Result<Vec<PersonRecord>, StoreError> {
+        people::all(&self.pool).await
+    }
+
+    async fn search_people(&self, query: &PeopleQuery) -> Result<PeoplePage, StoreError> {
+        people::search(&self.pool, query).await
+    }
+
+    async fn people_groups(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        people::groups(&self.pool).await
+    }
+
+    async fn change_person(
+        &self,
+        username: &str,
+        change: &PersonChange,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        people::change(&self.pool, username, change, actor, reason).await
+    }
+
+    async fn set_people_disabled(
+        &self,
+        usernames: &[String],
+        disabled: bool,
+        actor: &str,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        people::set_disabled(&self.pool, usernames, disabled, actor, reason).await
+    }
+
+    async fn import_people(
+        &self,
+        people: &[ImportedPerson],
+        actor: &str,
+        source: &str,
+    ) -> Result<ImportOutcome, StoreError> {
+        people::import(&self.pool, people, actor, source).await
+    }
+
+    // Outbox.
+
+    async fn enqueue_outbox(
+        &self,
+        entry: &crate::NewOutboxEntry,
+    ) -> Result<Option<i64>, StoreError> {
+        crate::sqlite_outbox::enqueue(&self.pool, entry).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<crate::OutboxEntry>, StoreError> {
+        crate::sqlite_outbox::claim(&self.pool, now, lease_until, limit).await
+    }
+
+    async fn outbox_sent(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        crate::sqlite_outbox::sent(&self.pool, id, at).await
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        crate::sqlite_outbox::failed(&self.pool, id, at, error, retry_at).await
+    }
+
+    async fn outbox_entries(&self, limit: usize) -> Result<Vec<crate::OutboxEntry>, StoreError> {
+        crate::sqlite_outbox::entries(&self.pool, limit).await
     }
 }
 

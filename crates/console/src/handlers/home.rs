@@ -24,6 +24,12 @@ pub async fn page<S: Store>(
     let layout = Layout::new(&console, Some(&caller), &csrf, "Home", "/").notice(done.notice());
     // The DSL and deputies are told of new concerns here at once.
     let new_concerns = super::records::new_concerns(&console, &caller).await?;
+    // Filtering breaches reported by staff stand out for the DSL roles.
+    let open_breaches = if crate::Role::SAFEGUARDING.contains(&caller.role) {
+        super::reviews::open_breaches(&console).await?
+    } else {
+        0
+    };
     let body = render(
         "home.html",
         &layout,
@@ -32,6 +38,7 @@ pub async fn page<S: Store>(
             role => caller.role.label(),
             two_factor => caller.account.totp_enabled,
             new_concerns => new_concerns,
+            open_breaches => open_breaches,
         },
     )?;
     Ok(Html(body))

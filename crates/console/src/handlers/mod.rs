@@ -13,13 +13,18 @@ use serde::Deserialize;
 
 pub mod account;
 pub mod accounts;
+pub mod activity;
 pub mod api;
 pub mod assets;
+pub mod devices;
 pub mod filtering;
 pub mod filtering_api;
 pub mod home;
+pub mod people;
+pub mod people_api;
 pub mod records;
 pub mod registers;
+pub mod reviews;
 pub mod setup;
 pub mod sign_in;
 
@@ -65,6 +70,20 @@ impl Done {
                 "Two-factor sign-in has been reset. They will set it up again at their next sign-in."
             }
             "unlocked" => "The account is unlocked.",
+            // People, devices and networks.
+            "person-changed" => "Saved. The change and its reason are in the audit trail.",
+            "person-disabled" => {
+                "They are disabled: filtered as someone unknown and unable to sign in. Nothing about them is deleted."
+            }
+            "person-enabled" => "They are enabled again.",
+            "leavers-disabled" => {
+                "The leavers you chose are disabled. Nothing about them is deleted."
+            }
+            "no-leavers" => "No leavers were ticked, so nobody was disabled.",
+            "device-saved" => "The device is saved.",
+            "device-removed" => "The device is removed from the registry.",
+            "network-saved" => "The network is saved.",
+            "network-removed" => "The network is removed.",
             _ => return None,
         })
     }

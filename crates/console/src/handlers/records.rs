@@ -1459,7 +1459,8 @@ pub async fn close<S: Store>(
 
 /// The body of an upload: the file, its description and the form token.
 /// Read here with the attachment limit (axum's default would stop at 2 MB).
-const UPLOAD_LIMIT: usize = records::incident::MAX_ATTACHMENT_BYTES as usize + 256 * 1024;
+pub(crate) const ATTACHMENT_LIMIT: usize = records::incident::MAX_ATTACHMENT_BYTES as usize;
+const UPLOAD_LIMIT: usize = ATTACHMENT_LIMIT + 256 * 1024;
 
 pub async fn attach<S: Store>(
     State(console): State<Arc<Console<S>>>,

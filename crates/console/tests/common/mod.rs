@@ -330,6 +330,37 @@ impl School {
     }
 }
 
+// People and devices: multipart forms (the import), reading back what a
+// page carries, and a personal API token.
+
+/// Undoes the HTML escaping minijinja applies.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+impl Page {
+    /// The value chosen in the select with this id, if any.
+    pub fn selected(&self, id: &str) -> Option<String> {
+        let start = self.body.find(&format!("id=\"{id}\""))?;
+        let end = self.body[start..].find("</select>")? + start;
+        let select = &self.body[start..end];
+        let at = select.find("\" selected>")?;
+        let value_start = select[..at].rfind("value=\"")? + "value=\"".len();
+        Some(select[value_start..at].to_owned())
+    }
+
+    /// The text of the hidden CSV field the import steps carry.
+    pub fn carried_csv(&self) -> Option<String> {
+        self.between("<textarea name=\"csv\" hidden>\n", "</textarea>")
+            .map(|t| unescape(&t))
+    }
+}
+
 impl Browser {
     /// A JSON call with a bearer token.
     pub async fn json(
@@ -350,5 +381,97 @@ impl Browser {
         let page = self.send(request.body(body).expect("request")).await;
         let value = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
         (page.status, value)
+    }
+}
+
+// Review requests and activity.
+
+impl Browser {
+    /// Sends JSON with the newest form token in the header, as the console's
+    /// own scripts do (a session, not a personal token).
+    pub async fn session_json(&mut self, method: Method, path: &str, body: &str) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", token)
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+}
+
+// People and devices.
+
+impl Browser {
+    /// Posts a multipart form with the newest form token: text fields,
+    /// then files as (field, file name, content).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart_raw(path, &all, files).await
+    }
+
+    /// Posts exactly these fields and files as multipart/form-data.
+    pub async fn post_multipart_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        const BOUNDARY: &str = "----schoolgateTestBoundary7";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, filename, content) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Makes a personal API token through the tokens page.
+    pub async fn make_token(&mut self, name: &str) -> String {
+        self.get("/account/tokens").await;
+        let page = self.post("/account/tokens", &[("name", name)]).await;
+        page.between("<p class=\"secret\" id=\"new-token\">", "</p>")
+            .expect("a new token")
+    }
+}
+
+impl School {
+    /// The shipped default policy, so profiles exist.
+    pub async fn with_default_policy(&self) {
+        self.store
+            .save_policy(&policy::defaults::default_policy(), "test", "defaults")
+            .await
+            .expect("policy");
     }
 }

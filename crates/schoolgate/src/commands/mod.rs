@@ -4,7 +4,8 @@
 use anyhow::Result;
 
 use crate::cli::{
-    Cli, Command, DevicesCommand, ListsCommand, NetworksCommand, PeopleCommand, PolicyCommand,
+    Cli, Command, DevicesCommand, ListsCommand, MailCommand, NetworksCommand, PeopleCommand,
+    PolicyCommand,
 };
 
 mod admin;
@@ -15,6 +16,7 @@ use crate::exit::Failure;
 mod activity;
 mod check;
 mod lists;
+mod mail;
 mod policy;
 mod registry;
 pub mod serve;
@@ -45,6 +47,7 @@ fn changes_something(command: &Command) -> bool {
         | Command::Serve { .. }
         | Command::CheckConfig { .. }
         | Command::Activity(_)
+        | Command::Mail(_)
         | Command::Reviews { .. } => false,
         Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
         Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
@@ -58,11 +61,19 @@ fn changes_something(command: &Command) -> bool {
 pub async fn run(cli: Cli) -> Result<()> {
     // A bad configuration is refused before anything else happens.
     let config = match &cli.command {
-        Command::Serve { config } | Command::CheckConfig { config } => {
+        Command::Serve { config }
+        | Command::CheckConfig { config }
+        | Command::Mail(MailCommand::Test { config, .. }) => {
             Some(Config::find(config.as_deref(), &cli.data)?)
         }
         _ => None,
     };
+    // A test message needs the configuration only, not the data folder.
+    if let (Command::Mail(MailCommand::Test { to, .. }), Some((config, path))) =
+        (&cli.command, &config)
+    {
+        return mail::test(config, path.as_deref(), to).await;
+    }
     if let (Command::CheckConfig { .. }, Some((config, path))) = (&cli.command, &config) {
         match path {
             Some(path) => out!("{} is valid.", path.display()),
@@ -92,7 +103,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let (config, path) = config.unwrap_or_default();
             return serve::run(dir, config, path.as_deref()).await;
         }
-        Command::CheckConfig { .. } => Ok(()),
+        Command::CheckConfig { .. } | Command::Mail(_) => Ok(()),
     };
     dir.store.close().await;
     result

@@ -27,6 +27,8 @@ use crate::exit::Failure;
 
 /// How long in-flight work may take to finish after a stop is asked for.
 const GRACE: Duration = Duration::from_secs(30);
+/// How often the outbox is looked at for messages due (urgent ones wake it).
+const OUTBOX_EVERY: Duration = Duration::from_secs(5);
 
 /// Loads people, devices and networks for identification.
 async fn load_identity(dir: &DataDir) -> Result<IdentityTable> {
@@ -118,6 +120,8 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
 
     // The console's certificate is read before any port is bound.
     let console_tls = console_tls(&config)?;
+    // So are the mail and webhook secrets (docs/alerts-delivery.md).
+    let outbox = outbox(&dir, &config, config_path)?;
 
     let shutdown = CancellationToken::new();
     let mut edges = JoinSet::new();
@@ -176,6 +180,7 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         Duration::from_secs(u64::from(config.activity.purge_every_minutes) * 60),
         background.clone(),
     ));
+    let deliveries = notify::DeliveryWorker::spawn(outbox, OUTBOX_EVERY);
     println!(
         "schoolgate is running; Ctrl+C or SIGTERM stops it, SIGHUP reloads the policy and lists"
     );
@@ -198,6 +203,7 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         edges.abort_all();
     }
     background.cancel();
+    deliveries.shutdown(GRACE).await;
     let _ = reloader.await;
     let _ = purger.await;
     activity.shut_down();
@@ -436,4 +442,40 @@ mod metrics {
         }
         response
     }
+}
+
+/// The outbox alerts and reports leave through: email when `[mail]` is
+/// set up, and each `[[webhook]]`. Unreadable secrets stop `serve` here,
+/// with status 64, before any port is bound.
+fn outbox(
+    dir: &DataDir,
+    config: &Config,
+    config_path: Option<&Path>,
+) -> Result<Arc<notify::Outbox<store::sqlite::SqliteStore>>> {
+    let file = config_path.map_or("the configuration".to_owned(), |p| p.display().to_string());
+    let setup = |e: notify::SetupError| Failure::usage(format!("{file}: {e}"));
+    let mailer = config
+        .mail
+        .as_ref()
+        .map(notify::Mailer::new)
+        .transpose()
+        .map_err(setup)?;
+    let webhooks = notify::Webhooks::new(&config.webhook).map_err(setup)?;
+    let mut options = notify::DeliveryOptions::default();
+    match &mailer {
+        Some(mailer) => {
+            options.max_per_minute = mailer.max_per_minute();
+            println!("email through {}", mailer.server());
+        }
+        None => println!("email: off (no [mail] table)"),
+    }
+    if !config.webhook.is_empty() {
+        println!("webhooks: {}", config.webhook.len());
+    }
+    Ok(Arc::new(notify::Outbox::new(
+        dir.store.clone(),
+        mailer,
+        webhooks,
+        options,
+    )))
 }

@@ -297,6 +297,21 @@ impl School {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Makes loopback (where every test browser is) a classroom network
+    /// filtered with `profile`, from the command line while serve runs.
+    #[track_caller]
+    pub fn add_classroom_network(&self, profile: &str) {
+        self.run(&[
+            "networks",
+            "add",
+            "Classrooms",
+            "--range",
+            "127.0.0.0/8",
+            "--profile",
+            profile,
+        ]);
+    }
+
     /// Adds a console account with `schoolgate admin create-user`.
     pub fn create_account(&self, username: &str, name: &str, role: &str) -> Account {
         let account = Account::new(username, name, PASSWORD);
