@@ -37,6 +37,16 @@ const FORM_LIMIT: usize = 1024 * 1024;
 /// Multipart bodies: the largest upload plus room for the other fields.
 pub const MULTIPART_LIMIT: usize = crate::people_import::UPLOAD_LIMIT + 256 * 1024;
 
+/// The largest upload a path takes: an incident's documents (up to 20 MB),
+/// or the people import.
+fn upload_limit(path: &str) -> usize {
+    if path.starts_with("/incidents/") {
+        crate::handlers::records::ATTACHMENT_LIMIT
+    } else {
+        crate::people_import::UPLOAD_LIMIT
+    }
+}
+
 /// What this browser's tokens are derived from; every request has one.
 /// It is the session cookie's value, so it never appears in `Debug`.
 #[derive(Clone)]
@@ -130,7 +140,8 @@ pub async fn protect<S: Store + 'static>(
             None if content_type(&request).is_some_and(multipart::is_multipart) => {
                 let content_type = content_type(&request).unwrap_or_default().to_owned();
                 let (parts, body) = request.into_parts();
-                let bytes = match axum::body::to_bytes(body, MULTIPART_LIMIT).await {
+                let bytes = match axum::body::to_bytes(body, upload_limit(&path) + 256 * 1024).await
+                {
                     Ok(bytes) => bytes,
                     Err(_) => {
                         return refuse(
@@ -138,7 +149,7 @@ pub async fn protect<S: Store + 'static>(
                             AppError::too_large(format!(
                                 "That file is larger than {} MB, so nothing was read. \
                                  Split it into smaller files and upload each one.",
-                                crate::people_import::UPLOAD_LIMIT / (1024 * 1024)
+                                upload_limit(&path) / (1024 * 1024)
                             )),
                         );
                     }

@@ -147,6 +147,25 @@ const PEOPLE_VIEW: &[Role] = &[
     Role::Headteacher,
 ];
 
+// Safeguarding records: every member of staff raises concerns and sees
+// their own; the DSL, deputies and headteacher see the rest.
+use crate::handlers::records;
+const STAFF_MEMBERS: &[Role] = records::STAFF_MEMBERS;
+// The policy's registers: confiscations name pupils (never technicians or
+// governors); agreements and training name staff and pupils (the leaders
+// who keep them); technicians log and read the filtering checks.
+use crate::handlers::registers;
+const CONFISCATIONS: &[Role] = registers::CONFISCATIONS;
+const REGISTER_LEADERS: &[Role] = registers::LEADERS;
+const CHECKS: &[Role] = registers::CHECKS;
+const TECHNICAL: &[Role] = registers::TECHNICAL;
+const AUP_VERSION_WRITERS: &[Role] = registers::AUP_VERSION_WRITERS;
+const LOAN_WRITERS: &[Role] = registers::LOAN_WRITERS;
+const TECHNOLOGY_WRITERS: &[Role] = registers::TECHNOLOGY_WRITERS;
+const REVIEW_READERS: &[Role] = registers::REVIEW_READERS;
+const REVIEW_WRITERS: &[Role] = registers::REVIEW_WRITERS;
+const TRANSFERS: &[Role] = registers::TRANSFERS;
+
 fn route<S, H, T>(
     method: Method,
     path: &'static str,
@@ -237,6 +256,62 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/policy/history",       Roles(POLICY_VIEW), Filtering, None, "Revisions of the policy, newest first.", filtering_api::history::<S>),
         route(post.clone(),   "/api/v1/check",                Roles(POLICY_VIEW), Filtering, None, "Tests a URL for a profile or a person, as schoolgate check does.", filtering_api::check::<S>),
         route(get.clone(),    "/api/v1/lists",                Roles(POLICY_VIEW), Filtering, None, "The lists in force and the statutory lists' status.", filtering_api::lists::<S>),
+        // Safeguarding records. Raising a concern and "Concerns you raised" name pupils (the picker, what you wrote), so never governors; everything else is safeguarding content.
+        route(get.clone(),    "/concerns/new",                Roles(STAFF_MEMBERS), Shows::PupilActivity, Some("Raise a concern"), "Tell the DSL about a worry about a child, in under a minute.", records::raise_form::<S>),
+        route(post.clone(),   "/concerns",                    Roles(STAFF_MEMBERS), Shows::PupilActivity, None, "Raises a concern; the DSL and deputies see it at once.", records::raise::<S>),
+        route(get.clone(),    "/my-concerns",                 Roles(STAFF_MEMBERS), Shows::PupilActivity, Some("Concerns you raised"), "The concerns you raised, and nobody else's.", records::mine::<S>),
+        route(get.clone(),    "/my-concerns/{id}",            Roles(STAFF_MEMBERS), Shows::PupilActivity, None, "One concern you raised: what you wrote.", records::mine_detail::<S>),
+        route(get.clone(),    "/concerns",                    Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concerns"), "New concerns waiting for the DSL, and every earlier one.", records::inbox::<S>),
+        route(get.clone(),    "/concerns/{id}",               Roles(SAFEGUARDING), Shows::Safeguarding, None, "One concern: its children, category, corrections, incidents and read log.", records::concern::<S>),
+        route(post.clone(),   "/concerns/{id}/category",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Sets a concern's final category, with a reason (DSL and deputies).", records::set_category::<S>),
+        route(post.clone(),   "/concerns/{id}/pupils",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Links or unlinks a child, with a reason (DSL and deputies).", records::change_link::<S>),
+        route(post.clone(),   "/concerns/{id}/amend",         Roles(SAFEGUARDING), Shows::Safeguarding, None, "Corrects a concern; the original is kept and shown.", records::amend_concern::<S>),
+        route(post.clone(),   "/concerns/{id}/incident",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Turns a concern into an incident of a §11 type.", records::open_incident::<S>),
+        route(get.clone(),    "/incidents",                   Roles(SAFEGUARDING), Shows::Safeguarding, Some("Incidents"), "Open and closed incidents, and referrals overdue for a response.", records::incidents::<S>),
+        route(get.clone(),    "/incidents/{id}",              Roles(SAFEGUARDING), Shows::Safeguarding, None, "One incident: its checklist, referrals, documents and closing.", records::incident::<S>),
+        route(post.clone(),   "/incidents/{id}/steps",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records a decision on a checklist step, with its reason.", records::record_step::<S>),
+        route(post.clone(),   "/incidents/{id}/referrals",    Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records a referral to an agency in the directory, with a follow-up date.", records::refer::<S>),
+        route(post.clone(),   "/incidents/{id}/referrals/{referral}/response", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records what an agency decided or advised.", records::answer_referral::<S>),
+        route(post.clone(),   "/incidents/{id}/attachments",  Roles(SAFEGUARDING), Shows::Safeguarding, None, "Attaches a document (refused for nudes and indecent images, §11.2).", records::attach::<S>),
+        route(get.clone(),    "/incidents/{id}/attachments/{attachment}", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Downloads an attached document; the read is logged.", records::attachment::<S>),
+        route(post.clone(),   "/incidents/{id}/close",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Closes an incident with its outcome and lessons learnt.", records::close::<S>),
+        route(post.clone(),   "/incidents/{id}/amend",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Corrects an incident's summary or a referral; the original is kept and shown.", records::amend_incident::<S>),
+        route(get.clone(),    "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Referral directory"), "Police, LADO, children's social care, Prevent, IWF and CEOP contacts.", records::directory::<S>),
+        route(post.clone(),   "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds an entry to the referral directory.", records::save_contact::<S>),
+        route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),
+        route(post.clone(),   "/referral-directory/{id}/withdraw", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Withdraws a directory entry; referrals that used it keep it.", records::withdraw_contact::<S>),
+        route(get.clone(),    "/pupils",                      Roles(SAFEGUARDING), Shows::Safeguarding, Some("Pupils' records"), "Find a pupil's safeguarding record by name.", records::find::<S>),
+        route(get.clone(),    "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "A pupil's chronology; asks for a reason if you are not linked to them.", records::pupil::<S>),
+        route(post.clone(),   "/pupils/{username}",           Roles(SAFEGUARDING), Shows::Safeguarding, None, "Opens a pupil's chronology with the reason the read log keeps.", records::pupil_with_reason::<S>),
+        route(post.clone(),   "/pupils/{username}/file",      Roles(SAFEGUARDING), Shows::Safeguarding, None, "Downloads a pupil's child-protection file for their new school (allegations about staff left out); the reason is logged.", records::export_file::<S>),
+        route(get.clone(),    "/concern-categories",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Concern categories"), "The categories staff choose from when raising a concern, with their guidance.", records::categories::<S>),
+        route(post.clone(),   "/concern-categories",          Roles(records::CATEGORY_EDITORS), Shows::Safeguarding, None, "Saves a new version of the concern categories (DSL and deputies).", records::save_categories::<S>),
+        // The policy's registers. Confiscations, agreements and training name people, so Shows::PupilActivity (never governors); the check log is about filtering.
+        route(get.clone(),    "/registers",                   Roles(ALL), Nothing, Some("Registers"), "The registers your role keeps: devices, agreements, training, filtering checks.", registers::index::<S>),
+        route(get.clone(),    "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Confiscated devices, those still held today, and who they were given back to (§9.2).", registers::confiscated_devices::<S>),
+        route(post.clone(),   "/registers/confiscated-devices", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Logs a confiscated device.", registers::add_entry::<S, registers::ConfiscationForm>),
+        route(post.clone(),   "/registers/confiscated-devices/{id}/release", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records who a device was given back to (the police: safeguarding leads only).", registers::add_entry_for::<S, registers::ReleaseForm>),
+        route(get.clone(),    "/registers/acceptable-use",    Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Acceptable use agreements, and who has not accepted the version in force (§7.2).", registers::acceptable_use_page::<S>),
+        route(post.clone(),   "/registers/acceptable-use/versions", Roles(AUP_VERSION_WRITERS), Shows::PupilActivity, None, "Adds a version of an agreement.", registers::add_entry::<S, registers::VersionForm>),
+        route(post.clone(),   "/registers/acceptable-use/acceptances", Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records that someone accepted an agreement.", registers::add_entry::<S, registers::AcceptanceForm>),
+        route(get.clone(),    "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Staff training and who is overdue (§5.3).", registers::training_page::<S>),
+        route(post.clone(),   "/registers/training",          Roles(REGISTER_LEADERS), Shows::PupilActivity, None, "Records training completed.", registers::add_entry::<S, registers::TrainingForm>),
+        route(get.clone(),    "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "The filtering and monitoring check log.", registers::filtering_checks::<S>),
+        route(post.clone(),   "/registers/filtering-checks",  Roles(CHECKS), Filtering, None, "Logs a filtering and monitoring check.", registers::add_entry::<S, registers::CheckForm>),
+        route(get.clone(),    "/registers/equipment-loans",   Roles(TECHNICAL), Shows::PupilActivity, None, "Equipment on loan with the agreement's details, and returns (Appendix 3).", registers::loans_page::<S>),
+        route(post.clone(),   "/registers/equipment-loans",   Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records a loan (headteacher, administrator or technician).", registers::add_entry::<S, registers::LoanForm>),
+        route(post.clone(),   "/registers/equipment-loans/{id}/return", Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records a loan's return.", registers::add_entry_for::<S, registers::ReturnForm>),
+        route(get.clone(),    "/registers/technology",        Roles(TECHNICAL), Shows::PupilActivity, None, "Systems, apps and AI tools with their assessments and review dates (§7.11).", registers::technology_page::<S>),
+        route(post.clone(),   "/registers/technology",        Roles(TECHNOLOGY_WRITERS), Shows::PupilActivity, None, "Adds or updates a system or app in the register.", registers::add_entry::<S, registers::TechnologyForm>),
+        route(get.clone(),    "/registers/system-access",     Roles(TECHNICAL), Shows::PupilActivity, None, "Who has access to which system, and reviews due (§7.5.1).", registers::access_page::<S>),
+        route(post.clone(),   "/registers/system-access",     Roles(LOAN_WRITERS), Shows::PupilActivity, None, "Records access granted or removed.", registers::add_entry::<S, registers::AccessForm>),
+        route(get.clone(),    "/registers/policy-reviews",    Roles(REVIEW_READERS), Nothing, None, "When each policy was reviewed and is next due (§3); names no one.", registers::reviews_page::<S>),
+        route(post.clone(),   "/registers/policy-reviews",    Roles(REVIEW_WRITERS), Nothing, None, "Records a policy review and when the next is due.", registers::add_entry::<S, registers::ReviewForm>),
+        route(get.clone(),    "/registers/parental-consents", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Each pupil's consents for video conferencing, images and social media.", registers::consents_page::<S>),
+        route(post.clone(),   "/registers/parental-consents", Roles(CONFISCATIONS), Shows::PupilActivity, None, "Records consent given or withdrawn by a parent or carer.", registers::add_entry::<S, registers::ConsentForm>),
+        route(get.clone(),    "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Child-protection files sent to new schools, and receipts awaited.", registers::transfers_page::<S>),
+        route(post.clone(),   "/registers/file-transfers",    Roles(TRANSFERS), Shows::Safeguarding, None, "Records a child-protection file sent to a new school.", registers::add_entry::<S, registers::TransferForm>),
+        route(post.clone(),   "/registers/file-transfers/{id}/receipt", Roles(TRANSFERS), Shows::Safeguarding, None, "Records the new school's receipt of a file.", registers::add_entry_for::<S, registers::ReceiptForm>),
         // Review requests, both ways (§7.3.2): block pages and staff reports.
         route(get.clone(),    "/reviews",                     Roles(REVIEWERS), PupilActivity, Some("Review requests"), "Requests to unblock a page and reports of sites that should be blocked, open ones first.", reviews::list::<S>),
         route(get.clone(),    "/reviews/report",              Roles(ALL),   Nothing, Some("Report a site"), "Report a site that should be blocked.", reviews::report_form::<S>),

@@ -41,6 +41,23 @@ const ADMINISTRATORS: Expect = Expect::Roles([Y, N, N, N, N, N, N]);
 /// the DSL, deputies and headteacher too; never staff or governors.
 const POLICY_EDIT: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
 const POLICY_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+/// Safeguarding records: everyone who works at the school raises concerns;
+/// only the DSL, deputies and headteacher see safeguarding content.
+const STAFF_MEMBERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, Y, N]);
+const SAFEGUARDING: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+/// Registers: confiscations never reach technicians or governors (they
+/// name pupils); agreements and training are kept by the leaders; the
+/// filtering check log and the technical registers (loans, technology,
+/// system access) are for those who run or oversee them.
+const CONFISCATIONS: Expect = Expect::Roles([N, N, Y, Y, Y, Y, N]);
+const REGISTER_LEADERS: Expect = Expect::Roles([Y, N, Y, Y, Y, N, N]);
+const CHECKS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
+/// Who adds where the register allows fewer than read it: agreement
+/// versions (not deputies), loans and system access (headteacher,
+/// administrator, technician), technology (not deputies).
+const AUP_VERSION_WRITERS: Expect = Expect::Roles([Y, N, Y, N, Y, N, N]);
+const LOAN_WRITERS: Expect = Expect::Roles([Y, Y, N, N, Y, N, N]);
+const TECHNOLOGY_WRITERS: Expect = Expect::Roles([Y, Y, Y, N, Y, N, N]);
 // Review requests and activity.
 const REVIEWERS: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 const SAFEGUARDING_TEAM: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
@@ -101,6 +118,63 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/policy/history",                POLICY_VIEW),
         (Method::POST,   "/api/v1/check",                         POLICY_VIEW),
         (Method::GET,    "/api/v1/lists",                         POLICY_VIEW),
+        // Safeguarding records: every member of staff raises concerns and
+        // sees their own; the DSL, deputies and headteacher see the rest.
+        (Method::GET,    "/concerns/new",                         STAFF_MEMBERS),
+        (Method::POST,   "/concerns",                             STAFF_MEMBERS),
+        (Method::GET,    "/my-concerns",                          STAFF_MEMBERS),
+        (Method::GET,    "/my-concerns/{id}",                     STAFF_MEMBERS),
+        (Method::GET,    "/concerns",                             SAFEGUARDING),
+        (Method::GET,    "/concerns/{id}",                        SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/category",               SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/pupils",                 SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/amend",                  SAFEGUARDING),
+        (Method::POST,   "/concerns/{id}/incident",               SAFEGUARDING),
+        (Method::GET,    "/incidents",                            SAFEGUARDING),
+        (Method::GET,    "/incidents/{id}",                       SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/steps",                 SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/referrals",             SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/referrals/{referral}/response", SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/attachments",           SAFEGUARDING),
+        (Method::GET,    "/incidents/{id}/attachments/{attachment}", SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/close",                 SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/amend",                 SAFEGUARDING),
+        (Method::POST,   "/referral-directory/{id}/withdraw",     SAFEGUARDING),
+        (Method::GET,    "/referral-directory",                   SAFEGUARDING),
+        (Method::POST,   "/referral-directory",                   SAFEGUARDING),
+        (Method::POST,   "/referral-directory/national",          SAFEGUARDING),
+        (Method::GET,    "/pupils",                               SAFEGUARDING),
+        (Method::GET,    "/pupils/{username}",                    SAFEGUARDING),
+        (Method::POST,   "/pupils/{username}",                    SAFEGUARDING),
+        (Method::POST,   "/pupils/{username}/file",               SAFEGUARDING),
+        (Method::GET,    "/concern-categories",                   SAFEGUARDING),
+        (Method::POST,   "/concern-categories",                   Expect::Roles([N, N, Y, Y, N, N, N])),
+        // The policy's registers.
+        (Method::GET,    "/registers",                            EVERYONE),
+        (Method::GET,    "/registers/confiscated-devices",        CONFISCATIONS),
+        (Method::POST,   "/registers/confiscated-devices",        CONFISCATIONS),
+        (Method::POST,   "/registers/confiscated-devices/{id}/release", CONFISCATIONS),
+        (Method::GET,    "/registers/acceptable-use",             REGISTER_LEADERS),
+        (Method::POST,   "/registers/acceptable-use/versions",    AUP_VERSION_WRITERS),
+        (Method::POST,   "/registers/acceptable-use/acceptances", REGISTER_LEADERS),
+        (Method::GET,    "/registers/training",                   REGISTER_LEADERS),
+        (Method::POST,   "/registers/training",                   REGISTER_LEADERS),
+        (Method::GET,    "/registers/filtering-checks",           CHECKS),
+        (Method::POST,   "/registers/filtering-checks",           CHECKS),
+        (Method::GET,    "/registers/equipment-loans",            CHECKS),
+        (Method::POST,   "/registers/equipment-loans",            LOAN_WRITERS),
+        (Method::POST,   "/registers/equipment-loans/{id}/return", LOAN_WRITERS),
+        (Method::GET,    "/registers/technology",                 CHECKS),
+        (Method::POST,   "/registers/technology",                 TECHNOLOGY_WRITERS),
+        (Method::GET,    "/registers/system-access",              CHECKS),
+        (Method::POST,   "/registers/system-access",              LOAN_WRITERS),
+        (Method::GET,    "/registers/policy-reviews",             EVERYONE),
+        (Method::POST,   "/registers/policy-reviews",             AUP_VERSION_WRITERS),
+        (Method::GET,    "/registers/parental-consents",          CONFISCATIONS),
+        (Method::POST,   "/registers/parental-consents",          CONFISCATIONS),
+        (Method::GET,    "/registers/file-transfers",             SAFEGUARDING),
+        (Method::POST,   "/registers/file-transfers",             SAFEGUARDING),
+        (Method::POST,   "/registers/file-transfers/{id}/receipt", SAFEGUARDING),
         // Review requests and activity.
         (Method::GET,    "/reviews",                              REVIEWERS),
         (Method::GET,    "/reviews/report",                       EVERYONE),

@@ -537,7 +537,7 @@ fn unclosed(
 }
 
 /// The latest entry for each key (entries `key` gives none for are left out).
-fn latest_by<'a, K: PartialEq>(
+pub fn latest_by<'a, K: PartialEq>(
     entries: &'a [RegisterEntry],
     key: impl Fn(&'a Entry) -> Option<K>,
 ) -> Vec<&'a RegisterEntry> {

@@ -22,6 +22,8 @@ pub async fn page<S: Store>(
     Query(done): Query<Done>,
 ) -> Result<Html<String>, AppError> {
     let layout = Layout::new(&console, Some(&caller), &csrf, "Home", "/").notice(done.notice());
+    // The DSL and deputies are told of new concerns here at once.
+    let new_concerns = super::records::new_concerns(&console, &caller).await?;
     // Filtering breaches reported by staff stand out for the DSL roles.
     let open_breaches = if crate::Role::SAFEGUARDING.contains(&caller.role) {
         super::reviews::open_breaches(&console).await?
@@ -35,6 +37,7 @@ pub async fn page<S: Store>(
             summary => caller.role.summary(),
             role => caller.role.label(),
             two_factor => caller.account.totp_enabled,
+            new_concerns => new_concerns,
             open_breaches => open_breaches,
         },
     )?;

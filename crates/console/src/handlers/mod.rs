@@ -22,6 +22,8 @@ pub mod filtering_api;
 pub mod home;
 pub mod people;
 pub mod people_api;
+pub mod records;
+pub mod registers;
 pub mod reviews;
 pub mod setup;
 pub mod sign_in;
