@@ -753,8 +753,10 @@ pub trait Store: Send + Sync {
         &self,
         batch: &AlertBatch,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn alert(&self, id: i64)
-    -> impl Future<Output = Result<Option<StoredAlert>, StoreError>> + Send;
+    fn alert(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<StoredAlert>, StoreError>> + Send;
     /// Alerts matching `filter`, newest first.
     fn alerts(
         &self,

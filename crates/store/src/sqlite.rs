@@ -1189,9 +1189,11 @@ impl Store for SqliteStore {
         } else {
             // Someone decided about the alert between the check and now; the
             // concern stands (records are never removed) and says so.
-            Err(StoreError::Records(::records::RecordsError::Invalid(format!(
-                "concern {number} was raised, but someone else changed the alert at the same time; open the alert and link it by hand"
-            ))))
+            Err(StoreError::Records(::records::RecordsError::Invalid(
+                format!(
+                    "concern {number} was raised, but someone else changed the alert at the same time; open the alert and link it by hand"
+                ),
+            )))
         }
     }
 

@@ -161,7 +161,9 @@ pub async fn list(pool: &SqlitePool, filter: &AlertFilter) -> Result<Vec<StoredA
         query.push(" AND category = ").push_bind(category);
     }
     if let Some(severity) = filter.min_severity {
-        query.push(" AND severity >= ").push_bind(i64::from(severity));
+        query
+            .push(" AND severity >= ")
+            .push_bind(i64::from(severity));
     }
     if let Some(before) = filter.before {
         query.push(" AND id < ").push_bind(before);
@@ -179,10 +181,12 @@ pub async fn list(pool: &SqlitePool, filter: &AlertFilter) -> Result<Vec<StoredA
 }
 
 pub async fn count_in_state(pool: &SqlitePool, state: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM alert WHERE state = ?")
-        .bind(state)
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM alert WHERE state = ?")
+            .bind(state)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 pub async fn triage(

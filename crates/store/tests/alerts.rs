@@ -92,7 +92,12 @@ async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
 
     store
         .record_alerts(&AlertBatch {
-            raised: vec![alert(1, "self-harm", 5, Some("self-harm/en/how to kill myself"))],
+            raised: vec![alert(
+                1,
+                "self-harm",
+                5,
+                Some("self-harm/en/how to kill myself"),
+            )],
             folded: vec![],
             cursor: 2,
         })
@@ -174,7 +179,8 @@ async fn alerts_filter_and_page_newest_first() {
         })
         .await
         .expect("record");
-    let ids = |alerts: Vec<store::StoredAlert>| alerts.iter().map(|a| a.alert.id).collect::<Vec<_>>();
+    let ids =
+        |alerts: Vec<store::StoredAlert>| alerts.iter().map(|a| a.alert.id).collect::<Vec<_>>();
     let all = AlertFilter {
         limit: 2,
         ..AlertFilter::default()
@@ -200,7 +206,12 @@ async fn triage_applies_only_from_the_state_it_was_decided_from() {
     let (_dir, store) = store().await;
     store
         .record_alerts(&AlertBatch {
-            raised: vec![alert(1, "self-harm", 5, Some("self-harm/en/how to kill myself"))],
+            raised: vec![alert(
+                1,
+                "self-harm",
+                5,
+                Some("self-harm/en/how to kill myself"),
+            )],
             folded: vec![],
             cursor: 1,
         })
@@ -250,7 +261,12 @@ async fn escalation_raises_the_concern_and_links_it() {
     let (_dir, store) = store().await;
     store
         .record_alerts(&AlertBatch {
-            raised: vec![alert(1, "self-harm", 5, Some("self-harm/en/how to kill myself"))],
+            raised: vec![alert(
+                1,
+                "self-harm",
+                5,
+                Some("self-harm/en/how to kill myself"),
+            )],
             folded: vec![],
             cursor: 1,
         })
@@ -304,7 +320,11 @@ async fn library_revisions_keep_who_when_why_and_need_a_reason() {
         .save_phrase_library(&files, "d.lead", "pupils say 'unalive'", now())
         .await
         .expect("save");
-    let current = store.phrase_library().await.expect("library").expect("some");
+    let current = store
+        .phrase_library()
+        .await
+        .expect("library")
+        .expect("some");
     assert_eq!(current.number, number);
     assert_eq!(current.files, files);
     assert_eq!(current.actor, "d.lead");
@@ -315,7 +335,11 @@ async fn library_revisions_keep_who_when_why_and_need_a_reason() {
             .any(|a| a.action == "phrase library changed" && a.detail.contains("unalive"))
     );
     assert_eq!(
-        store.phrase_library_history(5).await.expect("history").len(),
+        store
+            .phrase_library_history(5)
+            .await
+            .expect("history")
+            .len(),
         1
     );
 }
