@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form, Json};
 use jiff::{SignedDuration, Timestamp};
@@ -547,12 +546,7 @@ async fn detail_page<S: Store>(
             errors => super::form_errors(errors),
         },
     )?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, Html(body)).into_response())
+    Ok(super::reviews::form_page(body, errors.is_empty()))
 }
 
 pub async fn detail<S: Store>(
@@ -746,12 +740,7 @@ async fn library_page<S: Store>(
             errors => super::form_errors(errors),
         },
     )?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    Ok((status, Html(body)).into_response())
+    Ok(super::reviews::form_page(body, errors.is_empty()))
 }
 
 pub async fn library_view<S: Store>(
@@ -849,29 +838,6 @@ pub struct AlertsPage {
     pub older: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct FieldError {
-    field: &'static str,
-    message: String,
-}
-
-fn field_errors(errors: Vec<(&'static str, String)>) -> Response {
-    let error = errors
-        .iter()
-        .map(|(_, m)| m.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let fields: Vec<FieldError> = errors
-        .into_iter()
-        .map(|(field, message)| FieldError { field, message })
-        .collect();
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(serde_json::json!({ "error": error, "fields": fields })),
-    )
-        .into_response()
-}
-
 /// Alerts, newest first, every state unless `state` narrows it.
 pub async fn api_list<S: Store>(
     State(console): State<Arc<Console<S>>>,
@@ -879,7 +845,7 @@ pub async fn api_list<S: Store>(
 ) -> Result<Response, ApiError> {
     let filter = match filter(&query) {
         Ok(filter) => filter,
-        Err(problem) => return Ok(field_errors(vec![problem])),
+        Err(problem) => return Ok(super::reviews::field_errors(vec![problem])),
     };
     let alerts = console.store.alerts(&filter).await?;
     let library = library(&console).await?;
@@ -903,7 +869,7 @@ pub async fn api_triage<S: Store>(
             let library = library(&console).await?;
             Ok(Json(view(&console, &library, &alert)).into_response())
         }
-        Err(errors) => Ok(field_errors(errors)),
+        Err(errors) => Ok(super::reviews::field_errors(errors)),
     }
 }
 
