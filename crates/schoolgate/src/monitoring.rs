@@ -282,7 +282,7 @@ impl WarmPath {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = self.pass(&mut running).await {
+            if let Err(e) = self.pass(&mut running, &stop).await {
                 // Built again on the next tick from what is stored, so the
                 // batch that failed is read again.
                 running = None;
@@ -309,7 +309,11 @@ impl WarmPath {
     }
 
     /// Reads everything new, one batch at a time.
-    async fn pass(&self, running: &mut Option<Running>) -> anyhow::Result<()> {
+    async fn pass(
+        &self,
+        running: &mut Option<Running>,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
         // A library saved in the console adds an audit entry: rebuild then.
         let mark = self.store.audit_high_water().await?;
         if let Some(r) = running.as_ref()
@@ -366,7 +370,9 @@ impl WarmPath {
             if queued {
                 self.wake.notify_one();
             }
-            if events.len() < self.settings.batch {
+            // A long backlog (after a stop) is read a batch at a time; a
+            // stop request ends the pass between batches.
+            if events.len() < self.settings.batch || stop.is_cancelled() {
                 break;
             }
         }
@@ -598,5 +604,118 @@ mod tests {
         assert!(message.text.contains("https://console.school/alerts/7"));
         assert_eq!(message.severity, 5);
         assert!(message.subject.contains("Self-harm"));
+    }
+
+    fn search(term: &str) -> store::ActivityEvent {
+        store::ActivityEvent {
+            at: Timestamp::now(),
+            source: store::Source::Proxy,
+            client_ip: "10.0.5.17".into(),
+            username: Some("amara.okafor".into()),
+            device: Some("LAPTOP-07".into()),
+            profile: "ks2".into(),
+            method: "GET".into(),
+            url: format!("http://www.google.com/search?q={term}"),
+            host: "www.google.com".into(),
+            search_term: Some(term.into()),
+            categories: "search-engines".into(),
+            verdict: "allow".into(),
+            rule: "default".into(),
+            status: Some(200),
+            bytes: 100,
+            duration_ms: 2,
+            reference: None,
+        }
+    }
+
+    /// The warm path as `serve` would start it, over `store`.
+    fn warm(store: &SqliteStore) -> WarmPath {
+        WarmPath {
+            store: store.clone(),
+            settings: MonitoringSettings::default(),
+            console_url: "http://console.test".into(),
+            outbox: Arc::new(notify::Outbox::new(
+                store.clone(),
+                None,
+                notify::Webhooks::new(&[]).expect("no webhooks"),
+                notify::DeliveryOptions::default(),
+            )),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn passes_store_alerts_queue_mail_once_and_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        for (username, role, email) in [
+            ("d.lead", "dsl", Some("dsl@school.example")),
+            ("d.deputy", "deputy-dsl", None),
+            ("s.teacher", "staff", Some("staff@school.example")),
+        ] {
+            store
+                .add_console_account(
+                    &store::NewConsoleAccount {
+                        username: username.into(),
+                        display_name: format!("Invented {username}"),
+                        email: email.map(String::from),
+                        role: role.into(),
+                        person: None,
+                        password_hash: None,
+                    },
+                    "test",
+                )
+                .await
+                .expect("account");
+        }
+        store
+            .record_activity(&[
+                search("what is photosynthesis"),
+                search("how to kill myself"),
+            ])
+            .await
+            .expect("activity");
+        let stop = CancellationToken::new();
+        let mut running = None;
+        let first = warm(&store);
+        first.pass(&mut running, &stop).await.expect("pass");
+        assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
+        let alerts = store
+            .alerts(&store::AlertFilter {
+                limit: 10,
+                ..store::AlertFilter::default()
+            })
+            .await
+            .expect("alerts");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].alert.category, "self-harm");
+        assert_eq!(alerts[0].alert.first_event, 2);
+        let queued = store.outbox_entries(10).await.expect("outbox");
+        assert_eq!(queued.len(), 1);
+        // The DSL with an email; never staff, and no one without an address.
+        assert_eq!(
+            queued[0].destination,
+            "Invented d.lead <dsl@school.example>"
+        );
+        assert_eq!(queued[0].dedup_key.as_deref(), Some("alert:1"));
+
+        // A repeat folds into the alert: no second message.
+        store
+            .record_activity(&[search("how to kill myself")])
+            .await
+            .expect("activity");
+        first.pass(&mut running, &stop).await.expect("pass");
+        let alert = store.alert(1).await.expect("alert").expect("some");
+        assert_eq!(alert.alert.count, 2);
+        assert_eq!(alert.alert.last_event, 3);
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+
+        // After a restart nothing already read is read again.
+        let mut running = None;
+        warm(&store).pass(&mut running, &stop).await.expect("pass");
+        assert_eq!(store.last_alert_id().await.expect("last"), 1);
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
     }
 }
