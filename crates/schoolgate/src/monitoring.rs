@@ -714,8 +714,38 @@ mod tests {
 
         // After a restart nothing already read is read again.
         let mut running = None;
-        warm(&store).pass(&mut running, &stop).await.expect("pass");
+        let second = warm(&store);
+        second.pass(&mut running, &stop).await.expect("pass");
         assert_eq!(store.last_alert_id().await.expect("last"), 1);
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+
+        // A library saved in the console is used from the next pass.
+        let mut files: Vec<(String, String)> = monitor::library::STARTER_FILES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        files.push((
+            "local.toml".into(),
+            "language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverity = 3\nphrases = [\"zorblax the new kid\"]\n".into(),
+        ));
+        store
+            .save_phrase_library(
+                &files,
+                "d.lead",
+                "a name pupils use to bully",
+                Timestamp::now(),
+            )
+            .await
+            .expect("save");
+        store
+            .record_activity(&[search("zorblax the new kid")])
+            .await
+            .expect("activity");
+        second.pass(&mut running, &stop).await.expect("pass");
+        let newest = store.alert(2).await.expect("alert").expect("raised");
+        assert_eq!(newest.alert.category, "bullying");
+        assert_eq!(newest.alert.routing, "daily");
+        // A digest alert is not mailed at once.
         assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
     }
 }
