@@ -29,6 +29,10 @@
 #   TUNNEL_FILES     1 MiB downloads per CONNECT tunnel measurement (default 1000)
 #   TUNNEL_PARALLEL  tunnels used at once for them (default 4)
 #   TARGETS          which targets to measure (default "direct schoolgate e2guardian squid")
+#   MONITORING       on or off: schoolgate's [monitoring] (the warm path reading
+#                    the activity log behind the proxy); unset, as shipped (on).
+#                    Compare `TARGETS=schoolgate WRITE_DOCS=0 MONITORING=off`
+#                    with `MONITORING=on` for the monitoring-latency target
 #   SKIP_INSTALL=1   do not run apt-get (fail if something is missing)
 #   WRITE_DOCS=0     print the table but leave docs/benchmarks.md alone
 #   RESULTS_DIR      where raw outputs are kept (default target/bench-proxy)
@@ -41,7 +45,7 @@ BENCH_FILES=$REPO/scripts/bench
 # The exact command, with the settings that were given, for the report.
 COMMAND=""
 for setting in SCHOOLGATE_BIN UT1_DIR DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS \
-    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TARGETS SKIP_INSTALL WRITE_DOCS; do
+    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TARGETS MONITORING SKIP_INSTALL WRITE_DOCS; do
     if [[ -n "${!setting:-}" ]]; then
         COMMAND+="$setting=${!setting} "
     fi
@@ -63,6 +67,7 @@ SKIP_INSTALL=${SKIP_INSTALL:-0}
 WRITE_DOCS=${WRITE_DOCS:-1}
 RESULTS_DIR=${RESULTS_DIR:-$REPO/target/bench-proxy}
 KEEP_WORK=${KEEP_WORK:-0}
+MONITORING=${MONITORING:-}
 
 # The origin's page carries this marker, so an answer that lacks it did not
 # come from the origin.
@@ -77,6 +82,8 @@ die() {
 for n in DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a whole number above 0, not '${!n}'"
 done
+[[ -z "$MONITORING" || "$MONITORING" == on || "$MONITORING" == off ]] ||
+    die "MONITORING must be on or off, not '$MONITORING'"
 [[ -d /proc/self ]] || die "this benchmark reads /proc: it runs on Linux only"
 
 # ---------------------------------------------------------------------------
@@ -418,6 +425,10 @@ start_schoolgate() {
     fi
     fill "$BENCH_FILES/schoolgate.toml.in" "$dir/schoolgate.toml" \
         "PORT=${PROXY_PORT[schoolgate]}" "METRICS_PORT=$METRICS_PORT"
+    if [[ -n "$MONITORING" ]]; then
+        printf '\n[monitoring]\nenabled = %s\n' "$([[ $MONITORING == on ]] && echo true || echo false)" \
+            >>"$dir/schoolgate.toml"
+    fi
     if ! "$bin" --data "$dir/data" check-config --config "$dir/schoolgate.toml" >"$dir/check-config.log" 2>&1; then
         local said
         said=$(grep -v '^\s*$' "$dir/check-config.log" | tail -n 1)
@@ -770,6 +781,7 @@ main() {
         echo "tunnel_files=$TUNNEL_FILES"
         echo "tunnel_parallel=$TUNNEL_PARALLEL"
         echo "targets=$TARGETS"
+        echo "monitoring=${MONITORING:-as shipped (on)}"
         echo "not_installable=${NOT_INSTALLABLE[*]}"
         if [[ -f "$WORK/squid/cache.log" ]]; then
             echo "squid_busy_warnings=$(grep -c 'redirector processes are busy' "$WORK/squid/cache.log" || true)"

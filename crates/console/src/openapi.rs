@@ -39,6 +39,7 @@ fn operations() -> Vec<Operation> {
     all.extend(crate::handlers::filtering_api::api_schemas());
     all.extend(crate::handlers::reviews::api_schemas());
     all.extend(crate::handlers::people_api::api_schemas());
+    all.extend(crate::handlers::alerts::api_schemas());
     all
 }
 

@@ -202,6 +202,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("devices.html", include_str!("../templates/devices.html")),
     ("networks.html", include_str!("../templates/networks.html")),
+    // Alerts (monitoring).
+    ("alerts.html", include_str!("../templates/alerts.html")),
+    ("alert.html", include_str!("../templates/alert.html")),
+    (
+        "alerts_rates.html",
+        include_str!("../templates/alerts_rates.html"),
+    ),
+    (
+        "alerts_library.html",
+        include_str!("../templates/alerts_library.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -136,7 +136,7 @@ const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 
 // People and devices: who changes people, devices and networks, and who may
 // see people (those who change them, and the safeguarding leads).
-use crate::handlers::{devices, people, people_api};
+use crate::handlers::{alerts, devices, people, people_api};
 use store::{Device, Network};
 const PEOPLE_MANAGE: &[Role] = &Role::FILTERING;
 const PEOPLE_VIEW: &[Role] = &[
@@ -359,6 +359,15 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(Method::GET,   "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Networks and their profiles.", people_api::list::<S, Network>),
         route(Method::POST,  "/api/v1/networks",             Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Adds a network or replaces the one with the same name.", people_api::save::<S, Network>),
         route(Method::DELETE, "/api/v1/networks/{name}",     Roles(PEOPLE_MANAGE), Shows::Filtering, None, "Removes a network.", people_api::remove::<S, Network>),
+        // Alerts (monitoring): the safeguarding team only.
+        route(Method::GET,   "/alerts",                      Roles(SAFEGUARDING), Shows::Safeguarding, Some("Alerts"), "Monitoring alerts, new ones first, by state, category and severity.", alerts::list::<S>),
+        route(Method::GET,   "/alerts/rates",                Roles(SAFEGUARDING), Shows::Safeguarding, None, "How often alerts were false positives, per phrase and category.", alerts::rates::<S>),
+        route(Method::GET,   "/alerts/library",              Roles(SAFEGUARDING), Shows::Safeguarding, None, "The phrase library monitoring uses, with its history.", alerts::library_view::<S>),
+        route(Method::POST,  "/alerts/library",              Roles(SAFEGUARDING), Shows::Safeguarding, None, "Saves a checked change to the phrase library, with a reason.", alerts::library_save::<S>),
+        route(Method::GET,   "/alerts/{id}",                 Roles(SAFEGUARDING), Shows::Safeguarding, None, "One alert: who, which device, when, what, and its decisions.", alerts::detail::<S>),
+        route(Method::POST,  "/alerts/{id}/triage",          Roles(SAFEGUARDING), Shows::Safeguarding, None, "Marks an alert reviewed or a false positive, or escalates it to a concern.", alerts::triage_form::<S>),
+        route(Method::GET,   "/api/v1/alerts",               Roles(SAFEGUARDING), Shows::Safeguarding, None, "Monitoring alerts, newest first, by state, category and severity; `before` takes the previous page's `older`.", alerts::api_list::<S>),
+        route(Method::POST,  "/api/v1/alerts/{id}/triage",   Roles(SAFEGUARDING), Shows::Safeguarding, None, "Records a triage decision; escalating raises a concern with the alert's evidence.", alerts::api_triage::<S>),
     ]
 }
 

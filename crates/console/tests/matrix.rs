@@ -220,6 +220,15 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/networks",                      PEOPLE_MANAGE),
         (Method::POST,   "/api/v1/networks",                      PEOPLE_MANAGE),
         (Method::DELETE, "/api/v1/networks/{name}",               PEOPLE_MANAGE),
+        // Alerts (monitoring): the safeguarding team only.
+        (Method::GET,    "/alerts",                               SAFEGUARDING_TEAM),
+        (Method::GET,    "/alerts/rates",                         SAFEGUARDING_TEAM),
+        (Method::GET,    "/alerts/library",                       SAFEGUARDING_TEAM),
+        (Method::POST,   "/alerts/library",                       SAFEGUARDING_TEAM),
+        (Method::GET,    "/alerts/{id}",                          SAFEGUARDING_TEAM),
+        (Method::POST,   "/alerts/{id}/triage",                   SAFEGUARDING_TEAM),
+        (Method::GET,    "/api/v1/alerts",                        SAFEGUARDING_TEAM),
+        (Method::POST,   "/api/v1/alerts/{id}/triage",            SAFEGUARDING_TEAM),
     ]
 }
 

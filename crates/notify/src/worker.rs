@@ -33,6 +33,11 @@ impl DeliveryWorker {
         self.wake.notify_one();
     }
 
+    /// A handle other tasks can wake the worker with (`notify_one`).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
     /// Stops the worker: the sends under way finish and anything already
     /// due is tried once more, within `grace`. Returns whether it finished
     /// in time; if not, the claimed messages are tried again after a

@@ -40,6 +40,10 @@ pub struct Config {
     /// messages whose kind and severity it takes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook: Vec<notify::WebhookSettings>,
+    /// Monitoring (the warm path, `crates/schoolgate/src/monitoring.rs`):
+    /// on or off, alert thresholds, school hours, out-of-hours contacts.
+    #[serde(default)]
+    pub monitoring: crate::monitoring::MonitoringSettings,
 }
 
 /// The activity log.
@@ -171,6 +175,7 @@ impl Config {
 
     /// Checks values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), (String, String)> {
+        self.monitoring.validate()?;
         let a = &self.activity;
         if a.retention_days == 0 {
             return Err((

@@ -20,6 +20,7 @@ mod config;
 mod datadir;
 mod exit;
 mod fetch;
+mod monitoring;
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

@@ -37,12 +37,14 @@ use jiff::Timestamp;
 use policy::Policy;
 use serde::Serialize;
 
+pub mod alerts;
 pub mod console;
 pub mod outbox;
 pub mod people;
 pub mod records;
 pub mod reviews;
 pub mod sqlite;
+mod sqlite_alerts;
 mod sqlite_console;
 mod sqlite_outbox;
 mod sqlite_people;
@@ -50,6 +52,10 @@ mod sqlite_policy;
 mod sqlite_records;
 mod sqlite_reviews;
 
+pub use alerts::{
+    AlertBatch, AlertFilter, AlertFold, AlertOutcome, AlertTriage, LibraryRevision, NewAlert,
+    StoredAlert,
+};
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use outbox::{Channel, NewOutboxEntry, OutboxEntry, OutboxState};
 pub use people::{
@@ -726,4 +732,77 @@ pub trait Store: Send + Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+
+    // Alerts (crates/monitor; migration 0011): alerts the warm path raised,
+    // their triage history (append-only), how far the monitor has read the
+    // activity log, and the phrase library in force with its revisions.
+
+    /// Activity after id `after`, oldest first, at most `limit`, with ids.
+    fn activity_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(i64, ActivityEvent)>, StoreError>> + Send;
+    /// The last activity id the monitor has read (0 before it read any).
+    fn monitor_cursor(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The highest alert id stored (0 when there are none).
+    fn last_alert_id(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Stores new alerts, folds repeats into stored ones and moves the
+    /// cursor, all in one transaction.
+    fn record_alerts(
+        &self,
+        batch: &AlertBatch,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn alert(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<StoredAlert>, StoreError>> + Send;
+    /// Alerts matching `filter`, newest first.
+    fn alerts(
+        &self,
+        filter: &AlertFilter,
+    ) -> impl Future<Output = Result<Vec<StoredAlert>, StoreError>> + Send;
+    /// How many alerts are in this triage state.
+    fn count_alerts(&self, state: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Applies a triage decision if the alert is still in state `from`;
+    /// false when it is not (someone else decided first, or no such alert).
+    fn triage_alert(
+        &self,
+        from: &str,
+        decision: &AlertTriage,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Raises `concern` from an alert in state `from` and marks the alert
+    /// escalated to it; returns the concern's number, or none when the alert
+    /// was no longer in state `from` (nothing is stored then).
+    fn escalate_alert(
+        &self,
+        from: &str,
+        concern: &NewConcern,
+        decision: &AlertTriage,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Every triage decision about one alert, oldest first.
+    fn alert_triage_history(
+        &self,
+        alert: i64,
+    ) -> impl Future<Output = Result<Vec<AlertTriage>, StoreError>> + Send;
+    /// Every alert's category, phrase and state, for false-positive rates.
+    fn alert_outcomes(&self) -> impl Future<Output = Result<Vec<AlertOutcome>, StoreError>> + Send;
+    /// The phrase library in force; none means the starter library.
+    fn phrase_library(
+        &self,
+    ) -> impl Future<Output = Result<Option<LibraryRevision>, StoreError>> + Send;
+    /// The newest `limit` library revisions, newest first.
+    fn phrase_library_history(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<LibraryRevision>, StoreError>> + Send;
+    /// Saves a new library (checked by the caller) with who and why, and
+    /// an audit entry; returns its revision number.
+    fn save_phrase_library(
+        &self,
+        files: &[(String, String)],
+        actor: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }

@@ -1141,6 +1141,111 @@ impl Store for SqliteStore {
     async fn outbox_entries(&self, limit: usize) -> Result<Vec<crate::OutboxEntry>, StoreError> {
         crate::sqlite_outbox::entries(&self.pool, limit).await
     }
+
+    // Alerts (crates/monitor; migration 0011).
+
+    async fn activity_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, ActivityEvent)>, StoreError> {
+        crate::sqlite_alerts::activity_after(&self.pool, after, limit).await
+    }
+
+    async fn monitor_cursor(&self) -> Result<i64, StoreError> {
+        crate::sqlite_alerts::cursor(&self.pool).await
+    }
+
+    async fn last_alert_id(&self) -> Result<i64, StoreError> {
+        crate::sqlite_alerts::last_alert_id(&self.pool).await
+    }
+
+    async fn record_alerts(&self, batch: &crate::AlertBatch) -> Result<(), StoreError> {
+        crate::sqlite_alerts::record(&self.pool, batch).await
+    }
+
+    async fn alert(&self, id: i64) -> Result<Option<crate::StoredAlert>, StoreError> {
+        crate::sqlite_alerts::get(&self.pool, id).await
+    }
+
+    async fn alerts(
+        &self,
+        filter: &crate::AlertFilter,
+    ) -> Result<Vec<crate::StoredAlert>, StoreError> {
+        crate::sqlite_alerts::list(&self.pool, filter).await
+    }
+
+    async fn count_alerts(&self, state: &str) -> Result<i64, StoreError> {
+        crate::sqlite_alerts::count_in_state(&self.pool, state).await
+    }
+
+    async fn triage_alert(
+        &self,
+        from: &str,
+        decision: &crate::AlertTriage,
+    ) -> Result<bool, StoreError> {
+        crate::sqlite_alerts::triage(&self.pool, from, decision).await
+    }
+
+    async fn escalate_alert(
+        &self,
+        from: &str,
+        concern: &NewConcern,
+        decision: &crate::AlertTriage,
+    ) -> Result<Option<i64>, StoreError> {
+        match crate::sqlite_alerts::get(&self.pool, decision.alert).await? {
+            Some(alert) if alert.state == from => {}
+            _ => return Ok(None),
+        }
+        let number = records::raise_concern(&self.pool, concern).await?;
+        let decision = crate::AlertTriage {
+            concern: Some(number),
+            ..decision.clone()
+        };
+        if crate::sqlite_alerts::triage(&self.pool, from, &decision).await? {
+            Ok(Some(number))
+        } else {
+            // Someone decided about the alert between the check and now; the
+            // concern stands (records are never removed) and says so.
+            Err(StoreError::Records(::records::RecordsError::Invalid(
+                format!(
+                    "concern {number} was raised, but someone else changed the alert at the same time; open the alert and link it by hand"
+                ),
+            )))
+        }
+    }
+
+    async fn alert_triage_history(
+        &self,
+        alert: i64,
+    ) -> Result<Vec<crate::AlertTriage>, StoreError> {
+        crate::sqlite_alerts::history(&self.pool, alert).await
+    }
+
+    async fn alert_outcomes(&self) -> Result<Vec<crate::AlertOutcome>, StoreError> {
+        crate::sqlite_alerts::outcomes(&self.pool).await
+    }
+
+    async fn phrase_library(&self) -> Result<Option<crate::LibraryRevision>, StoreError> {
+        crate::sqlite_alerts::library(&self.pool).await
+    }
+
+    async fn phrase_library_history(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::LibraryRevision>, StoreError> {
+        crate::sqlite_alerts::library_history(&self.pool, limit).await
+    }
+
+    async fn save_phrase_library(
+        &self,
+        files: &[(String, String)],
+        actor: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        crate::sqlite_alerts::save_library(&self.pool, files, actor, reason, at).await
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,12 @@ pub async fn page<S: Store>(
     } else {
         0
     };
+    // So do monitoring alerts waiting for a decision.
+    let new_alerts = if crate::Role::SAFEGUARDING.contains(&caller.role) {
+        super::alerts::new_alerts(&console).await?
+    } else {
+        0
+    };
     let body = render(
         "home.html",
         &layout,
@@ -39,6 +45,7 @@ pub async fn page<S: Store>(
             two_factor => caller.account.totp_enabled,
             new_concerns => new_concerns,
             open_breaches => open_breaches,
+            new_alerts => new_alerts,
         },
     )?;
     Ok(Html(body))

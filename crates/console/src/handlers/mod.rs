@@ -14,6 +14,7 @@ use serde::Deserialize;
 pub mod account;
 pub mod accounts;
 pub mod activity;
+pub mod alerts;
 pub mod api;
 pub mod assets;
 pub mod devices;

@@ -723,7 +723,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-fn field_errors(errors: Vec<(&'static str, String)>) -> Response {
+pub(super) fn field_errors(errors: Vec<(&'static str, String)>) -> Response {
     let body = FieldErrors {
         error: errors
             .iter()

@@ -132,14 +132,8 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     let listener = bind_tcp("console", &[config.console.listen])
         .await?
         .remove(0);
-    let console_app = console_app(
-        &dir,
-        &config,
-        &listener,
-        console_tls.is_some(),
-        gate.clone(),
-    )
-    .await?;
+    let console_url = console_url(&config, &listener, console_tls.is_some())?;
+    let console_app = console_app(&dir, &console_url, console_tls.is_some(), gate.clone()).await?;
     edges.spawn(console::serve(
         listener,
         console_app,
@@ -180,7 +174,15 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         Duration::from_secs(u64::from(config.activity.purge_every_minutes) * 60),
         background.clone(),
     ));
-    let deliveries = notify::DeliveryWorker::spawn(outbox, OUTBOX_EVERY);
+    let deliveries = notify::DeliveryWorker::spawn(outbox.clone(), OUTBOX_EVERY);
+    let monitoring = crate::monitoring::Monitoring::spawn(
+        dir.store.clone(),
+        config.monitoring.clone(),
+        console_url.clone(),
+        outbox,
+        deliveries.waker(),
+        background.clone(),
+    );
     println!(
         "schoolgate is running; Ctrl+C or SIGTERM stops it, SIGHUP reloads the policy and lists"
     );
@@ -203,6 +205,9 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         edges.abort_all();
     }
     background.cancel();
+    if let Some(monitoring) = monitoring {
+        monitoring.finished().await;
+    }
     deliveries.shutdown(GRACE).await;
     let _ = reloader.await;
     let _ = purger.await;
@@ -215,6 +220,17 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     );
     dir.store.close().await;
     Ok(())
+}
+
+/// The console's address as people reach it (links in emails use it).
+fn console_url(config: &Config, listener: &TcpListener, tls: bool) -> Result<String> {
+    let bound = listener.local_addr()?;
+    let scheme = if tls { "https" } else { "http" };
+    Ok(match &config.console.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None if bound.ip().is_unspecified() => format!("{scheme}://localhost:{}", bound.port()),
+        None => format!("{scheme}://{bound}"),
+    })
 }
 
 /// The console's TLS configuration, when its files are configured.
@@ -236,18 +252,11 @@ fn console_tls(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>> {
 /// is no administrator (there are no default credentials).
 async fn console_app(
     dir: &DataDir,
-    config: &Config,
-    listener: &TcpListener,
+    public_url: &str,
     tls: bool,
     gate: Arc<Gate>,
 ) -> Result<axum::Router> {
-    let bound = listener.local_addr()?;
-    let scheme = if tls { "https" } else { "http" };
-    let public_url = match &config.console.public_url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None if bound.ip().is_unspecified() => format!("{scheme}://localhost:{}", bound.port()),
-        None => format!("{scheme}://{bound}"),
-    };
+    let public_url = public_url.to_owned();
     let mut settings = console::Settings::new(&public_url);
     settings.secure_cookies = tls || public_url.starts_with("https://");
     if let Some(link) = console::first_run_link(&dir.store, &public_url).await? {

@@ -1,0 +1,751 @@
+//! The warm path: a task in `serve` that reads the activity log after the
+//! monitor's stored cursor, feeds the events to the monitor
+//! (`crates/monitor`), stores the alerts it raises, and queues the immediate
+//! ones in the outbox for the DSL and deputies (or, out of hours, the
+//! school's out-of-hours contacts) and any webhooks, then wakes the
+//! delivery worker. The proxy never waits for it: it only reads what the
+//! activity writer has already stored.
+//!
+//! Restart-safe: each batch's alerts and the cursor move are stored in one
+//! transaction, so a stop mid-way reads the batch again. Messages are
+//! queued first with the alert's number as their dedup key, so a batch
+//! read again does not mail twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use monitor::{
+    Activity, Alert, Contact, ContactRole, Library, Matcher, Monitor, Outcome, Reason, Route,
+    Rules, SchoolHours, Severity, SignalSettings, Watcher,
+};
+use serde::{Deserialize, Serialize};
+use store::sqlite::SqliteStore;
+use store::{AlertBatch, AlertFold, NewAlert, Store};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The `[monitoring]` table of `schoolgate.toml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitoringSettings {
+    /// Whether the monitor runs at all.
+    pub enabled: bool,
+    /// How often to read new activity, in seconds.
+    pub poll_seconds: u64,
+    /// Events read in one batch at most.
+    pub batch: usize,
+    /// Alerts at or above this severity go out at once (1 to 5).
+    pub immediate_from: u8,
+    /// Below that, alerts at or above this go into the daily digest, the
+    /// rest into the weekly one.
+    pub daily_from: u8,
+    /// Repeats by one person in one category within this many minutes of
+    /// an alert fold into it instead of raising (and mailing) another.
+    pub throttle_minutes: u64,
+    /// Blocked attempts that make "repeated attempts"...
+    pub repeated_count: usize,
+    /// ...within this many minutes.
+    pub repeated_window_minutes: u64,
+    /// School hours, in `time_zone`, Monday to Friday ("08:00").
+    pub school_opens: String,
+    pub school_closes: String,
+    pub time_zone: String,
+    /// Console usernames to alert out of hours, in the order to try them;
+    /// empty: the DSL and deputies.
+    pub out_of_hours: Vec<String>,
+    /// Immediate alerts about events older than this many hours (read
+    /// late, after a long stop) are stored but not mailed.
+    pub mail_within_hours: u64,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        MonitoringSettings {
+            enabled: true,
+            poll_seconds: 3,
+            batch: 1_000,
+            immediate_from: 4,
+            daily_from: 3,
+            throttle_minutes: 60,
+            repeated_count: 5,
+            repeated_window_minutes: 10,
+            school_opens: "08:00".into(),
+            school_closes: "17:00".into(),
+            time_zone: "Europe/London".into(),
+            out_of_hours: Vec::new(),
+            mail_within_hours: 24,
+        }
+    }
+}
+
+fn severity(key: &str, level: u8) -> Result<Severity, (String, String)> {
+    Severity::new(level).ok_or_else(|| {
+        (
+            format!("monitoring.{key}"),
+            format!("must be a severity from 1 to 5, not {level}"),
+        )
+    })
+}
+
+fn time(key: &str, text: &str) -> Result<Time, (String, String)> {
+    text.parse().map_err(|_| {
+        (
+            format!("monitoring.{key}"),
+            format!("\"{text}\" is not a time of day; write it like \"08:30\""),
+        )
+    })
+}
+
+impl MonitoringSettings {
+    /// Checks values serde cannot, naming the key.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        self.rules(Vec::new()).map(|_| ())
+    }
+
+    /// The monitor's rules, with these DSL and deputy contacts.
+    fn rules(&self, in_hours: Vec<Contact>) -> Result<Rules, (String, String)> {
+        let key = |k: &str| format!("monitoring.{k}");
+        if self.poll_seconds == 0 {
+            return Err((key("poll_seconds"), "must be at least 1".into()));
+        }
+        if self.batch == 0 {
+            return Err((key("batch"), "must be at least 1".into()));
+        }
+        if self.repeated_count < 2 {
+            return Err((
+                key("repeated_count"),
+                "must be at least 2 (one attempt is not a repeat)".into(),
+            ));
+        }
+        if self.repeated_window_minutes == 0 {
+            return Err((key("repeated_window_minutes"), "must be at least 1".into()));
+        }
+        let immediate = severity("immediate_from", self.immediate_from)?;
+        let daily = severity("daily_from", self.daily_from)?;
+        if daily > immediate {
+            return Err((
+                key("daily_from"),
+                format!(
+                    "the daily digest cannot start above immediate alerts; set it to {} or lower",
+                    self.immediate_from
+                ),
+            ));
+        }
+        let zone = TimeZone::get(&self.time_zone).map_err(|_| {
+            (
+                key("time_zone"),
+                format!(
+                    "\"{}\" is not a time zone; use a name such as Europe/London",
+                    self.time_zone
+                ),
+            )
+        })?;
+        let opens = time("school_opens", &self.school_opens)?;
+        let closes = time("school_closes", &self.school_closes)?;
+        if opens >= closes {
+            return Err((
+                key("school_closes"),
+                "school hours must close after they open".into(),
+            ));
+        }
+        if let Some(blank) = self.out_of_hours.iter().find(|u| u.trim().is_empty()) {
+            return Err((
+                key("out_of_hours"),
+                format!("\"{blank}\" is not a console username"),
+            ));
+        }
+        let mut rules = Rules::new(
+            in_hours,
+            self.out_of_hours
+                .iter()
+                .map(|account| Contact {
+                    account: account.trim().to_owned(),
+                    role: ContactRole::Other,
+                })
+                .collect(),
+        );
+        rules.immediate_from = immediate;
+        rules.daily_from = daily;
+        rules.throttle = SignedDuration::from_mins(
+            i64::try_from(self.throttle_minutes).unwrap_or(i64::MAX / 60),
+        );
+        rules.hours = SchoolHours {
+            zone,
+            opens,
+            closes,
+            ..SchoolHours::uk_default()
+        };
+        Ok(rules)
+    }
+
+    fn signals(&self) -> SignalSettings {
+        SignalSettings {
+            repeated_count: self.repeated_count,
+            repeated_window: SignedDuration::from_mins(
+                i64::try_from(self.repeated_window_minutes).unwrap_or(i64::MAX / 60),
+            ),
+            ..SignalSettings::default()
+        }
+    }
+}
+
+/// The phrase library in force: the newest saved in the console, or the
+/// starter library.
+pub async fn library_in_force(store: &SqliteStore) -> anyhow::Result<(i64, Library)> {
+    match store.phrase_library().await? {
+        Some(revision) => {
+            let files: Vec<(&str, &str)> = revision
+                .files
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect();
+            let library = Library::from_files(&files).map_err(|e| {
+                anyhow::anyhow!(
+                    "the saved phrase library (revision {}): {e}",
+                    revision.number
+                )
+            })?;
+            Ok((revision.number, library))
+        }
+        None => Ok((0, Library::starter())),
+    }
+}
+
+/// The running task.
+pub struct Monitoring {
+    task: JoinHandle<()>,
+}
+
+impl Monitoring {
+    /// Starts the warm path, unless `[monitoring]` turned it off.
+    pub fn spawn(
+        store: SqliteStore,
+        settings: MonitoringSettings,
+        console_url: String,
+        outbox: Arc<notify::Outbox<SqliteStore>>,
+        wake: Arc<Notify>,
+        stop: CancellationToken,
+    ) -> Option<Monitoring> {
+        if !settings.enabled {
+            println!("monitoring: off ([monitoring] enabled = false)");
+            return None;
+        }
+        println!(
+            "monitoring: on, alerts at severity {} and above go out at once",
+            settings.immediate_from
+        );
+        let warm = WarmPath {
+            store,
+            settings,
+            console_url,
+            outbox,
+            wake,
+        };
+        Some(Monitoring {
+            task: tokio::spawn(warm.run(stop)),
+        })
+    }
+
+    /// Waits for the task to finish after its stop token was cancelled.
+    pub async fn finished(self) {
+        let _ = self.task.await;
+    }
+}
+
+struct WarmPath {
+    store: SqliteStore,
+    settings: MonitoringSettings,
+    console_url: String,
+    outbox: Arc<notify::Outbox<SqliteStore>>,
+    wake: Arc<Notify>,
+}
+
+/// The monitor and what it was built from.
+struct Running {
+    monitor: Monitor,
+    library: Library,
+    revision: i64,
+    audit_mark: i64,
+}
+
+impl WarmPath {
+    async fn run(self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_secs(self.settings.poll_seconds));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut running: Option<Running> = None;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = self.pass(&mut running, &stop).await {
+                // Built again on the next tick from what is stored, so the
+                // batch that failed is read again.
+                running = None;
+                tracing::error!(error = %e, "monitoring could not read or store alerts; trying again shortly");
+            }
+        }
+    }
+
+    async fn build(&self, audit_mark: i64) -> anyhow::Result<Running> {
+        let (revision, library) = library_in_force(&self.store).await?;
+        let matcher = Matcher::new(library.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rules = self
+            .settings
+            .rules(Vec::new())
+            .map_err(|(key, problem)| anyhow::anyhow!("{key}: {problem}"))?;
+        let next = u64::try_from(self.store.last_alert_id().await?).unwrap_or(0) + 1;
+        let monitor = Monitor::new(Watcher::new(matcher, self.settings.signals()), rules, next);
+        Ok(Running {
+            monitor,
+            library,
+            revision,
+            audit_mark,
+        })
+    }
+
+    /// Reads everything new, one batch at a time.
+    async fn pass(
+        &self,
+        running: &mut Option<Running>,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        // A library saved in the console adds an audit entry: rebuild then.
+        let mark = self.store.audit_high_water().await?;
+        if let Some(r) = running.as_ref()
+            && r.audit_mark != mark
+            && self.store.phrase_library().await?.map_or(0, |l| l.number) != r.revision
+        {
+            *running = None;
+            println!("monitoring: the phrase library changed; reloaded");
+        }
+        if running.is_none() {
+            *running = Some(self.build(mark).await?);
+        }
+        let r = running.as_mut().expect("built above");
+        r.audit_mark = mark;
+        loop {
+            let cursor = self.store.monitor_cursor().await?;
+            let events = self
+                .store
+                .activity_after(cursor, self.settings.batch)
+                .await?;
+            let Some((last, _)) = events.last() else {
+                break;
+            };
+            let mut batch = AlertBatch {
+                cursor: *last,
+                ..AlertBatch::default()
+            };
+            let now = Timestamp::now();
+            for (id, event) in &events {
+                let activity = Activity::from_event(*id, event);
+                for outcome in r.monitor.observe(&activity, now) {
+                    match outcome {
+                        Outcome::Raised(alert) => batch.raised.push(stored(&alert)),
+                        Outcome::Folded {
+                            alert,
+                            count,
+                            last_at,
+                            event,
+                        } => batch.folded.push(AlertFold {
+                            alert: i64::try_from(alert.0).unwrap_or(i64::MAX),
+                            count,
+                            last_at,
+                            event,
+                        }),
+                    }
+                }
+            }
+            r.monitor.tidy(now);
+            let mut queued = false;
+            for alert in &batch.raised {
+                queued |= self.send(alert, &r.library, now).await;
+            }
+            self.store.record_alerts(&batch).await?;
+            if queued {
+                self.wake.notify_one();
+            }
+            // A long backlog (after a stop) is read a batch at a time; a
+            // stop request ends the pass between batches.
+            if events.len() < self.settings.batch || stop.is_cancelled() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues an immediate alert's email and webhook calls; true when
+    /// something was queued.
+    async fn send(&self, alert: &NewAlert, library: &Library, now: Timestamp) -> bool {
+        if alert.routing != "immediate" && alert.routing != "out-of-hours" {
+            return false;
+        }
+        let age = now.duration_since(alert.first_at);
+        let limit = SignedDuration::from_hours(
+            i64::try_from(self.settings.mail_within_hours).unwrap_or(i64::MAX / 3600),
+        );
+        if age > limit {
+            tracing::info!(
+                alert = alert.id,
+                "an alert about old activity was stored but not mailed"
+            );
+            return false;
+        }
+        let to = match self.recipients(alert.routing == "out-of-hours").await {
+            Ok(to) => to,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the console accounts to alert");
+                Vec::new()
+            }
+        };
+        if to.is_empty() {
+            tracing::warn!(
+                alert = alert.id,
+                "no DSL or deputy account has an email address; the alert is in the console only (add an email to their accounts)"
+            );
+        }
+        let mut message = alert_message(alert, library, &self.console_url)
+            .dedup_key(&format!("alert:{}", alert.id));
+        message.to = to;
+        match self.outbox.enqueue(&message, now).await {
+            Ok(queued) => !queued.is_empty(),
+            Err(e) => {
+                tracing::warn!(alert = alert.id, error = %e, "the alert could not be queued for sending");
+                false
+            }
+        }
+    }
+
+    /// Mailboxes to alert: the DSL and deputies; out of hours, the
+    /// school's contacts in its order (the DSL and deputies when it named
+    /// none or none of them has an email).
+    async fn recipients(&self, out_of_hours: bool) -> anyhow::Result<Vec<String>> {
+        let accounts = self.store.console_accounts().await?;
+        let mailbox = |a: &store::ConsoleAccount| {
+            a.email
+                .as_ref()
+                .filter(|e| !a.disabled && !e.trim().is_empty())
+                .map(|e| format!("{} <{}>", a.display_name.replace(['<', '>', '"'], ""), e))
+        };
+        if out_of_hours {
+            let ordered: Vec<String> = self
+                .settings
+                .out_of_hours
+                .iter()
+                .filter_map(|name| {
+                    accounts
+                        .iter()
+                        .find(|a| a.username.eq_ignore_ascii_case(name.trim()))
+                })
+                .filter_map(mailbox)
+                .collect();
+            if !ordered.is_empty() {
+                return Ok(ordered);
+            }
+        }
+        Ok(accounts
+            .iter()
+            .filter(|a| a.role == "dsl" || a.role == "deputy-dsl")
+            .filter_map(mailbox)
+            .collect())
+    }
+}
+
+/// The stored form of an alert the monitor raised.
+fn stored(alert: &Alert) -> NewAlert {
+    let (signal, phrase_key, phrase, term, url) = match &alert.reason {
+        Reason::Phrase {
+            key, phrase, term, ..
+        } => (
+            "phrase",
+            Some(key.clone()),
+            Some(phrase.clone()),
+            Some(term.clone()),
+            None,
+        ),
+        Reason::Blocked { url } => ("blocked", None, None, None, Some(url.clone())),
+        Reason::Circumvention { url } => ("circumvention", None, None, None, Some(url.clone())),
+        Reason::Repeated { .. } => ("repeated", None, None, None, None),
+    };
+    let routing = match &alert.route {
+        Route::Now { .. } => "immediate",
+        Route::OutOfHours { .. } => "out-of-hours",
+        Route::Digest(monitor::Period::Daily) => "daily",
+        Route::Digest(monitor::Period::Weekly) => "weekly",
+    };
+    NewAlert {
+        id: i64::try_from(alert.id.0).unwrap_or(i64::MAX),
+        raised_at: alert.raised_at,
+        person: alert.person.clone(),
+        device: alert.device.clone(),
+        client_ip: alert.client_ip.clone(),
+        category: alert.category.clone(),
+        severity: alert.severity.get(),
+        signal: signal.into(),
+        phrase_key,
+        phrase,
+        term,
+        url,
+        count: alert.count,
+        first_at: alert.first_at,
+        last_at: alert.last_at,
+        first_event: alert.events.first().copied().unwrap_or_default(),
+        last_event: alert.events.last().copied().unwrap_or_default(),
+        routing: routing.into(),
+    }
+}
+
+/// The email (and webhook text) for an immediate alert: who, which device,
+/// when, what, and a link to it in the console.
+pub fn alert_message(alert: &NewAlert, library: &Library, console_url: &str) -> notify::Message {
+    let category = library
+        .category(&alert.category)
+        .map_or(alert.category.as_str(), |c| c.name.as_str());
+    let who = alert.person.as_deref().unwrap_or("not signed in");
+    let when = alert
+        .first_at
+        .to_zoned(TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC))
+        .strftime("%A %-d %B %Y at %H:%M (UK time)")
+        .to_string();
+    let what = match (&alert.term, &alert.phrase, &alert.url) {
+        (Some(term), Some(phrase), _) => {
+            format!("searched for \"{term}\" (the phrase \"{phrase}\" in {category})")
+        }
+        (_, _, Some(url)) if alert.signal == "circumvention" => {
+            format!("tried to get round the filter ({category}): {url}")
+        }
+        (_, _, Some(url)) => format!("tried to reach a blocked site ({category}): {url}"),
+        _ => format!("repeated attempts to reach blocked sites ({category})"),
+    };
+    let link = format!("{}/alerts/{}", console_url.trim_end_matches('/'), alert.id);
+    let subject = format!(
+        "Safeguarding alert, severity {}: {category} ({who})",
+        alert.severity
+    );
+    let text = format!(
+        "schoolgate raised a safeguarding alert that needs a look now.\n\n\
+         Who: {who}\n\
+         Device: {} ({})\n\
+         When: {when}\n\
+         What: {what}\n\
+         Severity: {} of 5\n\n\
+         Open the alert, see the activity around it and record what you decide:\n{link}\n\n\
+         Repeats in the next while are added to this alert rather than sent again.\n",
+        alert.device.as_deref().unwrap_or("unknown device"),
+        alert.client_ip,
+        alert.severity,
+    );
+    notify::Message::new("alert", alert.severity, &subject, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_errors_name_the_key() {
+        let bad = MonitoringSettings {
+            daily_from: 5,
+            ..MonitoringSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().0, "monitoring.daily_from");
+        let bad = MonitoringSettings {
+            school_opens: "8am".into(),
+            ..MonitoringSettings::default()
+        };
+        let (key, problem) = bad.validate().unwrap_err();
+        assert_eq!(key, "monitoring.school_opens");
+        assert!(problem.contains("08:30"));
+        let bad = MonitoringSettings {
+            immediate_from: 9,
+            ..MonitoringSettings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().0, "monitoring.immediate_from");
+        assert!(MonitoringSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_message_says_who_what_when_and_links_to_the_alert() {
+        let at: Timestamp = "2026-11-23T10:05:00Z".parse().expect("time");
+        let alert = NewAlert {
+            id: 7,
+            raised_at: at,
+            person: Some("amara.okafor".into()),
+            device: Some("LAPTOP-07".into()),
+            client_ip: "10.0.5.17".into(),
+            category: "self-harm".into(),
+            severity: 5,
+            signal: "phrase".into(),
+            phrase_key: Some("self-harm/en/how to kill myself".into()),
+            phrase: Some("how to kill myself".into()),
+            term: Some("how to kill myself".into()),
+            url: None,
+            count: 1,
+            first_at: at,
+            last_at: at,
+            first_event: 3,
+            last_event: 3,
+            routing: "immediate".into(),
+        };
+        let message = alert_message(&alert, &Library::starter(), "https://console.school/");
+        assert!(message.text.contains("Who: amara.okafor"));
+        assert!(message.text.contains("Device: LAPTOP-07 (10.0.5.17)"));
+        assert!(
+            message
+                .text
+                .contains("When: Monday 23 November 2026 at 10:05")
+        );
+        assert!(message.text.contains("\"how to kill myself\""));
+        assert!(message.text.contains("https://console.school/alerts/7"));
+        assert_eq!(message.severity, 5);
+        assert!(message.subject.contains("Self-harm"));
+    }
+
+    fn search(term: &str) -> store::ActivityEvent {
+        store::ActivityEvent {
+            at: Timestamp::now(),
+            source: store::Source::Proxy,
+            client_ip: "10.0.5.17".into(),
+            username: Some("amara.okafor".into()),
+            device: Some("LAPTOP-07".into()),
+            profile: "ks2".into(),
+            method: "GET".into(),
+            url: format!("http://www.google.com/search?q={term}"),
+            host: "www.google.com".into(),
+            search_term: Some(term.into()),
+            categories: "search-engines".into(),
+            verdict: "allow".into(),
+            rule: "default".into(),
+            status: Some(200),
+            bytes: 100,
+            duration_ms: 2,
+            reference: None,
+        }
+    }
+
+    /// The warm path as `serve` would start it, over `store`.
+    fn warm(store: &SqliteStore) -> WarmPath {
+        WarmPath {
+            store: store.clone(),
+            settings: MonitoringSettings::default(),
+            console_url: "http://console.test".into(),
+            outbox: Arc::new(notify::Outbox::new(
+                store.clone(),
+                None,
+                notify::Webhooks::new(&[]).expect("no webhooks"),
+                notify::DeliveryOptions::default(),
+            )),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn passes_store_alerts_queue_mail_once_and_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        for (username, role, email) in [
+            ("d.lead", "dsl", Some("dsl@school.example")),
+            ("d.deputy", "deputy-dsl", None),
+            ("s.teacher", "staff", Some("staff@school.example")),
+        ] {
+            store
+                .add_console_account(
+                    &store::NewConsoleAccount {
+                        username: username.into(),
+                        display_name: format!("Invented {username}"),
+                        email: email.map(String::from),
+                        role: role.into(),
+                        person: None,
+                        password_hash: None,
+                    },
+                    "test",
+                )
+                .await
+                .expect("account");
+        }
+        store
+            .record_activity(&[
+                search("what is photosynthesis"),
+                search("how to kill myself"),
+            ])
+            .await
+            .expect("activity");
+        let stop = CancellationToken::new();
+        let mut running = None;
+        let first = warm(&store);
+        first.pass(&mut running, &stop).await.expect("pass");
+        assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
+        let alerts = store
+            .alerts(&store::AlertFilter {
+                limit: 10,
+                ..store::AlertFilter::default()
+            })
+            .await
+            .expect("alerts");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].alert.category, "self-harm");
+        assert_eq!(alerts[0].alert.first_event, 2);
+        let queued = store.outbox_entries(10).await.expect("outbox");
+        assert_eq!(queued.len(), 1);
+        // The DSL with an email; never staff, and no one without an address.
+        assert_eq!(
+            queued[0].destination,
+            "Invented d.lead <dsl@school.example>"
+        );
+        assert_eq!(queued[0].dedup_key.as_deref(), Some("alert:1"));
+
+        // A repeat folds into the alert: no second message.
+        store
+            .record_activity(&[search("how to kill myself")])
+            .await
+            .expect("activity");
+        first.pass(&mut running, &stop).await.expect("pass");
+        let alert = store.alert(1).await.expect("alert").expect("some");
+        assert_eq!(alert.alert.count, 2);
+        assert_eq!(alert.alert.last_event, 3);
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+
+        // After a restart nothing already read is read again.
+        let mut running = None;
+        let second = warm(&store);
+        second.pass(&mut running, &stop).await.expect("pass");
+        assert_eq!(store.last_alert_id().await.expect("last"), 1);
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+
+        // A library saved in the console is used from the next pass.
+        let mut files: Vec<(String, String)> = monitor::library::STARTER_FILES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        files.push((
+            "local.toml".into(),
+            "language = \"en\"\n[[phrases]]\ncategory = \"bullying\"\nseverity = 3\nphrases = [\"zorblax the new kid\"]\n".into(),
+        ));
+        store
+            .save_phrase_library(
+                &files,
+                "d.lead",
+                "a name pupils use to bully",
+                Timestamp::now(),
+            )
+            .await
+            .expect("save");
+        store
+            .record_activity(&[search("zorblax the new kid")])
+            .await
+            .expect("activity");
+        second.pass(&mut running, &stop).await.expect("pass");
+        let newest = store.alert(2).await.expect("alert").expect("raised");
+        assert_eq!(newest.alert.category, "bullying");
+        assert_eq!(newest.alert.routing, "daily");
+        // A digest alert is not mailed at once.
+        assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+    }
+}
