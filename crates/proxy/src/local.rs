@@ -457,30 +457,6 @@ fn decode(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forms_decode() {
-        let f = parse_form(b"user=ada.pupil&device=LAPTOP%2D07&message=hello+there%21&empty=");
-        assert_eq!(field(&f, "user"), Some("ada.pupil"));
-        assert_eq!(field(&f, "device"), Some("LAPTOP-07"));
-        assert_eq!(field(&f, "message"), Some("hello there!"));
-        assert_eq!(field(&f, "empty"), Some(""));
-        assert_eq!(field(&parse_form(b"a=%zz%4"), "a"), Some("%zz%4"));
-        assert_eq!(field(&parse_form(b"a=%41"), "a"), Some("A"));
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret(b"0123456789abcdef", b"0123456789abcdef"));
-        assert!(!same_secret(b"0123456789abcdeX", b"0123456789abcdef"));
-        assert!(!same_secret(b"0123456789abcdef0", b"0123456789abcdef"));
-        assert!(!same_secret(b"", b"0123456789abcdef"));
-    }
-}
-
 // Acceptable use (§7.2): the agreement, and agreeing to it.
 
 /// The agreement page for someone who has still to agree.
@@ -576,4 +552,28 @@ async fn aup_agree<S: store::Store + Clone + 'static>(
     }
     conn.shared.aup.accepted(&pending);
     html_response(StatusCode::OK, pages::aup_done(&school))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_decode() {
+        let f = parse_form(b"user=ada.pupil&device=LAPTOP%2D07&message=hello+there%21&empty=");
+        assert_eq!(field(&f, "user"), Some("ada.pupil"));
+        assert_eq!(field(&f, "device"), Some("LAPTOP-07"));
+        assert_eq!(field(&f, "message"), Some("hello there!"));
+        assert_eq!(field(&f, "empty"), Some(""));
+        assert_eq!(field(&parse_form(b"a=%zz%4"), "a"), Some("%zz%4"));
+        assert_eq!(field(&parse_form(b"a=%41"), "a"), Some("A"));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"0123456789abcdef", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdeX", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdef0", b"0123456789abcdef"));
+        assert!(!same_secret(b"", b"0123456789abcdef"));
+    }
 }
