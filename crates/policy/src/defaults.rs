@@ -128,6 +128,7 @@ pub fn default_policy() -> Policy {
                 allow: early_years_allow,
                 deny: Vec::new(),
                 block_ip_addresses: true,
+                require_acceptable_use: false,
                 safe_search: SafeSearch {
                     search: SearchLevel::Enforced,
                     youtube: YoutubeLevel::Strict,
@@ -144,6 +145,7 @@ pub fn default_policy() -> Policy {
                 allow: strings(HELP_SITES),
                 deny: Vec::new(),
                 block_ip_addresses: true,
+                require_acceptable_use: false,
                 safe_search: SafeSearch {
                     search: SearchLevel::Enforced,
                     youtube: YoutubeLevel::Strict,
@@ -160,6 +162,7 @@ pub fn default_policy() -> Policy {
                 allow: Vec::new(),
                 deny: Vec::new(),
                 block_ip_addresses: false,
+                require_acceptable_use: false,
                 safe_search: SafeSearch {
                     search: SearchLevel::Enforced,
                     youtube: YoutubeLevel::Moderate,
@@ -193,6 +196,7 @@ pub fn default_policy() -> Policy {
                 allow: strings(HELP_SITES),
                 deny: Vec::new(),
                 block_ip_addresses: true,
+                require_acceptable_use: false,
                 safe_search: SafeSearch {
                     search: SearchLevel::Enforced,
                     youtube: YoutubeLevel::Moderate,

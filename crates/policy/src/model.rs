@@ -80,6 +80,11 @@ pub struct Profile {
     pub block_ip_addresses: bool,
     #[serde(default)]
     pub safe_search: SafeSearch,
+    /// People on this profile must agree to the acceptable use agreement
+    /// for their audience before they can browse (§7.2); until then the
+    /// proxy shows them the agreement instead. Help sites stay reachable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_acceptable_use: bool,
     #[serde(rename = "schedule", default, skip_serializing_if = "Vec::is_empty")]
     pub schedules: Vec<Schedule>,
 }

@@ -71,3 +71,25 @@ fn validation_names_the_place() {
     let err = p.validate().expect_err("empty garden").to_string();
     assert!(err.contains("would block every site"), "{err}");
 }
+
+// Acceptable use (§7.2): the profile option that makes the proxy show the
+// agreement first.
+
+#[test]
+fn the_acceptable_use_option_defaults_off_and_round_trips_and_shows_in_the_diff() {
+    let old = default_policy();
+    assert!(old.profiles.iter().all(|p| !p.require_acceptable_use));
+    assert!(!old.to_toml().contains("require_acceptable_use"));
+    let mut new = old.clone();
+    new.profiles[0].require_acceptable_use = true;
+    let text = new.to_toml();
+    assert!(text.contains("require_acceptable_use = true"), "{text}");
+    let back = Policy::from_toml(&text).expect("parse");
+    assert_eq!(back, new);
+    assert!(back.profiles[0].require_acceptable_use);
+    let changes = policy::diff::diff(&old, &new);
+    assert!(
+        changes.iter().any(|c| c.contains("require_acceptable_use")),
+        "{changes:?}"
+    );
+}

@@ -100,6 +100,16 @@ pub async fn handle<S: store::Store + Clone + 'static>(
             );
         }
     };
+    if !crate::aup::is_help_site(canon.host())
+        && let Some(pending) = conn.shared.aup.pending(
+            &asker.engine,
+            asker.profile,
+            asker.who.user.as_deref(),
+            asker.now,
+        )
+    {
+        return crate::local::aup_page(&conn, &asker, &pending, StatusCode::FORBIDDEN);
+    }
     let decision = asker.engine.decide(asker.profile, &canon, asker.now);
     let search_term = gate::search::search_term(&canon);
     let rule = rule_id(&asker.engine, &decision, || {

@@ -22,6 +22,7 @@
 //!
 //! [`serve`] runs it all until shutdown, then drains connections.
 
+mod aup;
 pub mod auth;
 pub mod event;
 mod http;

@@ -44,14 +44,16 @@ pub async fn serve<S: store::Store + Clone + 'static>(
         "/review" if method == Method::POST => review(conn, request).await,
         "/review/status" if read_only => review_status(conn, &request).await,
         "/login-agent" => login_agent(conn, request).await,
-        "/" | "/proxy.pac" | "/wpad.dat" | "/review" | "/review/status" => {
+        "/aup" if read_only => aup_form(conn, &request).await,
+        "/aup" if method == Method::POST => aup_agree(conn, request).await,
+        "/" | "/proxy.pac" | "/wpad.dat" | "/review" | "/review/status" | "/aup" => {
             let mut response = text(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "This page cannot be used that way.\n",
             );
             response.headers_mut().insert(
                 header::ALLOW,
-                HeaderValue::from_static(if path == "/review" {
+                HeaderValue::from_static(if path == "/review" || path == "/aup" {
                     "GET, HEAD, POST"
                 } else {
                     "GET, HEAD"
@@ -453,6 +455,103 @@ fn decode(bytes: &[u8]) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+// Acceptable use (§7.2): the agreement, and agreeing to it.
+
+/// The agreement page for someone who has still to agree.
+pub fn aup_page<S>(
+    conn: &Conn<S>,
+    asker: &crate::http::Asker,
+    pending: &crate::aup::Pending,
+    status: StatusCode,
+) -> Response<ProxyBody> {
+    let school = &asker.engine.policy().school.name;
+    let action = format!("http://{}/aup", conn.proxy_address());
+    let mut response = html_response(
+        status,
+        pages::aup_page(school, &pending.text, &pending.version, &action),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn aup_form<S: store::Store + Clone + 'static>(
+    conn: &Arc<Conn<S>>,
+    request: &Request<Incoming>,
+) -> Response<ProxyBody> {
+    let user = match crate::http::sign_in(conn, request.headers()).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let asker = identify(conn, user.as_deref());
+    match conn.shared.aup.pending(
+        &asker.engine,
+        asker.profile,
+        asker.who.user.as_deref(),
+        asker.now,
+    ) {
+        Some(pending) => aup_page(conn, &asker, &pending, StatusCode::OK),
+        None => html_response(
+            StatusCode::OK,
+            pages::aup_done(&asker.engine.policy().school.name),
+        ),
+    }
+}
+
+async fn aup_agree<S: store::Store + Clone + 'static>(
+    conn: &Arc<Conn<S>>,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let user = match crate::http::sign_in(conn, request.headers()).await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let asker = identify(conn, user.as_deref());
+    let school = asker.engine.policy().school.name.clone();
+    let Some(body) = read_form(request, conn.shared.settings.idle_timeout()).await else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read. Go back and try again.\n",
+        );
+    };
+    let fields = parse_form(&body);
+    let Some(pending) = conn.shared.aup.pending(
+        &asker.engine,
+        asker.profile,
+        asker.who.user.as_deref(),
+        asker.now,
+    ) else {
+        return html_response(StatusCode::OK, pages::aup_done(&school));
+    };
+    if field(&fields, "version") != Some(pending.version.as_str()) {
+        // The agreement changed while the page was open: show the new one.
+        return aup_page(conn, &asker, &pending, StatusCode::CONFLICT);
+    }
+    let entry = records::registers::RegisterEntry {
+        id: 0,
+        actor: pending.person.clone(),
+        role: records::role::Role::Staff,
+        at: asker.now,
+        entry: records::registers::Entry::AupAcceptance {
+            audience: pending.audience,
+            version: pending.version.clone(),
+            person: pending.person.clone(),
+            how: format!("agreed on the web filter from {}", conn.peer_ip),
+        },
+    };
+    if let Err(e) = conn.shared.store.add_register_entry(&entry).await {
+        tracing::error!(error = %e, "an acceptable use agreement could not be recorded");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Your agreement could not be recorded just now. Try again in a minute; if it keeps \
+             happening, tell a member of staff.\n",
+        );
+    }
+    conn.shared.aup.accepted(&pending);
+    html_response(StatusCode::OK, pages::aup_done(&school))
 }
 
 #[cfg(test)]

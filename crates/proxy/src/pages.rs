@@ -251,6 +251,43 @@ pub fn review_status(
     )
 }
 
+/// The acceptable use agreement, with the button that agrees to it (§7.2).
+pub fn aup_page(school: &str, text: &str, version: &str, action: &str) -> String {
+    let paragraphs: String = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>\n", escape(p.trim())))
+        .collect();
+    page(
+        "Acceptable use agreement",
+        &format!(
+            "<p class=\"school\">{}</p>\n<h1>Acceptable use agreement</h1>\n\
+             <p>Before you use the internet at school, read the school's agreement and say \
+             that you agree to it.</p>\n{paragraphs}\
+             <form method=\"post\" action=\"{}\">\n\
+             <input type=\"hidden\" name=\"version\" value=\"{}\">\n\
+             <p><button type=\"submit\">I agree</button></p>\n</form>\n\
+             <p>Help sites such as Childline, the NHS and CEOP work without agreeing.</p>",
+            escape(school),
+            escape(action),
+            escape(version)
+        ),
+    )
+}
+
+/// After agreeing, or for someone with nothing to agree to.
+pub fn aup_done(school: &str) -> String {
+    page(
+        "Acceptable use agreement",
+        &format!(
+            "<p class=\"school\">{}</p>\n<h1>Thank you</h1>\n\
+             <p>You have agreed to the acceptable use agreement. You can now use the internet: \
+             go back to the page you wanted.</p>",
+            escape(school)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,6 +149,8 @@ pub struct Shared<S> {
     pub references: References,
     pub sign_ins: SignIns,
     pub recent: RecentBlocks,
+    /// Acceptable use agreements and who has agreed (§7.2).
+    pub aup: crate::aup::Agreements,
     /// The addresses the listeners are bound to.
     pub listeners: Vec<SocketAddr>,
     /// This proxy's `Via` entry; seeing it on a request means a loop.
@@ -227,6 +229,7 @@ pub async fn run<S: store::Store + Clone + 'static>(
         references: References::default(),
         sign_ins: SignIns::default(),
         recent: RecentBlocks::default(),
+        aup: crate::aup::Agreements::default(),
         listeners: addresses,
         via: via_value(),
         shutdown: shutdown.clone(),
@@ -238,6 +241,19 @@ pub async fn run<S: store::Store + Clone + 'static>(
         http,
         settings,
     });
+    shared.aup.reload(&shared.store).await;
+    let agreements = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::aup::RELOAD_EVERY);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => shared.aup.reload(&shared.store).await,
+                    () = shared.shutdown.cancelled() => return,
+                }
+            }
+        })
+    };
     let places = Arc::new(Semaphore::new(shared.settings.max_connections));
     for listener in listeners {
         let shared = shared.clone();
@@ -263,6 +279,7 @@ pub async fn run<S: store::Store + Clone + 'static>(
     };
     shutdown.cancelled().await;
     let _ = sweeping.await;
+    let _ = agreements.await;
     shared.pool.clear();
     shared.tracker.close();
     let grace = shared.settings.shutdown_grace();

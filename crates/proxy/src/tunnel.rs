@@ -74,6 +74,27 @@ pub async fn connect<S: store::Store + Clone + 'static>(
         Err(response) => return response,
     };
     let asker = identify(&conn, user.as_deref());
+    if !crate::aup::is_help_site(&host)
+        && conn
+            .shared
+            .aup
+            .pending(
+                &asker.engine,
+                asker.profile,
+                asker.who.user.as_deref(),
+                asker.now,
+            )
+            .is_some()
+    {
+        return text(
+            StatusCode::FORBIDDEN,
+            format!(
+                "Before you use the internet at school, read and agree to the school's acceptable use \
+                 agreement. Open http://{}/aup in your browser to read it.\n",
+                conn.proxy_address()
+            ),
+        );
+    }
     let ports = &conn.shared.settings.connect_ports;
     let decision = asker
         .engine

@@ -333,7 +333,14 @@ pub async fn raise<S: Store>(
         }
     } else {
         match console.store.raise_concern(&concern).await {
-            Ok(id) => return Ok(see_other(&format!("/my-concerns/{id}?done=raised"), &[])),
+            Ok(id) => {
+                // The concern is saved; a failure to queue the email must not
+                // hide that from the person who raised it.
+                if let Err(e) = tell_dsls(&console, &caller, id, now).await {
+                    tracing::error!("concern {id} saved, but the DSL email was not queued: {e}");
+                }
+                return Ok(see_other(&format!("/my-concerns/{id}?done=raised"), &[]));
+            }
             Err(e) => {
                 let refusal = rule_or_fault(e)?;
                 errors.push((field_of(&refusal), refusal.to_string()));
@@ -349,6 +356,70 @@ pub async fn raise<S: Store>(
         StatusCode::BAD_REQUEST,
     )
     .await
+}
+
+/// Queues one email to each DSL and deputy DSL who has an address, saying
+/// a concern is waiting. Email is not a safe place for safeguarding
+/// content, so the message names no child and carries nothing that was
+/// written: only who raised it, when, and where to read it.
+async fn tell_dsls<S: Store>(
+    console: &Console<S>,
+    caller: &Caller,
+    id: i64,
+    now: Timestamp,
+) -> Result<(), String> {
+    let link = format!("{}/concerns/{id}", console.settings.public_url);
+    let raised_by = caller.username();
+    let when = show(console, now);
+    let accounts = console
+        .store
+        .console_accounts()
+        .await
+        .map_err(|e| e.to_string())?;
+    for account in accounts {
+        let dsl = matches!(
+            account.role.parse::<Role>(),
+            Ok(Role::Dsl | Role::DeputyDsl)
+        );
+        let Some(email) = account.email.as_deref().map(str::trim) else {
+            continue;
+        };
+        if !dsl || account.disabled || email.is_empty() {
+            continue;
+        }
+        let message = notify::Message {
+            to: vec![email.to_owned()],
+            subject: format!("New safeguarding concern #{id}"),
+            text: format!(
+                "{raised_by} raised a safeguarding concern on {when}.\n\n\
+                 Open the console to read it: {link}\n\n\
+                 This email does not say who the concern is about or what it says; \
+                 keep it that way if you forward it.\n"
+            ),
+            html: None,
+            attachments: Vec::new(),
+            kind: "concern".into(),
+            severity: 4,
+            dedup_key: Some(format!("concern-{id}-{}", account.username)),
+        };
+        let payload = serde_json::to_string(&message).map_err(|e| e.to_string())?;
+        let entry = store::NewOutboxEntry {
+            channel: store::Channel::Email,
+            destination: email.to_owned(),
+            kind: message.kind.clone(),
+            severity: message.severity,
+            dedup_key: message.dedup_key.clone(),
+            summary: message.subject.clone(),
+            payload,
+            created_at: now,
+        };
+        console
+            .store
+            .enqueue_outbox(&entry)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Which field of the concern form a refusal is about, for the link in
