@@ -1141,6 +1141,20 @@ impl Store for SqliteStore {
     async fn outbox_entries(&self, limit: usize) -> Result<Vec<crate::OutboxEntry>, StoreError> {
         crate::sqlite_outbox::entries(&self.pool, limit).await
     }
+
+    // Retention (sqlite_retention.rs).
+    async fn purge_records(
+        &self,
+        plan: &::records::retention::PurgePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::PurgeReport, StoreError> {
+        crate::sqlite_retention::purge_records(&self.pool, plan, actor, at).await
+    }
+
+    async fn purge_reports(&self, limit: usize) -> Result<Vec<crate::PurgeReport>, StoreError> {
+        crate::sqlite_retention::purge_reports(&self.pool, limit).await
+    }
 }
 
 #[cfg(test)]
