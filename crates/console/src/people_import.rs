@@ -948,6 +948,44 @@ mod tests {
     }
 
     #[test]
+    fn dates_of_birth_in_uk_and_iso_form_and_a_bad_one_named_by_row_and_column() {
+        let plan = planned(
+            "Forename,Surname,Year,Email,Date of Birth\nAda,Lovelace,Year 5,ada@s.example,10/12/2015\nAlan,Turing,Year 5,alan@s.example,2015-06-23\nMary,Somerville,Year 5,mary@s.example,31/02/2015\nGrace,Hopper,Year 5,grace@s.example,\n",
+        );
+        let errors: Vec<String> = plan.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "row 4, Date of Birth: '31/02/2015' is not a date of birth; write it as day/month/year, such as 23/04/2014"
+            ]
+        );
+        let born: Vec<Option<String>> = plan
+            .people
+            .iter()
+            .map(|(_, p)| p.date_of_birth.map(|d| d.to_string()))
+            .collect();
+        assert_eq!(
+            born,
+            [Some("2015-12-10".into()), Some("2015-06-23".into()), None]
+        );
+        let m = guess(&["DOB".to_owned()]);
+        assert_eq!(m.column(Field::DateOfBirth), Some(0));
+        for bad in [
+            "12/2015",
+            "10/12/15",
+            "2015-13-01",
+            "1/1/1850",
+            "ten/12/2015",
+        ] {
+            assert_eq!(parse_date_of_birth(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_date_of_birth("3/4/2014").map(|d| d.to_string()),
+            Some("2014-04-03".into())
+        );
+    }
+
+    #[test]
     fn duplicates_name_both_rows_and_initials_are_refused() {
         let plan = planned(
             "Forename,Surname,Year,Email\nAda,Lovelace,Year 5,ada@s.example\nJ,Smith,Year 5,js@s.example\nAda,Byron,Year 5,ADA@s.example\n",
