@@ -23,6 +23,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
+use jiff::civil::Date;
 use serde::Serialize;
 use store::{ImportedPerson, PersonKind, PersonRecord};
 
@@ -46,10 +47,11 @@ pub enum Field {
     YearGroup,
     ClassGroup,
     Email,
+    DateOfBirth,
 }
 
 impl Field {
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 8] = [
         Field::GivenName,
         Field::FamilyName,
         Field::YearGroup,
@@ -57,6 +59,7 @@ impl Field {
         Field::Email,
         Field::MisId,
         Field::Username,
+        Field::DateOfBirth,
     ];
 
     /// The form field's name.
@@ -69,6 +72,7 @@ impl Field {
             Field::YearGroup => "year_group",
             Field::ClassGroup => "class_group",
             Field::Email => "email",
+            Field::DateOfBirth => "date_of_birth",
         }
     }
 
@@ -81,6 +85,7 @@ impl Field {
             Field::YearGroup => "Year group",
             Field::ClassGroup => "Class or registration group",
             Field::Email => "Email",
+            Field::DateOfBirth => "Date of birth (day/month/year)",
         }
     }
 
@@ -154,6 +159,7 @@ impl Field {
                 "pupilemail",
                 "studentemail",
             ],
+            Field::DateOfBirth => &["dateofbirth", "dob", "birthdate", "birthday"],
         }
     }
 }
@@ -595,6 +601,7 @@ pub fn plan(table: &Table, mapping: &Mapping, rules: &ProfileRules) -> Plan {
         let email = get(Field::Email);
         let mis_id = get(Field::MisId);
         let username_text = get(Field::Username);
+        let birth_text = get(Field::DateOfBirth);
         let err = |field: Field, message: String| RowError {
             row,
             column: Some(heading(table, mapping, field)),
@@ -639,6 +646,16 @@ pub fn plan(table: &Table, mapping: &Mapping, rules: &ProfileRules) -> Plan {
         {
             errors.push(err(Field::Email, format!("'{e}' is not an email address")));
         }
+        let date_of_birth = birth_text.as_deref().and_then(|text| {
+            let date = parse_date_of_birth(text);
+            if date.is_none() {
+                errors.push(err(
+                    Field::DateOfBirth,
+                    format!("'{text}' is not a date of birth; write it as day/month/year, such as 23/04/2014"),
+                ));
+            }
+            date
+        });
         let (raw, from) = match source {
             UsernameSource::UsernameColumn => (username_text.clone(), Field::Username),
             UsernameSource::EmailLocalPart => (
@@ -705,11 +722,37 @@ pub fn plan(table: &Table, mapping: &Mapping, rules: &ProfileRules) -> Plan {
                 class_group,
                 email,
                 kind: rules.kind,
+                date_of_birth,
                 profile,
             },
         ));
     }
     out
+}
+
+/// A date of birth as MIS exports write it: UK day/month/year
+/// (`23/04/2014`, `3/4/2014`) or ISO (`2014-04-23`). A year before 1900 or
+/// two-digit years are refused: they are more likely a mistake than a pupil.
+pub fn parse_date_of_birth(text: &str) -> Option<Date> {
+    let text = text.trim();
+    let (year, month, day) = if let Some((d, rest)) = text.split_once('/') {
+        let (m, y) = rest.split_once('/')?;
+        (y, m, d)
+    } else {
+        let mut parts = text.splitn(3, '-');
+        let y = parts.next()?;
+        let m = parts.next()?;
+        (y, m, parts.next()?)
+    };
+    let number = |t: &str, max_len: usize| {
+        (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i16>().ok())
+            .flatten()
+    };
+    let year = number(year, 4).filter(|y| *y >= 1900)?;
+    let month = i8::try_from(number(month, 2)?).ok()?;
+    let day = i8::try_from(number(day, 2)?).ok()?;
+    Date::new(year, month, day).ok()
 }
 
 /// One person the import will change, and how.
@@ -902,6 +945,44 @@ mod tests {
         assert_eq!(table.rows[0].1[1], "Bréton");
         let plan = plan(&table, &guess(&table.headings), &rules());
         assert_eq!(plan.people[0].1.username, "a1");
+    }
+
+    #[test]
+    fn dates_of_birth_in_uk_and_iso_form_and_a_bad_one_named_by_row_and_column() {
+        let plan = planned(
+            "Forename,Surname,Year,Email,Date of Birth\nAda,Lovelace,Year 5,ada@s.example,10/12/2015\nAlan,Turing,Year 5,alan@s.example,2015-06-23\nMary,Somerville,Year 5,mary@s.example,31/02/2015\nGrace,Hopper,Year 5,grace@s.example,\n",
+        );
+        let errors: Vec<String> = plan.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "row 4, Date of Birth: '31/02/2015' is not a date of birth; write it as day/month/year, such as 23/04/2014"
+            ]
+        );
+        let born: Vec<Option<String>> = plan
+            .people
+            .iter()
+            .map(|(_, p)| p.date_of_birth.map(|d| d.to_string()))
+            .collect();
+        assert_eq!(
+            born,
+            [Some("2015-12-10".into()), Some("2015-06-23".into()), None]
+        );
+        let m = guess(&["DOB".to_owned()]);
+        assert_eq!(m.column(Field::DateOfBirth), Some(0));
+        for bad in [
+            "12/2015",
+            "10/12/15",
+            "2015-13-01",
+            "1/1/1850",
+            "ten/12/2015",
+        ] {
+            assert_eq!(parse_date_of_birth(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_date_of_birth("3/4/2014").map(|d| d.to_string()),
+            Some("2014-04-03".into())
+        );
     }
 
     #[test]

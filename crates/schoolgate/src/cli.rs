@@ -74,6 +74,25 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Safeguarding records: `records purge` removes what has passed its retention period.
+    #[command(subcommand)]
+    Records(RecordsCommand),
+}
+
+// Retention (issue 6).
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// Removes the safeguarding records whose retention period has ended
+    /// (never one under legal hold) and says what went and why.
+    Purge {
+        /// Say what would be removed and kept, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The configuration file with the [retention] periods (default:
+        /// schoolgate.toml in the data folder, else the toolkit's periods).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

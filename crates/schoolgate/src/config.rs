@@ -44,6 +44,59 @@ pub struct Config {
     /// on or off, alert thresholds, school hours, out-of-hours contacts.
     #[serde(default)]
     pub monitoring: crate::monitoring::MonitoringSettings,
+    /// How long safeguarding records are kept (records::retention).
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// Retention of safeguarding records, in years per kind of record. Left
+/// out, each follows the records management toolkit; a school may keep
+/// child protection files and allegations longer, never shorter.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// From the pupil's date of birth (toolkit: 25, the minimum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_protection_years: Option<i16>,
+    /// From when the allegation was made (toolkit: 10, the minimum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_allegation_years: Option<i16>,
+    /// From when the incident was closed (toolkit: 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident_without_pupil_years: Option<i16>,
+}
+
+impl RetentionSettings {
+    /// The schedule in force, or the key the records crate refused and why.
+    pub fn schedule(&self) -> Result<records::RetentionSchedule, (String, String)> {
+        use records::RetentionClass as C;
+        let mut schedule = records::RetentionSchedule::default();
+        for (key, class, years) in [
+            (
+                "child_protection_years",
+                C::ChildProtection,
+                self.child_protection_years,
+            ),
+            (
+                "staff_allegation_years",
+                C::StaffAllegation,
+                self.staff_allegation_years,
+            ),
+            (
+                "incident_without_pupil_years",
+                C::IncidentWithoutPupil,
+                self.incident_without_pupil_years,
+            ),
+        ] {
+            let Some(years) = years else { continue };
+            let mut rule = schedule.rule(class);
+            rule.years = years;
+            schedule
+                .set(rule)
+                .map_err(|e| (format!("retention.{key}"), e.to_string()))?;
+        }
+        Ok(schedule)
+    }
 }
 
 /// The activity log.
@@ -235,6 +288,7 @@ impl Config {
             notify::validate_mail(mail).map_err(|e| (e.key, e.problem))?;
         }
         notify::validate_webhook(&self.webhook).map_err(|e| (e.key, e.problem))?;
+        self.retention.schedule()?;
         Ok(())
     }
 }
@@ -353,6 +407,30 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(config.validate().expect_err("http").0, "webhook[0].url");
+    }
+
+    #[test]
+    fn retention_periods_may_be_longer_but_not_below_the_toolkit() {
+        let config: Config = toml::from_str(
+            "[retention]\nchild_protection_years = 35\nincident_without_pupil_years = 3\n",
+        )
+        .expect("parses");
+        let schedule = config.retention.schedule().expect("longer is allowed");
+        assert_eq!(
+            schedule
+                .rule(records::RetentionClass::ChildProtection)
+                .years,
+            35
+        );
+        let config: Config =
+            toml::from_str("[retention]\nchild_protection_years = 20\n").expect("parses");
+        let (key, problem) = config.validate().expect_err("too short");
+        assert_eq!(key, "retention.child_protection_years");
+        assert!(problem.contains("at least 25 years"), "{problem}");
+        let err = toml::from_str::<Config>("[retention]\nchild_protection = 30\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("child_protection"), "{err}");
     }
 
     #[test]

@@ -50,6 +50,7 @@ mod sqlite_outbox;
 mod sqlite_people;
 mod sqlite_policy;
 mod sqlite_records;
+mod sqlite_retention;
 mod sqlite_reviews;
 
 pub use alerts::{
@@ -69,6 +70,7 @@ pub use reviews::{
     ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
     StaffReport,
 };
+pub use sqlite_retention::PurgeReport;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -805,4 +807,21 @@ pub trait Store: Send + Sync {
         reason: &str,
         at: Timestamp,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    // Retention (records::retention; migration 0013). The only deletion of
+    // safeguarding records: exactly what the plan lists, nothing under
+    // legal hold, in one transaction with its report.
+    /// Removes what `plan` lists and stores a report naming each record and
+    /// why (never its content); on any error nothing is removed.
+    fn purge_records(
+        &self,
+        plan: &::records::retention::PurgePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<PurgeReport, StoreError>> + Send;
+    /// The newest `limit` purge reports, newest first.
+    fn purge_reports(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PurgeReport>, StoreError>> + Send;
 }

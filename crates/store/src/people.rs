@@ -3,6 +3,7 @@
 //! in SQL, and an import applied in one transaction.
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// Pupil or member of staff.
@@ -52,6 +53,11 @@ pub struct PersonRecord {
     pub profile_set_by_hand: bool,
     pub disabled_at: Option<Timestamp>,
     pub disabled_by: Option<String>,
+    /// From the MIS import; child protection records are kept from it
+    /// (records::retention). Shown to DSL roles only, so never serialised
+    /// (the people API and technicians' pages serialise this record).
+    #[serde(skip)]
+    pub date_of_birth: Option<Date>,
     /// Whether a proxy sign-in password is set (the hash is never shown).
     pub can_sign_in: bool,
     pub created_at: Timestamp,
@@ -114,6 +120,7 @@ pub struct ImportedPerson {
     pub class_group: Option<String>,
     pub email: Option<String>,
     pub kind: PersonKind,
+    pub date_of_birth: Option<Date>,
     /// The profile the year group (or staff) gives; kept out when the
     /// person's profile was set by hand.
     pub profile: String,
@@ -164,6 +171,7 @@ impl PersonRecord {
         after.class_group = p.class_group.clone();
         after.email = p.email.clone().or_else(|| self.email.clone());
         after.kind = p.kind;
+        after.date_of_birth = p.date_of_birth.or(self.date_of_birth);
         if !self.profile_set_by_hand {
             after.profile = p.profile.clone();
         }
@@ -191,6 +199,10 @@ impl PersonRecord {
         text("MIS id", shown(&self.mis_id), shown(&after.mis_id));
         text("kind", self.kind.as_str(), after.kind.as_str());
         text("profile", &self.profile, &after.profile);
+        if self.date_of_birth != after.date_of_birth {
+            // The audit is read by technicians: say that it changed, not what it is.
+            lines.push("date of birth changed".to_owned());
+        }
         if self.profile_set_by_hand != after.profile_set_by_hand {
             lines.push(if after.profile_set_by_hand {
                 "profile now set by hand (imports keep it)".to_owned()

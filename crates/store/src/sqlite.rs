@@ -1246,6 +1246,20 @@ impl Store for SqliteStore {
     ) -> Result<i64, StoreError> {
         crate::sqlite_alerts::save_library(&self.pool, files, actor, reason, at).await
     }
+
+    // Retention (sqlite_retention.rs).
+    async fn purge_records(
+        &self,
+        plan: &::records::retention::PurgePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::PurgeReport, StoreError> {
+        crate::sqlite_retention::purge_records(&self.pool, plan, actor, at).await
+    }
+
+    async fn purge_reports(&self, limit: usize) -> Result<Vec<crate::PurgeReport>, StoreError> {
+        crate::sqlite_retention::purge_reports(&self.pool, limit).await
+    }
 }
 
 #[cfg(test)]

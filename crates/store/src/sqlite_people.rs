@@ -39,6 +39,13 @@ fn record(row: &SqliteRow) -> Result<PersonRecord, StoreError> {
             })
             .transpose()?,
         disabled_by: row.try_get("disabled_by")?,
+        date_of_birth: row
+            .try_get::<Option<String>, _>("date_of_birth")?
+            .map(|d| {
+                d.parse::<jiff::civil::Date>()
+                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+            })
+            .transpose()?,
         can_sign_in: password_hash.is_some(),
         created_at: timestamp(row, "created_at")?,
     })
@@ -167,7 +174,8 @@ async fn update(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE person SET display_name = ?, profile = ?, mis_id = ?, given_name = ?, family_name = ?,
-           year_group = ?, class_group = ?, email = ?, kind = ?, profile_set_by_hand = ?
+           year_group = ?, class_group = ?, email = ?, kind = ?, profile_set_by_hand = ?,
+           date_of_birth = ?
          WHERE username = ?",
     )
     .bind(&p.display_name)
@@ -180,6 +188,7 @@ async fn update(
     .bind(&p.email)
     .bind(p.kind.as_str())
     .bind(p.profile_set_by_hand)
+    .bind(p.date_of_birth.map(|d| d.to_string()))
     .bind(&p.username)
     .execute(&mut **tx)
     .await?;
@@ -316,8 +325,9 @@ pub(crate) async fn import(
         let Some(before) = existing.get(&p.username) else {
             sqlx::query(
                 "INSERT INTO person (username, display_name, profile, password_hash, disabled, created_at,
-                   mis_id, given_name, family_name, year_group, class_group, email, kind, profile_set_by_hand)
-                 VALUES (?, ?, ?, NULL, 0, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                   mis_id, given_name, family_name, year_group, class_group, email, kind, profile_set_by_hand,
+                   date_of_birth)
+                 VALUES (?, ?, ?, NULL, 0, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
             )
             .bind(&p.username)
             .bind(p.display_name())
@@ -330,6 +340,7 @@ pub(crate) async fn import(
             .bind(&p.class_group)
             .bind(&p.email)
             .bind(p.kind.as_str())
+            .bind(p.date_of_birth.map(|d| d.to_string()))
             .execute(&mut *tx)
             .await?;
             outcome.added += 1;

@@ -25,6 +25,7 @@ fn pupil(username: &str, given: &str, family: &str, year: &str, class: &str) -> 
         class_group: Some(class.into()),
         email: None,
         kind: PersonKind::Pupil,
+        date_of_birth: None,
         profile: "ks2".into(),
     }
 }
@@ -380,4 +381,47 @@ async fn fifty_thousand_people_page_quickly() {
             page.total
         );
     }
+}
+
+#[tokio::test]
+async fn a_date_of_birth_is_imported_kept_when_the_file_omits_it_and_not_audited() {
+    let (_d, store) = store().await;
+    let mut ada = pupil("ada.lovelace", "Ada", "Lovelace", "Year 5", "5L");
+    ada.date_of_birth = Some("2015-12-10".parse().unwrap());
+    store
+        .import_people(std::slice::from_ref(&ada), "admin", "sims.csv")
+        .await
+        .expect("import");
+    let read = |s: &SqliteStore| {
+        let s = s.clone();
+        async move {
+            s.person_record("ada.lovelace")
+                .await
+                .expect("read")
+                .expect("there")
+                .date_of_birth
+        }
+    };
+    assert_eq!(read(&store).await, Some("2015-12-10".parse().unwrap()));
+    // A later file without the column leaves it as it was.
+    ada.date_of_birth = None;
+    let outcome = store
+        .import_people(std::slice::from_ref(&ada), "admin", "sims.csv")
+        .await
+        .expect("import");
+    assert_eq!(outcome.unchanged, 1);
+    assert_eq!(read(&store).await, Some("2015-12-10".parse().unwrap()));
+    // A corrected one replaces it; the audit says so without the date.
+    ada.date_of_birth = Some("2015-12-11".parse().unwrap());
+    let outcome = store
+        .import_people(std::slice::from_ref(&ada), "admin", "sims.csv")
+        .await
+        .expect("import");
+    assert_eq!(outcome.changed, 1);
+    assert_eq!(read(&store).await, Some("2015-12-11".parse().unwrap()));
+    let audit = store.audit_trail(50).await.expect("audit");
+    assert!(
+        audit.iter().all(|e| !e.detail.contains("2015")),
+        "dates of birth stay out of the audit"
+    );
 }

@@ -237,6 +237,10 @@ async fn detail_page<S: Store>(
             added => console.show_time(person.created_at),
             profiles => profile_choices(&profiles),
             manages => manages(caller),
+            // Safeguarding roles only: retention of child protection files counts from it.
+            date_of_birth => Role::SAFEGUARDING
+                .contains(&caller.role)
+                .then(|| person.date_of_birth.map_or_else(|| "Not recorded".to_owned(), |d| d.strftime("%d/%m/%Y").to_string())),
             errors => super::form_errors(errors),
         },
     )?;

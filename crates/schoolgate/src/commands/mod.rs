@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, Command, DevicesCommand, ListsCommand, MailCommand, NetworksCommand, PeopleCommand,
-    PolicyCommand,
+    PolicyCommand, RecordsCommand,
 };
 
 mod admin;
@@ -19,6 +19,7 @@ mod lists;
 mod mail;
 mod policy;
 mod registry;
+pub mod retention;
 pub mod serve;
 
 /// Who is acting, for the audit trail: `--by`, else the login name.
@@ -55,6 +56,7 @@ fn changes_something(command: &Command) -> bool {
         Command::Devices(c) => !matches!(c, DevicesCommand::List),
         Command::Networks(c) => !matches!(c, NetworksCommand::List),
         Command::Admin(_) => true,
+        Command::Records(RecordsCommand::Purge { dry_run, .. }) => !dry_run,
     }
 }
 
@@ -63,7 +65,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     let config = match &cli.command {
         Command::Serve { config }
         | Command::CheckConfig { config }
-        | Command::Mail(MailCommand::Test { config, .. }) => {
+        | Command::Mail(MailCommand::Test { config, .. })
+        | Command::Records(RecordsCommand::Purge { config, .. }) => {
             Some(Config::find(config.as_deref(), &cli.data)?)
         }
         _ => None,
@@ -99,6 +102,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Networks(command) => registry::networks(&dir, command, &actor).await,
         Command::Reviews { limit } => registry::reviews(&dir, *limit).await,
         Command::Admin(command) => admin::run(&dir, command, &actor).await,
+        Command::Records(RecordsCommand::Purge { dry_run, .. }) => {
+            let (config, _) = config.unwrap_or_default();
+            retention::purge_command(&dir, &config, *dry_run, &actor).await
+        }
         Command::Serve { .. } => {
             let (config, path) = config.unwrap_or_default();
             return serve::run(dir, config, path.as_deref()).await;

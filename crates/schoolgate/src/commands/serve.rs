@@ -174,6 +174,12 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         Duration::from_secs(u64::from(config.activity.purge_every_minutes) * 60),
         background.clone(),
     ));
+    // Retention: safeguarding records past their period, once a day.
+    let records_purger = tokio::spawn(records_purge_loop(
+        dir.clone(),
+        config.retention.schedule().unwrap_or_default(),
+        background.clone(),
+    ));
     let deliveries = notify::DeliveryWorker::spawn(outbox.clone(), OUTBOX_EVERY);
     let monitoring = crate::monitoring::Monitoring::spawn(
         dir.store.clone(),
@@ -211,6 +217,7 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     deliveries.shutdown(GRACE).await;
     let _ = reloader.await;
     let _ = purger.await;
+    let _ = records_purger.await;
     activity.shut_down();
     let _ = writer.await;
     println!(
@@ -379,6 +386,39 @@ async fn purge_loop(dir: DataDir, retention_days: u32, every: Duration, stop: Ca
                 "purged activity older than {retention_days} days"
             ),
             Err(e) => tracing::error!(error = %e, "the activity purge failed; it will try again"),
+        }
+    }
+}
+
+/// Removes safeguarding records past their retention period, at start and
+/// then once a day, and logs what went and why (never the content).
+async fn records_purge_loop(
+    dir: DataDir,
+    schedule: records::RetentionSchedule,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match super::retention::purge(&dir.store, &schedule, "schoolgate (daily purge)").await {
+            Ok(report) => {
+                let plan = records::PurgePlan {
+                    remove: report.removed,
+                    keep: report.kept,
+                };
+                tracing::info!(
+                    purge = report.id,
+                    "safeguarding records purge: {}",
+                    super::retention::describe(&plan, true).trim_end()
+                );
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                "the safeguarding records purge failed and removed nothing; it will try again tomorrow"
+            ),
         }
     }
 }
