@@ -39,7 +39,7 @@ pub(crate) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
-fn from_micros(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn from_micros(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
     let us: i64 = row.try_get(column)?;
     Timestamp::from_microsecond(us)
         .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
@@ -1122,6 +1122,22 @@ impl Store for SqliteStore {
 
     async fn outbox_entries(&self, limit: usize) -> Result<Vec<crate::OutboxEntry>, StoreError> {
         crate::sqlite_outbox::entries(&self.pool, limit).await
+    }
+
+    async fn weekly_report_rows(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<crate::reports::WeeklyRows, StoreError> {
+        crate::sqlite_reports::weekly_rows(&self.pool, from, until).await
+    }
+
+    async fn blocked_by_categories(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        crate::sqlite_reports::blocked_by_categories(&self.pool, from, until).await
     }
 }
 
