@@ -24,6 +24,7 @@ pub mod csv;
 pub mod governors;
 pub mod html;
 pub mod period;
+pub mod selftest;
 pub mod suppress;
 pub mod weekly;
 
