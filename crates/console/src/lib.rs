@@ -35,6 +35,7 @@ pub mod multipart;
 pub mod openapi;
 pub mod pages;
 pub mod password;
+pub mod pdf;
 pub mod people_import;
 pub mod roles;
 pub mod routes;

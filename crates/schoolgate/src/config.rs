@@ -40,6 +40,21 @@ pub struct Config {
     /// messages whose kind and severity it takes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook: Vec<notify::WebhookSettings>,
+    /// The weekly and governors' reports and the filter self-test
+    /// (`docs/reports.md`).
+    #[serde(default)]
+    pub reports: ReportsSettings,
+}
+
+/// `[reports]`: who the weekly report goes to (§7.3.4 names the person),
+/// the school's name on the reports, and the school's own platforms the
+/// filter self-test must find reachable.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsSettings {
+    pub school_name: String,
+    pub weekly_recipients: Vec<String>,
+    pub school_platforms: Vec<String>,
 }
 
 /// The activity log.
@@ -230,6 +245,26 @@ impl Config {
             notify::validate_mail(mail).map_err(|e| (e.key, e.problem))?;
         }
         notify::validate_webhook(&self.webhook).map_err(|e| (e.key, e.problem))?;
+        for (i, to) in self.reports.weekly_recipients.iter().enumerate() {
+            if !notify::is_mailbox(to) {
+                return Err((
+                    format!("reports.weekly_recipients[{i}]"),
+                    format!("'{to}' is not an email address; write it like dsl@school.example"),
+                ));
+            }
+        }
+        for (i, url) in self.reports.school_platforms.iter().enumerate() {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.chars().any(char::is_whitespace)
+            {
+                return Err((
+                    format!("reports.school_platforms[{i}]"),
+                    format!(
+                        "'{url}' is not a web address; write it like https://learning.school.example/"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, Command, DevicesCommand, ListsCommand, MailCommand, NetworksCommand, PeopleCommand,
-    PolicyCommand,
+    PolicyCommand, ReportCommand,
 };
 
 mod admin;
@@ -19,6 +19,7 @@ mod lists;
 mod mail;
 mod policy;
 mod registry;
+mod report;
 pub mod serve;
 
 /// Who is acting, for the audit trail: `--by`, else the login name.
@@ -48,7 +49,9 @@ fn changes_something(command: &Command) -> bool {
         | Command::CheckConfig { .. }
         | Command::Activity(_)
         | Command::Mail(_)
-        | Command::Reviews { .. } => false,
+        | Command::Reviews { .. }
+        | Command::Report(_) => false,
+        Command::Selftest { .. } => true,
         Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
         Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
         Command::People(c) => !matches!(c, PeopleCommand::List),
@@ -63,7 +66,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     let config = match &cli.command {
         Command::Serve { config }
         | Command::CheckConfig { config }
-        | Command::Mail(MailCommand::Test { config, .. }) => {
+        | Command::Mail(MailCommand::Test { config, .. })
+        | Command::Selftest { config, .. }
+        | Command::Report(ReportCommand::Weekly { config, .. })
+        | Command::Report(ReportCommand::Governors { config, .. }) => {
             Some(Config::find(config.as_deref(), &cli.data)?)
         }
         _ => None,
@@ -99,6 +105,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Networks(command) => registry::networks(&dir, command, &actor).await,
         Command::Reviews { limit } => registry::reviews(&dir, *limit).await,
         Command::Admin(command) => admin::run(&dir, command, &actor).await,
+        Command::Report(command) => {
+            let (config, _) = config.unwrap_or_default();
+            report::run(&dir, &config, command).await
+        }
+        Command::Selftest { profile, .. } => {
+            let (config, _) = config.unwrap_or_default();
+            report::selftest(&dir, &config, profile, &actor).await
+        }
         Command::Serve { .. } => {
             let (config, path) = config.unwrap_or_default();
             return serve::run(dir, config, path.as_deref()).await;
