@@ -36,9 +36,8 @@ pub fn print_pdf(html: &str) -> Result<Vec<u8>, String> {
                 "--no-sandbox",
                 "--disable-gpu",
                 "--no-pdf-header-footer",
-                "--user-data-dir",
             ])
-            .arg(dir.join("profile"))
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
             .arg(format!("--print-to-pdf={}", out.display()))
             .arg(format!("file://{}", page.display()))
             .stdout(std::process::Stdio::null())
