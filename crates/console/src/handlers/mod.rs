@@ -22,6 +22,7 @@ pub mod filtering_api;
 pub mod home;
 pub mod people;
 pub mod people_api;
+pub mod reports;
 pub mod reviews;
 pub mod setup;
 pub mod sign_in;

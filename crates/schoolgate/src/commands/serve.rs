@@ -249,6 +249,8 @@ async fn console_app(
         None => format!("{scheme}://{bound}"),
     };
     let mut settings = console::Settings::new(&public_url);
+    settings.school_name = config.reports.school_name.clone();
+    settings.school_platforms = config.reports.school_platforms.clone();
     settings.secure_cookies = tls || public_url.starts_with("https://");
     if let Some(link) = console::first_run_link(&dir.store, &public_url).await? {
         println!(
