@@ -394,4 +394,23 @@ mod tests {
         assert!(config.mail.is_some());
         assert_eq!(config.webhook.len(), 1);
     }
+
+    #[test]
+    fn reports_settings_are_checked_by_key() {
+        let err = toml::from_str::<Config>("[reports]\nweekly_recipient = []\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("weekly_recipient"), "{err}");
+        let config: Config =
+            toml::from_str("[reports]\nweekly_recipients = [\"not an address\"]\n").expect("parse");
+        let (key, problem) = config.validate().expect_err("bad address");
+        assert_eq!(key, "reports.weekly_recipients[0]");
+        assert!(problem.contains("not an email address"), "{problem}");
+        let config: Config =
+            toml::from_str("[reports]\nschool_platforms = [\"learning.school\"]\n").expect("parse");
+        assert_eq!(
+            config.validate().expect_err("bad url").0,
+            "reports.school_platforms[0]"
+        );
+    }
 }

@@ -206,6 +206,58 @@ fn reports_are_written_and_the_governors_one_prints_to_pdf() {
         School::text(&out)
     );
 
+    // With recipients configured, the report is queued in the outbox with the CSV attached.
+    let config = school.path("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[reports]\nschool_name = \"Dallimore Primary\"\nweekly_recipients = [\"dsl@school.example\", \"head@school.example\"]\n",
+    )
+    .expect("config");
+    let args = [
+        "report",
+        "weekly",
+        "--from",
+        "2026-11-02",
+        "--email",
+        "--config",
+        config.to_str().expect("p"),
+    ];
+    let out = school.run(&args);
+    assert!(out.status.success(), "{}", School::text(&out));
+    assert!(
+        School::text(&out)
+            .contains("Queued the report for dsl@school.example, head@school.example")
+    );
+    let out = school.run(&args);
+    assert!(
+        School::text(&out).contains("queued before"),
+        "{}",
+        School::text(&out)
+    );
+    let entries = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let store = SqliteStore::open(&school.data.join("schoolgate.db"))
+                .await
+                .expect("open");
+            let entries = store.outbox_entries(10).await.expect("outbox");
+            store.close().await;
+            entries
+        });
+    assert_eq!(entries.len(), 1, "queued once");
+    assert_eq!(
+        entries[0].destination,
+        "dsl@school.example, head@school.example"
+    );
+    assert_eq!(entries[0].kind, "weekly-report");
+    assert!(
+        entries[0]
+            .payload
+            .contains("restricted-attempts-2026-11-02.csv"),
+        "{}",
+        &entries[0].payload[..200.min(entries[0].payload.len())]
+    );
+
     let out = school.run(&["report", "governors", "--term", "2026-winter"]);
     assert_eq!(out.status.code(), Some(64));
     if console::pdf::chromium().is_none() {
