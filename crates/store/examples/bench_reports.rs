@@ -21,8 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let weeks: i64 = args.get(1).map_or(Ok(4), |w| w.parse())?;
     let store = SqliteStore::open(Path::new(db)).await?;
     let today = reports::period::school_date(Timestamp::now());
-    let monday = today
-        .checked_sub(i64::from(today.weekday().to_monday_zero_offset()).days())?;
+    let monday = today.checked_sub(i64::from(today.weekday().to_monday_zero_offset()).days())?;
     println!("| report | period | blocked attempts | people | time |");
     println!("|---|---|---|---|---|");
     let mut worst = 0.0f64;

@@ -81,26 +81,60 @@ fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Respon
     response
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report_page(
-    layout: &Layout,
-    action: &str,
-    field: &str,
-    label: &str,
-    hint: &str,
+/// A report page's form: where it goes, its one field and the download.
+struct ReportForm {
+    title: &'static str,
+    action: &'static str,
+    field: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    download: &'static str,
+    download_label: &'static str,
+}
+
+const WEEKLY: ReportForm = ReportForm {
+    title: "Weekly report",
+    action: "/reports/weekly",
+    field: "from",
+    label: "Week starting",
+    hint: "The first day of the seven, such as 2026-11-02. Leave empty for last week.",
+    download: "/reports/weekly.csv",
+    download_label: "Download as CSV",
+};
+
+const GOVERNORS: ReportForm = ReportForm {
+    title: "Report to governors",
+    action: "/reports/governors",
+    field: "term",
+    label: "Term",
+    hint: "Such as 2026-autumn, 2027-spring or 2027-summer. Leave empty for the last term.",
+    download: "/reports/governors.pdf",
+    download_label: "Download as PDF",
+};
+
+/// The page: the form with `value`, and either the report or the error.
+fn report_page<S: Store>(
+    console: &Console<S>,
+    caller: &Caller,
+    csrf: &CsrfKey,
+    form: &ReportForm,
     value: &str,
-    error: Option<String>,
-    download: Option<(String, &str)>,
-    body: String,
+    report: Result<String, String>,
 ) -> Result<Response, AppError> {
-    let fine = error.is_none();
+    let layout = Layout::new(console, Some(caller), csrf, form.title, form.action);
+    let fine = report.is_ok();
+    let (body, error) = match report {
+        Ok(body) => (body, None),
+        Err(e) => (String::new(), Some(e)),
+    };
     let page = render(
         "report.html",
-        layout,
+        &layout,
         context! {
-            action, field, label, hint, value, error,
-            download => download.as_ref().map(|(href, _)| href.clone()),
-            download_label => download.as_ref().map(|(_, l)| *l),
+            action => form.action, field => form.field, label => form.label, hint => form.hint,
+            value, error,
+            download => fine.then(|| format!("{}?{}={value}", form.download, form.field)),
+            download_label => form.download_label,
             body,
         },
     )?;
@@ -113,45 +147,19 @@ pub async fn weekly<S: Store>(
     Extension(csrf): Extension<CsrfKey>,
     Query(query): Query<WeekQuery>,
 ) -> Result<Response, AppError> {
-    let layout = Layout::new(
-        &console,
-        Some(&caller),
-        &csrf,
-        "Weekly report",
-        "/reports/weekly",
-    );
-    let hint = "The first day of the seven, such as 2026-11-02. Leave empty for last week.";
     let period = match week(&console, &query) {
         Ok(p) => p,
-        Err(e) => {
-            return report_page(
-                &layout,
-                "/reports/weekly",
-                "from",
-                "Week starting",
-                hint,
-                &query.from,
-                Some(e),
-                None,
-                String::new(),
-            );
-        }
+        Err(e) => return report_page(&console, &caller, &csrf, &WEEKLY, &query.from, Err(e)),
     };
     let input = store::reports::weekly_input(&console.store, period, &school(&console)).await?;
-    let report = weekly_report(period, &input);
+    let body = weekly_report(period, &input).html_body();
     report_page(
-        &layout,
-        "/reports/weekly",
-        "from",
-        "Week starting",
-        hint,
+        &console,
+        &caller,
+        &csrf,
+        &WEEKLY,
         &period.first.to_string(),
-        None,
-        Some((
-            format!("/reports/weekly.csv?from={}", period.first),
-            "Download as CSV",
-        )),
-        report.html_body(),
+        Ok(body),
     )
 }
 
@@ -175,46 +183,13 @@ pub async fn governors<S: Store>(
     Extension(csrf): Extension<CsrfKey>,
     Query(query): Query<TermQuery>,
 ) -> Result<Response, AppError> {
-    let layout = Layout::new(
-        &console,
-        Some(&caller),
-        &csrf,
-        "Report to governors",
-        "/reports/governors",
-    );
-    let hint = "Such as 2026-autumn, 2027-spring or 2027-summer. Leave empty for the last term.";
     let term = match term(&console, &query) {
         Ok(t) => t,
-        Err(e) => {
-            return report_page(
-                &layout,
-                "/reports/governors",
-                "term",
-                "Term",
-                hint,
-                &query.term,
-                Some(e),
-                None,
-                String::new(),
-            );
-        }
+        Err(e) => return report_page(&console, &caller, &csrf, &GOVERNORS, &query.term, Err(e)),
     };
     let input = store::reports::governors_input(&console.store, term, &school(&console)).await?;
-    let report = governors_report(&input);
-    report_page(
-        &layout,
-        "/reports/governors",
-        "term",
-        "Term",
-        hint,
-        &term.id(),
-        None,
-        Some((
-            format!("/reports/governors.pdf?term={}", term.id()),
-            "Download as PDF",
-        )),
-        report.html_body(),
-    )
+    let body = governors_report(&input).html_body();
+    report_page(&console, &caller, &csrf, &GOVERNORS, &term.id(), Ok(body))
 }
 
 pub async fn governors_pdf<S: Store>(
@@ -233,6 +208,20 @@ pub async fn governors_pdf<S: Store>(
         "application/pdf",
         &format!("governors-report-{}.pdf", term.id()),
     ))
+}
+
+/// The self-test's view of one decision.
+pub fn observe(
+    checker: &dyn crate::UrlChecker,
+    url: &str,
+    profile: &str,
+    at: jiff::Timestamp,
+) -> Result<Observed, String> {
+    checker.check(url, profile, at).map(|e| Observed {
+        verdict: e.verdict.to_owned(),
+        rule: e.rule,
+        categories: e.categories.iter().map(|c| c.to_string()).collect(),
+    })
 }
 
 /// The console's role as the records domain names it.
@@ -326,13 +315,7 @@ pub async fn selftest_run<S: Store>(
     let result = ProfileResult::run(
         &form.profile,
         &cases(&BTreeMap::new(), &console.settings.school_platforms),
-        |url| {
-            checker.check(url, &form.profile, now).map(|e| Observed {
-                verdict: e.verdict.to_owned(),
-                rule: e.rule,
-                categories: e.categories.iter().map(|c| c.to_string()).collect(),
-            })
-        },
+        |url| observe(checker.as_ref(), url, &form.profile, now),
     );
     let (tested, outcome, actions) = result.register_fields();
     console

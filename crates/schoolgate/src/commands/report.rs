@@ -12,7 +12,7 @@ use policy::model::Audience;
 use records::Role;
 use records::registers::{Entry, RegisterEntry};
 use reports::governors::governors_report;
-use reports::selftest::{Observed, Outcome, ProfileResult, cases};
+use reports::selftest::{Outcome, ProfileResult, cases};
 use reports::weekly::weekly_report;
 use reports::{Period, Term};
 use store::Store;
@@ -219,11 +219,7 @@ pub async fn selftest(
     let mut failed = false;
     for profile in &profiles {
         let result = ProfileResult::run(profile, &cases, |url| {
-            console::explain_url(&engine, url, profile, now).map(|e| Observed {
-                verdict: e.verdict.to_owned(),
-                rule: e.rule,
-                categories: e.categories.iter().map(|c| c.to_string()).collect(),
-            })
+            console::checker::observe(&engine, url, profile, now)
         });
         out!("{}", result.summary());
         for r in &result.results {
