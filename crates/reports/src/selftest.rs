@@ -62,6 +62,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What went wrong and what to do; empty for a pass.
+    pub fn detail(&self) -> &str {
+        match self {
+            Outcome::Pass => "",
+            Outcome::Fail(d) | Outcome::NoCoverage(d) => d,
+        }
+    }
+
     pub fn word(&self) -> &'static str {
         match self {
             Outcome::Pass => "passed",

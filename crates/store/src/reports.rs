@@ -217,3 +217,28 @@ pub async fn governors_input<S: Store>(
         reviews: reviews.into_values().collect(),
     })
 }
+
+/// Records a self-test run in the filtering and monitoring check log: who,
+/// when, what was tested, the result and what to do.
+pub async fn record_selftest<S: Store>(
+    store: &S,
+    result: &reports::selftest::ProfileResult,
+    actor: &str,
+    role: records::Role,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let (tested, outcome, actions) = result.register_fields();
+    store
+        .add_register_entry(&RegisterEntry {
+            id: 0,
+            actor: actor.to_owned(),
+            role,
+            at,
+            entry: Entry::FilteringCheck {
+                tested,
+                result: outcome,
+                actions,
+            },
+        })
+        .await
+}

@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use minijinja::context;
 use minijinja::value::Serde;
-use records::registers::{Entry, RegisterEntry};
 use reports::selftest::{Observed, Outcome, ProfileResult, cases};
 use reports::{Period, Term, governors::governors_report, weekly::weekly_report};
 use serde::{Deserialize, Serialize};
@@ -267,25 +266,54 @@ async fn pupil_profiles<S: Store>(console: &Console<S>) -> Result<Vec<(String, S
         .collect())
 }
 
+/// The self-test page, with a run's results when there is one.
+async fn selftest_page<S: Store>(
+    console: &Console<S>,
+    caller: &Caller,
+    csrf: &CsrfKey,
+    chosen: &str,
+    result: Option<&ProfileResult>,
+) -> Result<Response, AppError> {
+    let layout = Layout::new(
+        console,
+        Some(caller),
+        csrf,
+        "Filter self-test",
+        "/checks/selftest",
+    );
+    let profiles = pupil_profiles(console).await?;
+    let results: Vec<ResultView> = result
+        .map(|r| r.results.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| ResultView {
+            check: r.case.check.clone(),
+            url: r.case.url.clone().unwrap_or_default(),
+            outcome: r.outcome.word(),
+            detail: r.outcome.detail().to_owned(),
+            passed: r.outcome == Outcome::Pass,
+        })
+        .collect();
+    let body = render(
+        "selftest.html",
+        &layout,
+        context! {
+            profiles => Serde(&profiles),
+            chosen,
+            results => Serde(&results),
+            summary => result.map(ProfileResult::summary).unwrap_or_default(),
+            passed => result.is_some_and(ProfileResult::passed),
+        },
+    )?;
+    Ok(super::reviews::form_page(body, true))
+}
+
 pub async fn selftest_form<S: Store>(
     State(console): State<Arc<Console<S>>>,
     Extension(caller): Extension<Caller>,
     Extension(csrf): Extension<CsrfKey>,
 ) -> Result<Response, AppError> {
-    let layout = Layout::new(
-        &console,
-        Some(&caller),
-        &csrf,
-        "Filter self-test",
-        "/checks/selftest",
-    );
-    let profiles = pupil_profiles(&console).await?;
-    let body = render(
-        "selftest.html",
-        &layout,
-        context! { profiles => Serde(&profiles), chosen => "", results => Serde(&Vec::<ResultView>::new()), summary => "" },
-    )?;
-    Ok(super::reviews::form_page(body, true))
+    selftest_page(&console, &caller, &csrf, "", None).await
 }
 
 pub async fn selftest_run<S: Store>(
@@ -294,13 +322,6 @@ pub async fn selftest_run<S: Store>(
     Extension(csrf): Extension<CsrfKey>,
     Form(form): Form<SelftestForm>,
 ) -> Result<Response, AppError> {
-    let layout = Layout::new(
-        &console,
-        Some(&caller),
-        &csrf,
-        "Filter self-test",
-        "/checks/selftest",
-    );
     let profiles = pupil_profiles(&console).await?;
     if !profiles.iter().any(|(id, _)| *id == form.profile) {
         return Err(AppError::bad_request(format!(
@@ -317,45 +338,13 @@ pub async fn selftest_run<S: Store>(
         &cases(&BTreeMap::new(), &console.settings.school_platforms),
         |url| observe(checker.as_ref(), url, &form.profile, now),
     );
-    let (tested, outcome, actions) = result.register_fields();
-    console
-        .store
-        .add_register_entry(&RegisterEntry {
-            id: 0,
-            actor: caller.account.username.clone(),
-            role: records_role(caller.role),
-            at: now,
-            entry: Entry::FilteringCheck {
-                tested,
-                result: outcome,
-                actions,
-            },
-        })
-        .await?;
-    let results: Vec<ResultView> = result
-        .results
-        .iter()
-        .map(|r| ResultView {
-            check: r.case.check.clone(),
-            url: r.case.url.clone().unwrap_or_default(),
-            outcome: r.outcome.word(),
-            detail: match &r.outcome {
-                Outcome::Pass => String::new(),
-                Outcome::Fail(d) | Outcome::NoCoverage(d) => d.clone(),
-            },
-            passed: r.outcome == Outcome::Pass,
-        })
-        .collect();
-    let body = render(
-        "selftest.html",
-        &layout,
-        context! {
-            profiles => Serde(&profiles),
-            chosen => form.profile,
-            results => Serde(&results),
-            summary => result.summary(),
-            passed => result.passed(),
-        },
-    )?;
-    Ok(super::reviews::form_page(body, true))
+    store::reports::record_selftest(
+        &console.store,
+        &result,
+        &caller.account.username,
+        records_role(caller.role),
+        now,
+    )
+    .await?;
+    selftest_page(&console, &caller, &csrf, &form.profile, Some(&result)).await
 }

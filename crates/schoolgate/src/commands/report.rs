@@ -10,12 +10,10 @@ use anyhow::{Context, Result};
 use jiff::Timestamp;
 use policy::model::Audience;
 use records::Role;
-use records::registers::{Entry, RegisterEntry};
 use reports::governors::governors_report;
-use reports::selftest::{Outcome, ProfileResult, cases};
+use reports::selftest::{ProfileResult, cases};
 use reports::weekly::weekly_report;
 use reports::{Period, Term};
-use store::Store;
 
 use crate::cli::ReportCommand;
 use crate::config::Config;
@@ -223,25 +221,11 @@ pub async fn selftest(
         });
         out!("{}", result.summary());
         for r in &result.results {
-            let detail = match &r.outcome {
-                Outcome::Pass => String::new(),
-                Outcome::Fail(d) | Outcome::NoCoverage(d) => format!(" — {d}"),
-            };
-            out!("  {:<12} {}{}", r.outcome.word(), r.case.check, detail);
+            let detail = r.outcome.detail();
+            let dash = if detail.is_empty() { "" } else { " — " };
+            out!("  {:<12} {}{dash}{detail}", r.outcome.word(), r.case.check);
         }
-        let (tested, outcome, actions) = result.register_fields();
-        dir.store
-            .add_register_entry(&RegisterEntry {
-                id: 0,
-                actor: actor.to_owned(),
-                role: Role::Administrator,
-                at: now,
-                entry: Entry::FilteringCheck {
-                    tested,
-                    result: outcome,
-                    actions,
-                },
-            })
+        store::reports::record_selftest(&dir.store, &result, actor, Role::Administrator, now)
             .await?;
         failed |= !result.passed();
     }
