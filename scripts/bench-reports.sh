@@ -58,18 +58,6 @@ section=$(mktemp)
     echo "Target: the weekly report for a 1,000-pupil school with 10 million events in at most 5 seconds."
     echo
 } >"$section"
-bench=$root/docs/benchmarks.md
-[ -f "$bench" ] || printf '# Benchmarks\n\n' >"$bench"
-python3 - "$bench" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], open(sys.argv[2]).read()
-text = open(path).read()
-m = re.search(r'^## Reports\n.*?(?=^## |\Z)', text, re.M | re.S)
-if m:
-    text = text[:m.start()] + section + text[m.end():]
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 "$root/scripts/bench/replace-section.py" "$root/docs/benchmarks.md" "$section"
 rm -f "$section"
 echo "written to docs/benchmarks.md"
