@@ -78,7 +78,8 @@ pub(crate) async fn weekly_rows(
         who!(),
         " AS who, search_term, COUNT(*) AS attempts
          FROM activity
-         WHERE verdict <> 'allow' AND at_us >= ? AND at_us < ?
+         WHERE verdict <> 'allow' AND verdict IN ('block', 'safe-search')
+           AND at_us >= ? AND at_us < ?
            AND search_term IS NOT NULL AND search_term <> ''
          GROUP BY who, search_term"
     ))
