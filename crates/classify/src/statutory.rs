@@ -54,6 +54,19 @@ impl StatutoryKind {
     }
 }
 
+/// The project's own test entry for each list, for the filter self-test
+/// (`schoolgate selftest`, `docs/reports.md`): a host under `.invalid`,
+/// which can never be a real site (RFC 2606). Every list that holds
+/// entries matches it, so a test can show a list is loaded and enforced
+/// without anyone ever handling a real entry. An empty list (never
+/// imported) does not match it, so the test then fails, as it should.
+pub fn test_host(kind: StatutoryKind) -> &'static str {
+    match kind {
+        StatutoryKind::Iwf => "iwf-test.schoolgate.invalid",
+        StatutoryKind::Ctiru => "ctiru-test.schoolgate.invalid",
+    }
+}
+
 /// The text a statutory block shows, and nothing else.
 ///
 /// For the IWF this opens with the standard text the IWF asks every member
@@ -256,6 +269,9 @@ impl StatutoryList {
             return false;
         }
         let host = url.host();
+        if host == test_host(self.kind) {
+            return true;
+        }
         // Whole-host entries cover every subdomain.
         let mut start = 0;
         loop {
@@ -290,6 +306,9 @@ impl StatutoryList {
     pub fn matches_host(&self, host: &str, kind: HostKind) -> bool {
         if self.hashes.is_empty() {
             return false;
+        }
+        if host == test_host(self.kind) {
+            return true;
         }
         let mut start = 0;
         loop {
@@ -498,5 +517,20 @@ mod tests {
         let missing =
             StatutoryList::load(StatutoryKind::Iwf, &dir.path().join("none")).expect("missing");
         assert_eq!(missing.count(), 0);
+    }
+
+    #[test]
+    fn the_test_entry_matches_only_a_loaded_list() {
+        let url = CanonUrl::parse("http://iwf-test.schoolgate.invalid/").expect("url");
+        assert!(!StatutoryList::empty(StatutoryKind::Iwf).matches(&url));
+        let list = StatutoryList::parse(StatutoryKind::Iwf, "t", b"http://listed.example/page\n")
+            .expect("list");
+        assert!(list.matches(&url));
+        assert!(list.matches_host("iwf-test.schoolgate.invalid", HostKind::Domain));
+        assert_eq!(list.count(), 1, "the test entry is not counted as an entry");
+        let ctiru =
+            StatutoryList::parse(StatutoryKind::Ctiru, "t", b"http://listed.example/page\n")
+                .expect("list");
+        assert!(!ctiru.matches(&url), "each list has its own test entry");
     }
 }

@@ -36,3 +36,5 @@ impl UrlChecker for Engine {
         explain_url(self, url, profile, at)
     }
 }
+
+pub use crate::handlers::reports::observe;

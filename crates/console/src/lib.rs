@@ -35,6 +35,7 @@ pub mod multipart;
 pub mod openapi;
 pub mod pages;
 pub mod password;
+pub mod pdf;
 pub mod people_import;
 pub mod roles;
 pub mod routes;
@@ -89,6 +90,10 @@ pub struct Settings {
     pub account_link_valid: SignedDuration,
     /// Times are shown in the school's time.
     pub time_zone: TimeZone,
+    /// Reports: the school's name on them, and its own platforms the
+    /// filter self-test must find reachable (`[reports]` in schoolgate.toml).
+    pub school_name: String,
+    pub school_platforms: Vec<String>,
 }
 
 impl Settings {
@@ -105,6 +110,8 @@ impl Settings {
             first_run_link_valid: SignedDuration::from_hours(24),
             account_link_valid: SignedDuration::from_hours(72),
             time_zone: TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC),
+            school_name: String::new(),
+            school_platforms: Vec::new(),
         }
     }
 }

@@ -17,6 +17,9 @@ use crate::{AppError, Console};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
+    // Reports and the filter self-test.
+    ("report.html", include_str!("../templates/report.html")),
+    ("selftest.html", include_str!("../templates/selftest.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
     ("code.html", include_str!("../templates/code.html")),

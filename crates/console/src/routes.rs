@@ -134,6 +134,14 @@ const ACTIVITY: &[Role] = &[
 ];
 const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
 
+// Reports and the filter self-test: the weekly report names pupils (the
+// DSL roles and the headteacher); the governors' report is aggregates only;
+// the self-test is run by those who look after filtering and the DSL.
+use crate::handlers::reports;
+const WEEKLY_REPORT: &[Role] = &[Role::Dsl, Role::DeputyDsl, Role::Headteacher];
+const GOVERNORS_REPORT: &[Role] = &[Role::Dsl, Role::Headteacher, Role::Governor];
+const SELFTEST: &[Role] = &[Role::Administrator, Role::Technician, Role::Dsl];
+
 // People and devices: who changes people, devices and networks, and who may
 // see people (those who change them, and the safeguarding leads).
 use crate::handlers::{alerts, devices, people, people_api};
@@ -329,6 +337,13 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/api/v1/reviews",              Roles(REVIEWERS), PupilActivity, None, "Review requests, open ones first; breach detail only for the safeguarding team.", reviews::api_list::<S>),
         route(post.clone(),   "/api/v1/reviews",              Roles(ALL),   Nothing, None, "Reports a site that should be blocked (a filtering breach).", reviews::api_report::<S>),
         route(post.clone(),   "/api/v1/reviews/{id}/decision", Roles(REVIEWERS), Filtering, None, "Approves or declines a review request with a reason; approval changes the policy.", reviews::api_decide::<S>),
+        // Reports and the filter self-test (issue 7, docs/reports.md).
+        route(Method::GET,   "/reports/weekly",              Roles(WEEKLY_REPORT), Shows::PupilActivity, Some("Weekly report"), "Attempts to reach restricted material in a week, by person, with repeated and circumvention attempts highlighted (§7.3.4).", reports::weekly::<S>),
+        route(Method::GET,   "/reports/weekly.csv",          Roles(WEEKLY_REPORT), Shows::PupilActivity, None, "The weekly report as a CSV file.", reports::weekly_csv::<S>),
+        route(Method::GET,   "/reports/governors",           Roles(GOVERNORS_REPORT), Shows::Aggregates, Some("Report to governors"), "The termly online safety report to governors: counts and trends only, small numbers hidden (§3).", reports::governors::<S>),
+        route(Method::GET,   "/reports/governors.pdf",       Roles(GOVERNORS_REPORT), Shows::Aggregates, None, "The report to governors as a PDF.", reports::governors_pdf::<S>),
+        route(Method::GET,   "/checks/selftest",             Roles(SELFTEST), Shows::Filtering, Some("Filter self-test"), "Test that a profile blocks what it must and lets help sites through.", reports::selftest_form::<S>),
+        route(Method::POST,  "/checks/selftest",             Roles(SELFTEST), Shows::Filtering, None, "Runs the filter self-test for a profile and records it in the check log.", reports::selftest_run::<S>),
         // People and devices: people (with the MIS import), the device registry and networks.
         route(Method::GET,   "/people",                      Roles(PEOPLE_VIEW),   Shows::PupilActivity, Some("People"), "Pupils and staff the filter knows, searched by name, year group or class.", people::list::<S>),
         route(Method::GET,   "/people/import",               Roles(PEOPLE_MANAGE), Shows::PupilActivity, None, "Import pupils or staff from a CSV file your MIS exports.", people::import_form::<S>),

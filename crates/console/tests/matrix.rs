@@ -66,6 +66,11 @@ const ACTIVITY: Expect = Expect::Roles([N, Y, Y, Y, Y, N, N]);
 const PEOPLE_MANAGE: Expect = Expect::Roles([Y, Y, N, N, N, N, N]);
 const PEOPLE_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 
+/// Reports: the weekly one names pupils; the governors' one is counts only.
+const WEEKLY_REPORT: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
+const GOVERNORS_REPORT: Expect = Expect::Roles([N, N, Y, N, Y, N, Y]);
+const SELFTEST: Expect = Expect::Roles([Y, Y, Y, N, N, N, N]);
+
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
 #[rustfmt::skip]
@@ -190,6 +195,13 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/api/v1/reviews",                       REVIEWERS),
         (Method::POST,   "/api/v1/reviews",                       EVERYONE),
         (Method::POST,   "/api/v1/reviews/{id}/decision",         REVIEWERS),
+        // Reports and the filter self-test.
+        (Method::GET,    "/reports/weekly",                       WEEKLY_REPORT),
+        (Method::GET,    "/reports/weekly.csv",                   WEEKLY_REPORT),
+        (Method::GET,    "/reports/governors",                    GOVERNORS_REPORT),
+        (Method::GET,    "/reports/governors.pdf",                GOVERNORS_REPORT),
+        (Method::GET,    "/checks/selftest",                      SELFTEST),
+        (Method::POST,   "/checks/selftest",                      SELFTEST),
         // People and devices.
         (Method::GET,    "/people",                               PEOPLE_VIEW),
         (Method::GET,    "/people/import",                        PEOPLE_MANAGE),

@@ -77,6 +77,56 @@ pub enum Command {
     /// Safeguarding records: `records purge` removes what has passed its retention period.
     #[command(subcommand)]
     Records(RecordsCommand),
+    /// Reports: the weekly report of attempts to reach restricted material,
+    /// and the termly report to governors.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Tests, per profile, that the filter blocks what it must and lets
+    /// help and education sites through; records the result in the
+    /// filtering and monitoring check log.
+    Selftest {
+        /// A profile to test (repeat for more); default: every pupil profile.
+        #[arg(long, value_name = "ID")]
+        profile: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Attempts to reach restricted material in the seven days from --from.
+    Weekly {
+        /// The first day, such as 2026-11-02.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Also write the report as CSV to this file.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        /// Also write the printable page to this file.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Email it (CSV attached) to [reports] weekly_recipients, through the outbox.
+        #[arg(long)]
+        email: bool,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// The termly report to governors: anonymised, small numbers hidden.
+    Governors {
+        /// The term, such as 2026-autumn, 2027-spring or 2027-summer.
+        #[arg(long, value_name = "TERM")]
+        term: String,
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Print it to PDF (needs Chromium installed).
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 // Retention (issue 6).

@@ -47,6 +47,10 @@ pub struct Config {
     /// How long safeguarding records are kept (records::retention).
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// The weekly and governors' reports and the filter self-test
+    /// (`docs/reports.md`).
+    #[serde(default)]
+    pub reports: ReportsSettings,
 }
 
 /// Retention of safeguarding records, in years per kind of record. Left
@@ -97,6 +101,17 @@ impl RetentionSettings {
         }
         Ok(schedule)
     }
+}
+
+/// `[reports]`: who the weekly report goes to (§7.3.4 names the person),
+/// the school's name on the reports, and the school's own platforms the
+/// filter self-test must find reachable.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsSettings {
+    pub school_name: String,
+    pub weekly_recipients: Vec<String>,
+    pub school_platforms: Vec<String>,
 }
 
 /// The activity log.
@@ -289,6 +304,26 @@ impl Config {
         }
         notify::validate_webhook(&self.webhook).map_err(|e| (e.key, e.problem))?;
         self.retention.schedule()?;
+        for (i, to) in self.reports.weekly_recipients.iter().enumerate() {
+            if !notify::is_mailbox(to) {
+                return Err((
+                    format!("reports.weekly_recipients[{i}]"),
+                    format!("'{to}' is not an email address; write it like dsl@school.example"),
+                ));
+            }
+        }
+        for (i, url) in self.reports.school_platforms.iter().enumerate() {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.chars().any(char::is_whitespace)
+            {
+                return Err((
+                    format!("reports.school_platforms[{i}]"),
+                    format!(
+                        "'{url}' is not a web address; write it like https://learning.school.example/"
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -441,5 +476,24 @@ mod tests {
         config.validate().expect("the [mail] example is valid");
         assert!(config.mail.is_some());
         assert_eq!(config.webhook.len(), 1);
+    }
+
+    #[test]
+    fn reports_settings_are_checked_by_key() {
+        let err = toml::from_str::<Config>("[reports]\nweekly_recipient = []\n")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("weekly_recipient"), "{err}");
+        let config: Config =
+            toml::from_str("[reports]\nweekly_recipients = [\"not an address\"]\n").expect("parse");
+        let (key, problem) = config.validate().expect_err("bad address");
+        assert_eq!(key, "reports.weekly_recipients[0]");
+        assert!(problem.contains("not an email address"), "{problem}");
+        let config: Config =
+            toml::from_str("[reports]\nschool_platforms = [\"learning.school\"]\n").expect("parse");
+        assert_eq!(
+            config.validate().expect_err("bad url").0,
+            "reports.school_platforms[0]"
+        );
     }
 }

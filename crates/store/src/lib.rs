@@ -42,6 +42,7 @@ pub mod console;
 pub mod outbox;
 pub mod people;
 pub mod records;
+pub mod reports;
 pub mod reviews;
 pub mod sqlite;
 mod sqlite_alerts;
@@ -50,6 +51,7 @@ mod sqlite_outbox;
 mod sqlite_people;
 mod sqlite_policy;
 mod sqlite_records;
+mod sqlite_reports;
 mod sqlite_retention;
 mod sqlite_reviews;
 
@@ -824,4 +826,23 @@ pub trait Store: Send + Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<PurgeReport>, StoreError>> + Send;
+
+    // Reports (DESIGN.md C11): blocked attempts counted in SQL for the
+    // weekly report and the governors' report (see `reports`).
+
+    /// Blocked attempts in `[from, until)` per person (or address) and set
+    /// of categories, per person and site, and the search terms of blocked
+    /// and safe-search requests per person.
+    fn weekly_report_rows(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<reports::WeeklyRows, StoreError>> + Send;
+    /// Blocked attempts in `[from, until)` per set of categories, as the
+    /// log keeps them (comma-separated).
+    fn blocked_by_categories(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
 }

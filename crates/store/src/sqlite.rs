@@ -61,7 +61,7 @@ pub(crate) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
-fn from_micros(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn from_micros(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
     let us: i64 = row.try_get(column)?;
     Timestamp::from_microsecond(us)
         .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
@@ -1259,6 +1259,24 @@ impl Store for SqliteStore {
 
     async fn purge_reports(&self, limit: usize) -> Result<Vec<crate::PurgeReport>, StoreError> {
         crate::sqlite_retention::purge_reports(&self.pool, limit).await
+    }
+
+    // Reports (sqlite_reports.rs).
+
+    async fn weekly_report_rows(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<crate::reports::WeeklyRows, StoreError> {
+        crate::sqlite_reports::weekly_rows(&self.pool, from, until).await
+    }
+
+    async fn blocked_by_categories(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        crate::sqlite_reports::blocked_by_categories(&self.pool, from, until).await
     }
 }
 

@@ -25,6 +25,7 @@ pub mod people;
 pub mod people_api;
 pub mod records;
 pub mod registers;
+pub mod reports;
 pub mod reviews;
 pub mod setup;
 pub mod sign_in;

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, Command, DevicesCommand, ListsCommand, MailCommand, NetworksCommand, PeopleCommand,
-    PolicyCommand, RecordsCommand,
+    PolicyCommand, RecordsCommand, ReportCommand,
 };
 
 mod admin;
@@ -19,6 +19,7 @@ mod lists;
 mod mail;
 mod policy;
 mod registry;
+mod report;
 pub mod retention;
 pub mod serve;
 
@@ -49,7 +50,9 @@ fn changes_something(command: &Command) -> bool {
         | Command::CheckConfig { .. }
         | Command::Activity(_)
         | Command::Mail(_)
-        | Command::Reviews { .. } => false,
+        | Command::Reviews { .. }
+        | Command::Report(_) => false,
+        Command::Selftest { .. } => true,
         Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
         Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
         Command::People(c) => !matches!(c, PeopleCommand::List),
@@ -66,7 +69,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Serve { config }
         | Command::CheckConfig { config }
         | Command::Mail(MailCommand::Test { config, .. })
-        | Command::Records(RecordsCommand::Purge { config, .. }) => {
+        | Command::Records(RecordsCommand::Purge { config, .. })
+        | Command::Selftest { config, .. }
+        | Command::Report(ReportCommand::Weekly { config, .. })
+        | Command::Report(ReportCommand::Governors { config, .. }) => {
             Some(Config::find(config.as_deref(), &cli.data)?)
         }
         _ => None,
@@ -102,6 +108,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Networks(command) => registry::networks(&dir, command, &actor).await,
         Command::Reviews { limit } => registry::reviews(&dir, *limit).await,
         Command::Admin(command) => admin::run(&dir, command, &actor).await,
+        Command::Report(command) => {
+            let (config, _) = config.unwrap_or_default();
+            report::run(&dir, &config, command).await
+        }
+        Command::Selftest { profile, .. } => {
+            let (config, _) = config.unwrap_or_default();
+            report::selftest(&dir, &config, profile, &actor).await
+        }
         Command::Records(RecordsCommand::Purge { dry_run, .. }) => {
             let (config, _) = config.unwrap_or_default();
             retention::purge_command(&dir, &config, *dry_run, &actor).await

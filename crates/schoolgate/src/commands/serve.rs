@@ -133,7 +133,14 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         .await?
         .remove(0);
     let console_url = console_url(&config, &listener, console_tls.is_some())?;
-    let console_app = console_app(&dir, &console_url, console_tls.is_some(), gate.clone()).await?;
+    let console_app = console_app(
+        &dir,
+        &config,
+        &console_url,
+        console_tls.is_some(),
+        gate.clone(),
+    )
+    .await?;
     edges.spawn(console::serve(
         listener,
         console_app,
@@ -259,12 +266,15 @@ fn console_tls(config: &Config) -> Result<Option<Arc<rustls::ServerConfig>>> {
 /// is no administrator (there are no default credentials).
 async fn console_app(
     dir: &DataDir,
+    config: &Config,
     public_url: &str,
     tls: bool,
     gate: Arc<Gate>,
 ) -> Result<axum::Router> {
     let public_url = public_url.to_owned();
     let mut settings = console::Settings::new(&public_url);
+    settings.school_name = config.reports.school_name.clone();
+    settings.school_platforms = config.reports.school_platforms.clone();
     settings.secure_cookies = tls || public_url.starts_with("https://");
     if let Some(link) = console::first_run_link(&dir.store, &public_url).await? {
         println!(

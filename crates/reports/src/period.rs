@@ -1,0 +1,210 @@
+//! Report periods: a week from a date, and school terms. Days begin at
+//! midnight in Europe/London, the school's time, so a week's report matches
+//! the school week whatever the clocks did.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+
+/// From the start of `first` to the start of the day after `last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub first: Date,
+    pub last: Date,
+}
+
+fn london() -> TimeZone {
+    TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC)
+}
+
+/// The instant a school day begins.
+pub fn day_start(day: Date) -> Timestamp {
+    day.to_zoned(london())
+        .map(|z| z.timestamp())
+        .unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+}
+
+/// The school's date of an instant.
+pub fn school_date(at: Timestamp) -> Date {
+    at.to_zoned(london()).date()
+}
+
+/// Day and time as the school reads it: "Mon 2 Nov 2026 09:14".
+pub fn school_time(at: Timestamp) -> String {
+    at.to_zoned(london())
+        .strftime("%a %-d %b %Y %H:%M")
+        .to_string()
+}
+
+impl Period {
+    /// Seven days from `first`.
+    pub fn week_from(first: Date) -> Period {
+        Period {
+            first,
+            last: first.checked_add(6.days()).unwrap_or(first),
+        }
+    }
+
+    /// Parses a `YYYY-MM-DD` date, naming the problem if it is not one.
+    pub fn parse_date(text: &str) -> Result<Date, String> {
+        text.trim().parse::<Date>().map_err(|_| {
+            format!("'{text}' is not a date; write it as year-month-day, such as 2026-11-02")
+        })
+    }
+
+    /// The first instant in the period.
+    pub fn from(&self) -> Timestamp {
+        day_start(self.first)
+    }
+
+    /// The first instant after the period.
+    pub fn until(&self) -> Timestamp {
+        day_start(self.last.checked_add(1.day()).unwrap_or(self.last))
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} to {}",
+            self.first.strftime("%A %-d %B %Y"),
+            self.last.strftime("%A %-d %B %Y")
+        )
+    }
+}
+
+/// The three terms of an English school year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Season {
+    Autumn,
+    Spring,
+    Summer,
+}
+
+/// A term, named as `2026-autumn`. Term dates differ between schools and
+/// years, so a term here covers its holidays too: autumn is September to
+/// December, spring January to March, summer April to August. Every day of
+/// the year belongs to exactly one term, and the terms follow each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Term {
+    pub year: i16,
+    pub season: Season,
+}
+
+impl Term {
+    pub fn parse(text: &str) -> Result<Term, String> {
+        let bad = || {
+            format!(
+                "'{text}' is not a term; write the year and the term, such as 2026-autumn, 2027-spring or 2027-summer"
+            )
+        };
+        let (year, season) = text.trim().split_once('-').ok_or_else(bad)?;
+        let year: i16 = year.parse().map_err(|_| bad())?;
+        if !(2000..=2200).contains(&year) {
+            return Err(bad());
+        }
+        let season = match season.to_ascii_lowercase().as_str() {
+            "autumn" => Season::Autumn,
+            "spring" => Season::Spring,
+            "summer" => Season::Summer,
+            _ => return Err(bad()),
+        };
+        Ok(Term { year, season })
+    }
+
+    /// The term a day falls in.
+    pub fn containing(day: Date) -> Term {
+        let season = match day.month() {
+            1..=3 => Season::Spring,
+            4..=8 => Season::Summer,
+            _ => Season::Autumn,
+        };
+        Term {
+            year: day.year(),
+            season,
+        }
+    }
+
+    pub fn id(&self) -> String {
+        let season = match self.season {
+            Season::Autumn => "autumn",
+            Season::Spring => "spring",
+            Season::Summer => "summer",
+        };
+        format!("{}-{season}", self.year)
+    }
+
+    /// "Autumn term 2026".
+    pub fn name(&self) -> String {
+        let season = match self.season {
+            Season::Autumn => "Autumn",
+            Season::Spring => "Spring",
+            Season::Summer => "Summer",
+        };
+        format!("{season} term {}", self.year)
+    }
+
+    pub fn period(&self) -> Period {
+        let d = |m: i8, day: i8| Date::new(self.year, m, day).unwrap_or_default();
+        let (first, last) = match self.season {
+            Season::Spring => (d(1, 1), d(3, 31)),
+            Season::Summer => (d(4, 1), d(8, 31)),
+            Season::Autumn => (d(9, 1), d(12, 31)),
+        };
+        Period { first, last }
+    }
+
+    pub fn previous(&self) -> Term {
+        match self.season {
+            Season::Autumn => Term {
+                year: self.year,
+                season: Season::Summer,
+            },
+            Season::Summer => Term {
+                year: self.year,
+                season: Season::Spring,
+            },
+            Season::Spring => Term {
+                year: self.year - 1,
+                season: Season::Autumn,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn terms_follow_each_other() {
+        let t = Term::parse("2027-spring").unwrap();
+        assert_eq!(t.previous().id(), "2026-autumn");
+        assert_eq!(t.previous().period().last, date(2026, 12, 31));
+        assert_eq!(t.period().first, date(2027, 1, 1));
+        assert_eq!(Term::containing(date(2026, 10, 5)).id(), "2026-autumn");
+        assert!(
+            Term::parse("2026-winter")
+                .unwrap_err()
+                .contains("2026-autumn")
+        );
+        assert!(Term::parse("autumn").is_err());
+    }
+
+    #[test]
+    fn week_ends_at_london_midnight() {
+        let p = Period::week_from(date(2026, 10, 19));
+        assert_eq!(p.last, date(2026, 10, 25));
+        // British Summer Time ends on 25 October 2026: the week is 7 days and 1 hour.
+        assert_eq!(
+            p.until().as_second() - p.from().as_second(),
+            7 * 86_400 + 3_600
+        );
+        assert!(
+            Period::parse_date("2026-13-01")
+                .unwrap_err()
+                .contains("year-month-day")
+        );
+    }
+}
