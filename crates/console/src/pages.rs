@@ -77,6 +77,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/records_read_log.html"),
     ),
     (
+        "records_hold.html",
+        include_str!("../templates/records_hold.html"),
+    ),
+    (
         "records_inbox.html",
         include_str!("../templates/records_inbox.html"),
     ),

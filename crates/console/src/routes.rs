@@ -133,6 +133,8 @@ const ACTIVITY: &[Role] = &[
     Role::Headteacher,
 ];
 const SAFEGUARDING: &[Role] = &Role::SAFEGUARDING;
+/// Legal holds: the DSL and the headteacher only (records::retention).
+const HOLDERS: &[Role] = &[Role::Dsl, Role::Headteacher];
 
 // Reports and the filter self-test: the weekly report names pupils (the
 // DSL roles and the headteacher); the governors' report is aggregates only;
@@ -284,6 +286,8 @@ pub fn table<S: Store + 'static>() -> Vec<Route<S>> {
         route(get.clone(),    "/incidents/{id}/attachments/{attachment}", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Downloads an attached document; the read is logged.", records::attachment::<S>),
         route(post.clone(),   "/incidents/{id}/close",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Closes an incident with its outcome and lessons learnt.", records::close::<S>),
         route(post.clone(),   "/incidents/{id}/amend",        Roles(SAFEGUARDING), Shows::Safeguarding, None, "Corrects an incident's summary or a referral; the original is kept and shown.", records::amend_incident::<S>),
+        route(post.clone(),   "/incidents/{id}/hold",         Roles(HOLDERS), Shows::Safeguarding, None, "Puts an incident under legal hold, or lifts the hold, with a reason.", records::hold_incident::<S>),
+        route(post.clone(),   "/concerns/{id}/hold",          Roles(HOLDERS), Shows::Safeguarding, None, "Puts a concern under legal hold, or lifts the hold, with a reason.", records::hold_concern::<S>),
         route(get.clone(),    "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, Some("Referral directory"), "Police, LADO, children's social care, Prevent, IWF and CEOP contacts.", records::directory::<S>),
         route(post.clone(),   "/referral-directory",          Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds an entry to the referral directory.", records::save_contact::<S>),
         route(post.clone(),   "/referral-directory/national", Roles(SAFEGUARDING), Shows::Safeguarding, None, "Adds the national numbers (999, 101, IWF, CEOP).", records::add_national::<S>),

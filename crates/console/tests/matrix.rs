@@ -70,6 +70,8 @@ const PEOPLE_VIEW: Expect = Expect::Roles([Y, Y, Y, Y, Y, N, N]);
 const WEEKLY_REPORT: Expect = Expect::Roles([N, N, Y, Y, Y, N, N]);
 const GOVERNORS_REPORT: Expect = Expect::Roles([N, N, Y, N, Y, N, Y]);
 const SELFTEST: Expect = Expect::Roles([Y, Y, Y, N, N, N, N]);
+/// Legal holds on safeguarding records: the DSL and the headteacher.
+const HOLDERS: Expect = Expect::Roles([N, N, Y, N, Y, N, N]);
 
 /// THE expected matrix. Columns: administrator, technician, dsl, deputy-dsl,
 /// headteacher, staff, governor.
@@ -144,6 +146,8 @@ fn expected() -> Vec<(Method, &'static str, Expect)> {
         (Method::GET,    "/incidents/{id}/attachments/{attachment}", SAFEGUARDING),
         (Method::POST,   "/incidents/{id}/close",                 SAFEGUARDING),
         (Method::POST,   "/incidents/{id}/amend",                 SAFEGUARDING),
+        (Method::POST,   "/incidents/{id}/hold",                  HOLDERS),
+        (Method::POST,   "/concerns/{id}/hold",                   HOLDERS),
         (Method::POST,   "/referral-directory/{id}/withdraw",     SAFEGUARDING),
         (Method::GET,    "/referral-directory",                   SAFEGUARDING),
         (Method::POST,   "/referral-directory",                   SAFEGUARDING),

@@ -1374,3 +1374,63 @@ async fn a_document_over_5_mb_reaches_an_incident_but_not_over_20() {
         .expect("incident");
     assert_eq!(stored.attachments.len(), 1);
 }
+
+#[tokio::test]
+async fn the_dsl_puts_an_incident_under_legal_hold_and_lifts_it_with_reasons() {
+    let school = school().await;
+    let mut teacher = school.signed_in("r.teacher").await;
+    let concern = raise(&mut teacher, false).await;
+    let mut dsl = school.signed_in("d.lead").await;
+    let incident = open_incident(&mut dsl, concern, "cyberbullying").await;
+    let path = format!("/incidents/{incident}/hold");
+
+    let page = dsl.get(&format!("/incidents/{incident}")).await;
+    assert!(page.body.contains("Not under legal hold"), "{}", page.body);
+    assert!(page.body.contains("Put under legal hold"));
+
+    // A hold needs a reason; without one nothing is held.
+    let refused = dsl.post(&path, &[("hold", "on"), ("reason", "  ")]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(school.store.legal_holds().await.expect("holds").is_empty());
+
+    let held = dsl
+        .post(
+            &path,
+            &[
+                ("hold", "on"),
+                ("reason", "Police investigation, ref 44/2027"),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let holds = school.store.legal_holds().await.expect("holds");
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].record.id, incident);
+    assert_eq!(holds[0].actor, "d.lead");
+    let page = dsl.get(&format!("/incidents/{incident}?done=held")).await;
+    assert!(page.body.contains("is under legal hold"), "{}", page.body);
+    assert!(page.body.contains("Lift the legal hold"));
+
+    // A deputy may read the incident but not hold or lift it.
+    let mut deputy = school.signed_in("d.deputy").await;
+    let page = deputy.get(&format!("/incidents/{incident}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("Lift the legal hold"));
+    let refused = deputy
+        .post(&path, &[("hold", "off"), ("reason", "Not needed")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(school.store.legal_holds().await.expect("holds").len(), 1);
+
+    // The headteacher lifts it; the history keeps both.
+    let mut head = school.signed_in("h.head").await;
+    head.get(&format!("/incidents/{incident}")).await;
+    let lifted = head
+        .post(
+            &path,
+            &[("hold", "off"), ("reason", "Investigation closed")],
+        )
+        .await;
+    assert_eq!(lifted.status, StatusCode::SEE_OTHER, "{}", lifted.body);
+    assert!(school.store.legal_holds().await.expect("holds").is_empty());
+}

@@ -135,6 +135,12 @@ impl Done {
             "withdrawn" => "The directory entry is withdrawn. Referrals that used it keep it.",
             "saved" => "Saved in the register.",
             "released" => "The release is recorded.",
+            "held" => {
+                "The record is under legal hold: no purge will remove it until the hold is lifted."
+            }
+            "hold-lifted" => {
+                "The legal hold is lifted. The record follows its retention period again."
+            }
             _ => return None,
         })
     }
@@ -842,6 +848,8 @@ async fn concern_page<S: Store>(
             may_open => matches!(caller.role, Role::Dsl | Role::DeputyDsl) || (caller.role == Role::Headteacher && concern.is_staff_allegation()),
             problem => problem,
             reads => Serde(&read_log(console, caller, &ReadTarget::Concern(id)).await?),
+            held => held(console, RecordKind::Concern, id).await?,
+            may_hold => matches!(caller.role, Role::Dsl | Role::Headteacher),
         },
     )?;
     Ok((status, Html(body)).into_response())
@@ -1325,6 +1333,8 @@ async fn incident_page<S: Store>(
             amendments => Serde(amendment_views(console, &incident.amendments)),
             problem => problem,
             reads => Serde(&read_log(console, caller, &ReadTarget::Incident(id)).await?),
+            held => held(console, RecordKind::Incident, id).await?,
+            may_hold => matches!(caller.role, Role::Dsl | Role::Headteacher),
         },
     )?;
     Ok((status, Html(body)).into_response())
@@ -2270,4 +2280,77 @@ pub async fn export_file<S: Store>(
         headers.insert(CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+// Legal holds: the DSL or the headteacher keeps a record past its retention
+// period while an investigation, inquiry or claim needs it (records::retention).
+
+#[derive(Debug, Deserialize)]
+pub struct HoldForm {
+    /// `on` to hold, `off` to lift.
+    #[serde(default)]
+    hold: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn set_hold<S: Store>(
+    console: &Console<S>,
+    caller: &Caller,
+    csrf: &CsrfKey,
+    (page, id): (Page, i64),
+    form: HoldForm,
+) -> Result<Response, AppError> {
+    let refused = match page {
+        Page::Concern => load_concern(console, caller, id).await?.err(),
+        Page::Incident => load_incident(console, caller, id).await?.err(),
+    };
+    if let Some(refused) = refused {
+        return Ok(refused);
+    }
+    let kind = match page {
+        Page::Concern => RecordKind::Concern,
+        Page::Incident => RecordKind::Incident,
+    };
+    let hold = records::LegalHold {
+        record: RecordRef { kind, id },
+        hold: form.hold == "on",
+        actor: caller.username().to_owned(),
+        role: records_role(caller.role),
+        at: console.now(),
+        reason: form.reason.trim().to_owned(),
+    };
+    let result = console.store.set_legal_hold(&hold).await;
+    let done = if hold.hold { "held" } else { "hold-lifted" };
+    outcome(console, caller, csrf, (page, id), result, done).await
+}
+
+/// Whether a record is under legal hold now.
+async fn held<S: Store>(console: &Console<S>, kind: RecordKind, id: i64) -> Result<bool, AppError> {
+    Ok(console
+        .store
+        .legal_holds()
+        .await?
+        .iter()
+        .any(|h| h.hold && h.record.kind == kind && h.record.id == id))
+}
+
+pub async fn hold_concern<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+    Form(form): Form<HoldForm>,
+) -> Result<Response, AppError> {
+    set_hold(&console, &caller, &csrf, (Page::Concern, id), form).await
+}
+
+pub async fn hold_incident<S: Store>(
+    State(console): State<Arc<Console<S>>>,
+    Extension(caller): Extension<Caller>,
+    Extension(csrf): Extension<CsrfKey>,
+    Path(id): Path<i64>,
+    Form(form): Form<HoldForm>,
+) -> Result<Response, AppError> {
+    set_hold(&console, &caller, &csrf, (Page::Incident, id), form).await
 }
