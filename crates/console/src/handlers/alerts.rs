@@ -22,11 +22,12 @@ use records::{NewConcern, PupilRef};
 use serde::{Deserialize, Serialize};
 use store::{AlertFilter, AlertTriage, Store, StoreError, StoredAlert};
 
+use super::records::records_role;
 use super::{Done, see_other};
 use crate::access::Caller;
 use crate::csrf::CsrfKey;
 use crate::pages::{Layout, render};
-use crate::{ApiError, AppError, Console, Role};
+use crate::{ApiError, AppError, Console};
 
 /// Alerts a page shows.
 const PAGE: usize = 50;
@@ -241,18 +242,6 @@ pub struct TriageForm {
     pub decision: String,
     #[serde(default)]
     pub reason: String,
-}
-
-fn records_role(role: Role) -> records::Role {
-    match role {
-        Role::Administrator => records::Role::Administrator,
-        Role::Technician => records::Role::Technician,
-        Role::Dsl => records::Role::Dsl,
-        Role::DeputyDsl => records::Role::DeputyDsl,
-        Role::Headteacher => records::Role::Headteacher,
-        Role::Staff => records::Role::Staff,
-        Role::Governor => records::Role::Governor,
-    }
 }
 
 /// The concern an escalated alert raises, carrying its evidence.

@@ -26,6 +26,7 @@ use reports::{Period, Term, governors::governors_report, weekly::weekly_report};
 use serde::{Deserialize, Serialize};
 use store::Store;
 
+use super::records::records_role;
 use crate::access::Caller;
 use crate::csrf::CsrfKey;
 use crate::pages::{Layout, render};
@@ -224,19 +225,6 @@ pub fn observe(
 }
 
 /// The console's role as the records domain names it.
-fn records_role(role: crate::Role) -> records::Role {
-    use crate::Role as C;
-    match role {
-        C::Administrator => records::Role::Administrator,
-        C::Technician => records::Role::Technician,
-        C::Dsl => records::Role::Dsl,
-        C::DeputyDsl => records::Role::DeputyDsl,
-        C::Headteacher => records::Role::Headteacher,
-        C::Staff => records::Role::Staff,
-        C::Governor => records::Role::Governor,
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct SelftestForm {
     #[serde(default)]
