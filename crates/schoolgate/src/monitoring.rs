@@ -342,15 +342,20 @@ impl WarmPath {
         r.audit_mark = mark;
         loop {
             let cursor = self.store.monitor_cursor().await?;
-            let events = self
+            let read = self
                 .store
-                .activity_after(cursor, self.settings.batch)
+                .monitor_read(
+                    cursor,
+                    self.settings.batch,
+                    &r.monitor.watcher().settings().circumvention,
+                )
                 .await?;
-            let Some((last, _)) = events.last() else {
+            if read.read_to <= cursor {
                 break;
-            };
+            }
+            let events = read.events;
             let mut batch = AlertBatch {
-                cursor: *last,
+                cursor: read.read_to,
                 ..AlertBatch::default()
             };
             let now = Timestamp::now();

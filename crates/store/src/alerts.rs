@@ -59,6 +59,15 @@ pub struct AlertBatch {
     pub cursor: i64,
 }
 
+/// One read of the activity log for the monitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonitorRead {
+    /// The events that can raise a signal, oldest first, with their ids.
+    pub events: Vec<(i64, crate::records::ActivityEvent)>,
+    /// Every event up to this id was looked at (the next cursor).
+    pub read_to: i64,
+}
+
 /// A stored alert with where it is in triage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoredAlert {

@@ -56,8 +56,8 @@ mod sqlite_retention;
 mod sqlite_reviews;
 
 pub use alerts::{
-    AlertBatch, AlertFilter, AlertFold, AlertOutcome, AlertTriage, LibraryRevision, NewAlert,
-    StoredAlert,
+    AlertBatch, AlertFilter, AlertFold, AlertOutcome, AlertTriage, LibraryRevision, MonitorRead,
+    NewAlert, StoredAlert,
 };
 pub use console::{ApiToken, ConsoleAccount, ConsoleSession, Hidden, NewConsoleAccount, SetupLink};
 pub use outbox::{Channel, NewOutboxEntry, OutboxEntry, OutboxState};
@@ -741,12 +741,16 @@ pub trait Store: Send + Sync {
     // their triage history (append-only), how far the monitor has read the
     // activity log, and the phrase library in force with its revisions.
 
-    /// Activity after id `after`, oldest first, at most `limit`, with ids.
-    fn activity_after(
+    /// The activity after id `after` the monitor can raise a signal from
+    /// (a search term, a block, or one of the `circumvention` categories),
+    /// oldest first, at most `limit`, with ids; and how far the read got.
+    /// Plain allowed browsing is passed over without being decoded.
+    fn monitor_read(
         &self,
         after: i64,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(i64, ActivityEvent)>, StoreError>> + Send;
+        circumvention: &[String],
+    ) -> impl Future<Output = Result<MonitorRead, StoreError>> + Send;
     /// The last activity id the monitor has read (0 before it read any).
     fn monitor_cursor(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The highest alert id stored (0 when there are none).

@@ -1144,12 +1144,13 @@ impl Store for SqliteStore {
 
     // Alerts (crates/monitor; migration 0011).
 
-    async fn activity_after(
+    async fn monitor_read(
         &self,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<(i64, ActivityEvent)>, StoreError> {
-        crate::sqlite_alerts::activity_after(&self.pool, after, limit).await
+        circumvention: &[String],
+    ) -> Result<crate::MonitorRead, StoreError> {
+        crate::sqlite_alerts::monitor_read(&self.pool, after, limit, circumvention).await
     }
 
     async fn monitor_cursor(&self) -> Result<i64, StoreError> {

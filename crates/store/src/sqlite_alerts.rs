@@ -7,9 +7,9 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::StoreError;
 use crate::alerts::{
-    AlertBatch, AlertFilter, AlertOutcome, AlertTriage, LibraryRevision, NewAlert, StoredAlert,
+    AlertBatch, AlertFilter, AlertOutcome, AlertTriage, LibraryRevision, MonitorRead, NewAlert,
+    StoredAlert,
 };
-use crate::records::ActivityEvent;
 use crate::sqlite::{activity_event, audit, micros};
 use crate::sqlite_console::{abandon, write};
 
@@ -48,20 +48,49 @@ fn alert(row: &SqliteRow) -> Result<StoredAlert, StoreError> {
     })
 }
 
-/// Activity after id `after`, oldest first, with the ids.
-pub async fn activity_after(
+/// The activity after id `after` that can raise a signal (see
+/// [`crate::Store::monitor_read`]).
+pub async fn monitor_read(
     pool: &SqlitePool,
     after: i64,
     limit: usize,
-) -> Result<Vec<(i64, ActivityEvent)>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM activity WHERE id > ? ORDER BY id LIMIT ?")
-        .bind(after)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(pool)
+    circumvention: &[String],
+) -> Result<MonitorRead, StoreError> {
+    // Everything up to here is looked at in this read; rows a writer
+    // commits later get higher ids (one writer at a time).
+    let high: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM activity")
+        .fetch_one(pool)
         .await?;
-    rows.iter()
+    if high <= after {
+        return Ok(MonitorRead {
+            events: Vec::new(),
+            read_to: after,
+        });
+    }
+    // Only rows the monitor can find a signal in are decoded: a search
+    // term, a block, or a category that is a way round the filter. Plain
+    // allowed browsing (most of the log) is passed over inside SQLite.
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT * FROM activity WHERE id > ");
+    query.push_bind(after);
+    query.push(" AND id <= ");
+    query.push_bind(high);
+    query.push(" AND (verdict = 'block' OR search_term IS NOT NULL");
+    for category in circumvention {
+        query.push(" OR (',' || replace(categories, ' ', '') || ',') LIKE ");
+        query.push_bind(format!("%,{category},%"));
+    }
+    query.push(") ORDER BY id LIMIT ");
+    query.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let rows = query.build().fetch_all(pool).await?;
+    let events = rows
+        .iter()
         .map(|row| Ok((row.try_get("id")?, activity_event(row)?)))
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let read_to = match events.last() {
+        Some((last, _)) if events.len() >= limit => *last,
+        _ => high,
+    };
+    Ok(MonitorRead { events, read_to })
 }
 
 pub async fn cursor(pool: &SqlitePool) -> Result<i64, StoreError> {

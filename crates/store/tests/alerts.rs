@@ -86,9 +86,14 @@ async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
         .await
         .expect("activity");
     assert_eq!(store.monitor_cursor().await.expect("cursor"), 0);
-    let first = store.activity_after(0, 2).await.expect("read");
-    assert_eq!(first.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1, 2]);
-    assert_eq!(first[1].1.search_term.as_deref(), Some("two"));
+    let first = store.monitor_read(0, 2, &[]).await.expect("read");
+    assert_eq!(
+        first.events.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(first.events[1].1.search_term.as_deref(), Some("two"));
+    // A full batch: the read ends at its last event, not the log's end.
+    assert_eq!(first.read_to, 2);
 
     store
         .record_alerts(&AlertBatch {
@@ -105,8 +110,9 @@ async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
         .expect("record");
     assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
     assert_eq!(store.last_alert_id().await.expect("last"), 1);
-    let rest = store.activity_after(2, 100).await.expect("read");
-    assert_eq!(rest.len(), 1);
+    let rest = store.monitor_read(2, 100, &[]).await.expect("read");
+    assert_eq!(rest.events.len(), 1);
+    assert_eq!(rest.read_to, 3);
 
     store
         .record_alerts(&AlertBatch {
@@ -342,4 +348,64 @@ async fn library_revisions_keep_who_when_why_and_need_a_reason() {
             .len(),
         1
     );
+}
+
+/// The monitor is given only what can raise a signal; plain browsing is
+/// passed over, yet the read still moves past it.
+#[tokio::test]
+async fn the_monitor_reads_past_plain_browsing() {
+    let (_dir, store) = store().await;
+    let plain = |host: &str, categories: &str, verdict: &str| ActivityEvent {
+        url: format!("http://{host}/"),
+        host: host.into(),
+        search_term: None,
+        categories: categories.into(),
+        verdict: verdict.into(),
+        ..event("")
+    };
+    store
+        .record_activity(&[
+            plain("www.bbc.co.uk", "news", "allow"),
+            plain("vpn.example", "proxy, vpn", "allow"),
+            plain("casino.example", "gambling", "block"),
+            plain("www.vpnsolutions.example", "shopping", "allow"),
+            event("how to kill myself"),
+            plain("www.nhs.uk", "", "allow"),
+        ])
+        .await
+        .expect("activity");
+    let circumvention = ["vpn".to_owned(), "proxy".to_owned()];
+    let read = store
+        .monitor_read(0, 100, &circumvention)
+        .await
+        .expect("read");
+    let ids: Vec<i64> = read.events.iter().map(|(id, _)| *id).collect();
+    // The VPN attempt (allowed), the block and the search; not the news
+    // page, not a shop whose name holds "vpn", not the NHS page.
+    assert_eq!(ids, [2, 3, 5]);
+    assert_eq!(read.read_to, 6);
+    // Nothing new: the read stays where it was.
+    let again = store
+        .monitor_read(6, 100, &circumvention)
+        .await
+        .expect("read");
+    assert!(again.events.is_empty());
+    assert_eq!(again.read_to, 6);
+    // Without circumvention categories only blocks and searches count.
+    let read = store.monitor_read(0, 100, &[]).await.expect("read");
+    assert_eq!(
+        read.events.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [3, 5]
+    );
+    // Only plain browsing after the cursor: no events, but read to the end.
+    store
+        .record_activity(&[plain("www.bbc.co.uk", "news", "allow")])
+        .await
+        .expect("activity");
+    let read = store
+        .monitor_read(6, 100, &circumvention)
+        .await
+        .expect("read");
+    assert!(read.events.is_empty());
+    assert_eq!(read.read_to, 7);
 }
