@@ -246,9 +246,9 @@ impl Monitoring {
             wake,
         };
         // Its own thread and runtime: matching, rules and reading the log
-        // must never hold up the proxy's event loop, which serve runs on
-        // one thread (measured: on the same runtime, p99 rose from 5 ms to
-        // over 500 ms under load).
+        // must never hold up the proxy's event loops (measured when serve
+        // ran on one thread: sharing it, p99 rose from 5 ms to over 500 ms
+        // under load).
         let task =
             tokio::task::spawn_blocking(
                 move || match tokio::runtime::Builder::new_current_thread()
