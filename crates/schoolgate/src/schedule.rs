@@ -1080,23 +1080,26 @@ mod tests {
         assert!(bullying < drugs, "{text}");
     }
 
-    async fn school() -> (tempfile::TempDir, SqliteStore) {
+    /// A store with one "daily" alert raised on Tuesday 17 November 2026,
+    /// a staff account with an email and, if `dsl`, a DSL and a deputy.
+    async fn school(dsl: bool) -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("t.db"))
             .await
             .expect("open");
-        for (username, role, email) in [
-            ("d.lead", "dsl", Some("dsl@school.example")),
-            ("d.deputy", "deputy-dsl", Some("deputy@school.example")),
-            ("s.teacher", "staff", Some("staff@school.example")),
-        ] {
+        let accounts = [
+            ("s.teacher", "staff", "staff@school.example"),
+            ("d.lead", "dsl", "dsl@school.example"),
+            ("d.deputy", "deputy-dsl", "deputy@school.example"),
+        ];
+        for (username, role, email) in &accounts[..if dsl { 3 } else { 1 }] {
             store
                 .add_console_account(
                     &store::NewConsoleAccount {
-                        username: username.into(),
+                        username: (*username).into(),
                         display_name: format!("Invented {username}"),
-                        email: email.map(String::from),
-                        role: role.into(),
+                        email: Some((*email).into()),
+                        role: (*role).into(),
                         person: None,
                         password_hash: None,
                     },
@@ -1105,6 +1108,16 @@ mod tests {
                 .await
                 .expect("account");
         }
+        let mut alert = stored(1, Some("amara.okafor"), "bullying", 3, "new");
+        alert.alert.raised_at = at("2026-11-17T12:00:00Z");
+        store
+            .record_alerts(&store::AlertBatch {
+                raised: vec![alert.alert],
+                folded: Vec::new(),
+                cursor: 1,
+            })
+            .await
+            .expect("record");
         (dir, store)
     }
 
@@ -1122,17 +1135,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_step_queues_each_job_once_and_an_empty_digest_sends_nothing() {
-        let (_dir, store) = school().await;
-        let mut alert = stored(1, Some("amara.okafor"), "bullying", 3, "new");
-        alert.alert.raised_at = at("2026-11-17T12:00:00Z");
-        store
-            .record_alerts(&store::AlertBatch {
-                raised: vec![alert.alert],
-                folded: Vec::new(),
-                cursor: 1,
-            })
-            .await
-            .expect("record");
+        let (_dir, store) = school(true).await;
         let mut schedule = scheduler(&store, &["head@school.example"]);
         let now = at("2026-11-18T08:00:00Z");
         let results = schedule.step(now).await;
@@ -1174,20 +1177,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_dsl_address_the_digest_waits_and_says_so() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("t.db"))
-            .await
-            .expect("open");
-        let mut alert = stored(1, Some("amara.okafor"), "bullying", 3, "new");
-        alert.alert.raised_at = at("2026-11-17T12:00:00Z");
-        store
-            .record_alerts(&store::AlertBatch {
-                raised: vec![alert.alert],
-                folded: Vec::new(),
-                cursor: 1,
-            })
-            .await
-            .expect("record");
+        let (_dir, store) = school(false).await;
         let mut schedule = scheduler(&store, &[]);
         let results = schedule.step(at("2026-11-18T08:00:00Z")).await;
         assert_eq!(results.len(), 2, "no weekly report without recipients");
