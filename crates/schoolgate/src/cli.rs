@@ -91,6 +91,18 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Queues the daily and weekly digests and the weekly report that are
+    /// due, as `serve` does each morning; nothing queued before is queued
+    /// again. `serve` sends them through [mail].
+    Schedule {
+        /// Do what was due at this time instead of now (RFC 3339, such as
+        /// 2026-11-16T07:45:00Z, or a date and time in [monitoring]
+        /// time_zone, such as 2026-11-16T07:45).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -106,12 +106,66 @@ impl RetentionSettings {
 /// `[reports]`: who the weekly report goes to (§7.3.4 names the person),
 /// the school's name on the reports, and the school's own platforms the
 /// filter self-test must find reachable.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportsSettings {
     pub school_name: String,
     pub weekly_recipients: Vec<String>,
     pub school_platforms: Vec<String>,
+    /// `serve` emails the weekly report for the seven days before this day
+    /// of the week ("monday")...
+    pub weekly_report_day: String,
+    /// ...at this time, in `[monitoring] time_zone` ("07:30").
+    pub weekly_report_at: String,
+}
+
+impl Default for ReportsSettings {
+    fn default() -> Self {
+        ReportsSettings {
+            school_name: String::new(),
+            weekly_recipients: Vec::new(),
+            school_platforms: Vec::new(),
+            weekly_report_day: "monday".into(),
+            weekly_report_at: "07:30".into(),
+        }
+    }
+}
+
+impl ReportsSettings {
+    /// The day and time `serve` emails the weekly report.
+    pub fn weekly_report_when(
+        &self,
+    ) -> Result<(jiff::civil::Weekday, jiff::civil::Time), (String, String)> {
+        use jiff::civil::Weekday as W;
+        let day = match self.weekly_report_day.trim().to_ascii_lowercase().as_str() {
+            "monday" => W::Monday,
+            "tuesday" => W::Tuesday,
+            "wednesday" => W::Wednesday,
+            "thursday" => W::Thursday,
+            "friday" => W::Friday,
+            "saturday" => W::Saturday,
+            "sunday" => W::Sunday,
+            _ => {
+                return Err((
+                    "reports.weekly_report_day".into(),
+                    format!(
+                        "\"{}\" is not a day of the week; write it like \"monday\"",
+                        self.weekly_report_day
+                    ),
+                ));
+            }
+        };
+        let time = self.weekly_report_at.trim().parse().map_err(|_| {
+            (
+                "reports.weekly_report_at".to_owned(),
+                format!(
+                    "\"{}\" is not a time of day; write it like \"07:30\"",
+                    self.weekly_report_at
+                ),
+            )
+        })?;
+        Ok((day, time))
+    }
 }
 
 /// The activity log.
@@ -312,6 +366,7 @@ impl Config {
                 ));
             }
         }
+        self.reports.weekly_report_when()?;
         for (i, url) in self.reports.school_platforms.iter().enumerate() {
             if !(url.starts_with("http://") || url.starts_with("https://"))
                 || url.chars().any(char::is_whitespace)
@@ -495,5 +550,45 @@ mod tests {
             config.validate().expect_err("bad url").0,
             "reports.school_platforms[0]"
         );
+    }
+
+    #[test]
+    fn schedule_settings_are_checked_by_key() {
+        for (toml_text, key, hint) in [
+            (
+                "[reports]\nweekly_report_day = \"mondays\"\n",
+                "reports.weekly_report_day",
+                "\"monday\"",
+            ),
+            (
+                "[reports]\nweekly_report_at = \"7.30am\"\n",
+                "reports.weekly_report_at",
+                "\"07:30\"",
+            ),
+            (
+                "[monitoring]\ndigest_at = \"25:00\"\n",
+                "monitoring.digest_at",
+                "\"08:30\"",
+            ),
+        ] {
+            let config: Config = toml::from_str(toml_text).expect("parse");
+            let (found, problem) = config.validate().expect_err(toml_text);
+            assert_eq!(found, key);
+            assert!(problem.contains(hint), "{problem}");
+        }
+        let config: Config = toml::from_str(
+            "[reports]\nweekly_report_day = \"Friday\"\nweekly_report_at = \"15:45\"\n[monitoring]\ndigest_at = \"06:00\"\n",
+        )
+        .expect("parse");
+        config.validate().expect("valid");
+        let (day, at) = config.reports.weekly_report_when().expect("when");
+        assert_eq!(day, jiff::civil::Weekday::Friday);
+        assert_eq!(at, jiff::civil::time(15, 45, 0, 0));
+        let defaults = Config::default();
+        assert_eq!(
+            defaults.reports.weekly_report_when().expect("default").0,
+            jiff::civil::Weekday::Monday
+        );
+        assert_eq!(defaults.monitoring.digest_at, "07:30");
     }
 }

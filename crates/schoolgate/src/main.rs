@@ -21,6 +21,7 @@ mod datadir;
 mod exit;
 mod fetch;
 mod monitoring;
+mod schedule;
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

@@ -60,6 +60,10 @@ pub struct MonitoringSettings {
     /// Immediate alerts about events older than this many hours (read
     /// late, after a long stop) are stored but not mailed.
     pub mail_within_hours: u64,
+    /// When, in `time_zone`, the daily digest goes out each school day
+    /// (Monday to Friday) and the weekly one on Mondays ("07:30"); see
+    /// `schedule.rs`.
+    pub digest_at: String,
 }
 
 impl Default for MonitoringSettings {
@@ -78,6 +82,7 @@ impl Default for MonitoringSettings {
             time_zone: "Europe/London".into(),
             out_of_hours: Vec::new(),
             mail_within_hours: 24,
+            digest_at: "07:30".into(),
         }
     }
 }
@@ -103,7 +108,26 @@ fn time(key: &str, text: &str) -> Result<Time, (String, String)> {
 impl MonitoringSettings {
     /// Checks values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), (String, String)> {
+        self.digest_time()?;
         self.rules(Vec::new()).map(|_| ())
+    }
+
+    /// When the digests go out, in [`MonitoringSettings::zone`].
+    pub fn digest_time(&self) -> Result<Time, (String, String)> {
+        time("digest_at", &self.digest_at)
+    }
+
+    /// The school's time zone.
+    pub fn zone(&self) -> Result<TimeZone, (String, String)> {
+        TimeZone::get(&self.time_zone).map_err(|_| {
+            (
+                "monitoring.time_zone".to_owned(),
+                format!(
+                    "\"{}\" is not a time zone; use a name such as Europe/London",
+                    self.time_zone
+                ),
+            )
+        })
     }
 
     /// The monitor's rules, with these DSL and deputy contacts.
@@ -135,15 +159,7 @@ impl MonitoringSettings {
                 ),
             ));
         }
-        let zone = TimeZone::get(&self.time_zone).map_err(|_| {
-            (
-                key("time_zone"),
-                format!(
-                    "\"{}\" is not a time zone; use a name such as Europe/London",
-                    self.time_zone
-                ),
-            )
-        })?;
+        let zone = self.zone()?;
         let opens = time("school_opens", &self.school_opens)?;
         let closes = time("school_closes", &self.school_closes)?;
         if opens >= closes {
@@ -443,12 +459,6 @@ impl WarmPath {
     /// none or none of them has an email).
     async fn recipients(&self, out_of_hours: bool) -> anyhow::Result<Vec<String>> {
         let accounts = self.store.console_accounts().await?;
-        let mailbox = |a: &store::ConsoleAccount| {
-            a.email
-                .as_ref()
-                .filter(|e| !a.disabled && !e.trim().is_empty())
-                .map(|e| format!("{} <{}>", a.display_name.replace(['<', '>', '"'], ""), e))
-        };
         if out_of_hours {
             let ordered: Vec<String> = self
                 .settings
@@ -465,12 +475,33 @@ impl WarmPath {
                 return Ok(ordered);
             }
         }
-        Ok(accounts
-            .iter()
-            .filter(|a| a.role == "dsl" || a.role == "deputy-dsl")
-            .filter_map(mailbox)
-            .collect())
+        Ok(dsl_mailboxes(&accounts))
     }
+}
+
+/// An account's mailbox ("Name <address>"), when it is in use and has an
+/// email address.
+fn mailbox(a: &store::ConsoleAccount) -> Option<String> {
+    a.email
+        .as_ref()
+        .filter(|e| !a.disabled && !e.trim().is_empty())
+        .map(|e| format!("{} <{}>", a.display_name.replace(['<', '>', '"'], ""), e))
+}
+
+/// The mailboxes of the DSL and deputy DSL accounts in use that have an
+/// email address: who immediate alerts (in school hours) and the digests
+/// go to.
+pub fn dsl_mailboxes(accounts: &[store::ConsoleAccount]) -> Vec<String> {
+    accounts
+        .iter()
+        .filter(|a| a.role == "dsl" || a.role == "deputy-dsl")
+        .filter_map(mailbox)
+        .collect()
+}
+
+/// The console page of one alert, for links in emails.
+pub fn alert_link(console_url: &str, id: i64) -> String {
+    format!("{}/alerts/{id}", console_url.trim_end_matches('/'))
 }
 
 /// The stored form of an alert the monitor raised.
@@ -539,7 +570,7 @@ pub fn alert_message(alert: &NewAlert, library: &Library, console_url: &str) -> 
         (_, _, Some(url)) => format!("tried to reach a blocked site ({category}): {url}"),
         _ => format!("repeated attempts to reach blocked sites ({category})"),
     };
-    let link = format!("{}/alerts/{}", console_url.trim_end_matches('/'), alert.id);
+    let link = alert_link(console_url, alert.id);
     let subject = format!(
         "Safeguarding alert, severity {}: {category} ({who})",
         alert.severity

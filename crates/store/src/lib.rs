@@ -47,6 +47,7 @@ pub mod reviews;
 pub mod sqlite;
 mod sqlite_alerts;
 mod sqlite_console;
+mod sqlite_digests;
 mod sqlite_outbox;
 mod sqlite_people;
 mod sqlite_policy;
@@ -849,4 +850,23 @@ pub trait Store: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+
+    // Digests (crates/schoolgate/src/schedule.rs): the alerts a daily or
+    // weekly digest covers, and whether a scheduled message (a digest, the
+    // weekly report) was already queued.
+
+    /// Alerts raised in `[from, until)` with this routing (`daily`,
+    /// `weekly`, ...), oldest first.
+    fn alerts_raised(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        routing: &str,
+    ) -> impl Future<Output = Result<Vec<StoredAlert>, StoreError>> + Send;
+    /// Whether a message with this dedup key was ever queued in the
+    /// outbox, for any destination, whatever became of it.
+    fn outbox_has_key(
+        &self,
+        dedup_key: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -1279,6 +1279,21 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(String, u64)>, StoreError> {
         crate::sqlite_reports::blocked_by_categories(&self.pool, from, until).await
     }
+
+    // Digests (sqlite_digests.rs).
+
+    async fn alerts_raised(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+        routing: &str,
+    ) -> Result<Vec<crate::StoredAlert>, StoreError> {
+        crate::sqlite_digests::alerts_raised(&self.pool, from, until, routing).await
+    }
+
+    async fn outbox_has_key(&self, dedup_key: &str) -> Result<bool, StoreError> {
+        crate::sqlite_digests::outbox_has_key(&self.pool, dedup_key).await
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ fn at(row: &SqliteRow, column: &str) -> Result<Timestamp, StoreError> {
     Timestamp::from_microsecond(row.try_get(column)?).map_err(|e| decode(e.to_string()))
 }
 
-fn alert(row: &SqliteRow) -> Result<StoredAlert, StoreError> {
+pub(crate) fn alert(row: &SqliteRow) -> Result<StoredAlert, StoreError> {
     Ok(StoredAlert {
         alert: NewAlert {
             id: row.try_get("id")?,

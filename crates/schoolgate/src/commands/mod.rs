@@ -19,7 +19,7 @@ mod lists;
 mod mail;
 mod policy;
 mod registry;
-mod report;
+pub mod report;
 pub mod retention;
 pub mod serve;
 
@@ -51,7 +51,8 @@ fn changes_something(command: &Command) -> bool {
         | Command::Activity(_)
         | Command::Mail(_)
         | Command::Reviews { .. }
-        | Command::Report(_) => false,
+        | Command::Report(_)
+        | Command::Schedule { .. } => false,
         Command::Selftest { .. } => true,
         Command::Lists(c) => !matches!(c, ListsCommand::Status { .. }),
         Command::Policy(c) => matches!(c, PolicyCommand::Import { .. }),
@@ -71,6 +72,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         | Command::Mail(MailCommand::Test { config, .. })
         | Command::Records(RecordsCommand::Purge { config, .. })
         | Command::Selftest { config, .. }
+        | Command::Schedule { config, .. }
         | Command::Report(ReportCommand::Weekly { config, .. })
         | Command::Report(ReportCommand::Governors { config, .. }) => {
             Some(Config::find(config.as_deref(), &cli.data)?)
@@ -111,6 +113,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Report(command) => {
             let (config, _) = config.unwrap_or_default();
             report::run(&dir, &config, command).await
+        }
+        Command::Schedule { at, .. } => {
+            let (config, _) = config.unwrap_or_default();
+            crate::schedule::command(&dir, &config, at.as_deref()).await
         }
         Command::Selftest { profile, .. } => {
             let (config, _) = config.unwrap_or_default();

@@ -27,7 +27,8 @@ fn write(path: &Path, what: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn school(config: &Config) -> String {
+/// The school's name on its reports.
+pub(crate) fn school(config: &Config) -> String {
     if config.reports.school_name.trim().is_empty() {
         "Our school".to_owned()
     } else {
@@ -150,6 +151,27 @@ async fn email_weekly(
         webhooks,
         notify::DeliveryOptions::default(),
     );
+    let message = weekly_message(report, recipients);
+    let queued = outbox.enqueue(&message, Timestamp::now()).await?;
+    if queued.is_empty() {
+        out!("The report for this week was queued before; it was not queued again.");
+    } else {
+        out!(
+            "Queued the report for {}; `schoolgate serve` sends it through the [mail] server.",
+            recipients.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The weekly report's email to `recipients`, with the CSV attached: the
+/// same message whether queued by `report weekly --email` or by serve's
+/// schedule (`crate::schedule`), with the same dedup key, so a week is
+/// queued once whichever asks first.
+pub(crate) fn weekly_message(
+    report: &reports::WeeklyReport,
+    recipients: &[String],
+) -> notify::Message {
     let text = format!(
         "{}\n\n{} attempts to reach restricted material by {} people or devices; {} highlighted as repeated or circumvention attempts.\n\nThe full report is attached as a spreadsheet (CSV), and is in the console under Reports.",
         report.title(),
@@ -164,20 +186,16 @@ async fn email_weekly(
             "text/csv",
             report.to_csv().into_bytes(),
         )
-        .dedup_key(&format!("weekly-report:{}", report.period.first));
+        .dedup_key(&weekly_key(report.period.first));
     for to in recipients {
         message = message.to(to);
     }
-    let queued = outbox.enqueue(&message, Timestamp::now()).await?;
-    if queued.is_empty() {
-        out!("The report for this week was queued before; it was not queued again.");
-    } else {
-        out!(
-            "Queued the report for {}; `schoolgate serve` sends it through the [mail] server.",
-            recipients.join(", ")
-        );
-    }
-    Ok(())
+    message
+}
+
+/// The dedup key of the weekly report for the week from `first`.
+pub(crate) fn weekly_key(first: jiff::civil::Date) -> String {
+    format!("weekly-report:{first}")
 }
 
 pub async fn selftest(

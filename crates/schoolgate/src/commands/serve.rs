@@ -133,6 +133,8 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         .await?
         .remove(0);
     let console_url = console_url(&config, &listener, console_tls.is_some())?;
+    let scheduler =
+        crate::schedule::Scheduler::new(dir.store.clone(), outbox.clone(), &config, &console_url)?;
     let console_app = console_app(
         &dir,
         &config,
@@ -196,6 +198,10 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         deliveries.waker(),
         background.clone(),
     );
+    // The digests and the weekly report, on a thread of their own.
+    let schedule = scheduler
+        .waking(deliveries.waker())
+        .spawn(Timestamp::now, background.clone());
     println!(
         "schoolgate is running; Ctrl+C or SIGTERM stops it, SIGHUP reloads the policy and lists"
     );
@@ -220,6 +226,9 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     background.cancel();
     if let Some(monitoring) = monitoring {
         monitoring.finished().await;
+    }
+    if let Some(schedule) = schedule {
+        let _ = schedule.await;
     }
     deliveries.shutdown(GRACE).await;
     let _ = reloader.await;
