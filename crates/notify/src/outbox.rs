@@ -136,12 +136,34 @@ impl<S: Store> Outbox<S> {
         message: &Message,
         now: Timestamp,
     ) -> Result<Vec<i64>, EnqueueError> {
+        self.enqueue_to(message, now, true).await
+    }
+
+    /// Queues a message as email only, never to a webhook: for a second
+    /// email about something the webhooks were already told of (an alert
+    /// passed on to the next out-of-hours contact).
+    pub async fn enqueue_email(
+        &self,
+        message: &Message,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, EnqueueError> {
+        self.enqueue_to(message, now, false).await
+    }
+
+    async fn enqueue_to(
+        &self,
+        message: &Message,
+        now: Timestamp,
+        webhooks: bool,
+    ) -> Result<Vec<i64>, EnqueueError> {
         let mut destinations = Vec::new();
         if !message.to.is_empty() {
             destinations.push((Channel::Email, message.to.join(", ")));
         }
-        for name in self.webhooks.matching(message) {
-            destinations.push((Channel::Webhook, name));
+        if webhooks {
+            for name in self.webhooks.matching(message) {
+                destinations.push((Channel::Webhook, name));
+            }
         }
         if destinations.is_empty() {
             return Err(EnqueueError::NoDestination {

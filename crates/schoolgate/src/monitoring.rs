@@ -57,6 +57,11 @@ pub struct MonitoringSettings {
     /// Console usernames to alert out of hours, in the order to try them;
     /// empty: the DSL and deputies.
     pub out_of_hours: Vec<String>,
+    /// Out of hours, an alert nobody has looked at (still "new" in the
+    /// console) after this many minutes goes to the next contact in
+    /// `out_of_hours`, and so on down the list; 0 sends it to them all at
+    /// once.
+    pub out_of_hours_next_after_minutes: u64,
     /// Immediate alerts about events older than this many hours (read
     /// late, after a long stop) are stored but not mailed.
     pub mail_within_hours: u64,
@@ -81,6 +86,7 @@ impl Default for MonitoringSettings {
             school_closes: "17:00".into(),
             time_zone: "Europe/London".into(),
             out_of_hours: Vec::new(),
+            out_of_hours_next_after_minutes: 15,
             mail_within_hours: 24,
             digest_at: "07:30".into(),
         }
@@ -409,7 +415,75 @@ impl WarmPath {
                 break;
             }
         }
+        if self.pass_on(&r.library, Timestamp::now()).await? {
+            self.wake.notify_one();
+        }
         Ok(())
+    }
+
+    /// Out of hours, passes each alert nobody has looked at yet to the next
+    /// contact in the school's order, one every
+    /// `out_of_hours_next_after_minutes`; true when something was queued.
+    /// A triage decision of any kind in the console stops it.
+    async fn pass_on(&self, library: &Library, now: Timestamp) -> anyhow::Result<bool> {
+        let minutes = self.settings.out_of_hours_next_after_minutes;
+        if minutes == 0 || self.settings.out_of_hours.len() < 2 {
+            return Ok(false);
+        }
+        let contacts = self.out_of_hours_contacts().await?;
+        if contacts.len() < 2 {
+            return Ok(false);
+        }
+        let step = SignedDuration::from_mins(i64::try_from(minutes).unwrap_or(i64::MAX / 60));
+        let limit = SignedDuration::from_hours(
+            i64::try_from(self.settings.mail_within_hours).unwrap_or(i64::MAX / 3600),
+        );
+        let waiting = self
+            .store
+            .alerts(&store::AlertFilter {
+                state: Some("new".into()),
+                limit: 500,
+                ..store::AlertFilter::default()
+            })
+            .await?;
+        let mut queued = false;
+        for stored in waiting.iter().filter(|a| a.alert.routing == "out-of-hours") {
+            let alert = &stored.alert;
+            let waited = now.duration_since(alert.raised_at);
+            if waited < step || now.duration_since(alert.first_at) > limit {
+                continue;
+            }
+            let steps = usize::try_from(waited.as_secs() / step.as_secs().max(1)).unwrap_or(0);
+            for (next, to) in contacts.iter().enumerate().take(steps + 1).skip(1) {
+                let mut message = passed_on_message(alert, library, &self.console_url, minutes)
+                    .dedup_key(&format!("alert:{}:next:{next}", alert.id));
+                message.to = vec![to.clone()];
+                match self.outbox.enqueue_email(&message, now).await {
+                    Ok(ids) => queued |= !ids.is_empty(),
+                    Err(e) => {
+                        tracing::warn!(alert = alert.id, error = %e, "the alert could not be passed on to the next out-of-hours contact");
+                    }
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// The out-of-hours contacts' mailboxes, in the school's order (those
+    /// without an email address or no longer in use left out).
+    async fn out_of_hours_contacts(&self) -> anyhow::Result<Vec<String>> {
+        let accounts = self.store.console_accounts().await?;
+        Ok(self
+            .settings
+            .out_of_hours
+            .iter()
+            .filter_map(|name| {
+                accounts
+                    .iter()
+                    .find(|a| a.username.eq_ignore_ascii_case(name.trim()))
+            })
+            .filter_map(mailbox)
+            .collect())
     }
 
     /// Queues an immediate alert's email and webhook calls; true when
@@ -454,27 +528,21 @@ impl WarmPath {
         }
     }
 
-    /// Mailboxes to alert: the DSL and deputies; out of hours, the
-    /// school's contacts in its order (the DSL and deputies when it named
-    /// none or none of them has an email).
+    /// Mailboxes to alert: the DSL and deputies; out of hours, the first of
+    /// the school's contacts (the rest follow while nobody looks, see
+    /// [`WarmPath::pass_on`]; all of them at once when passing on is off),
+    /// or the DSL and deputies when it named none or none has an email.
     async fn recipients(&self, out_of_hours: bool) -> anyhow::Result<Vec<String>> {
-        let accounts = self.store.console_accounts().await?;
         if out_of_hours {
-            let ordered: Vec<String> = self
-                .settings
-                .out_of_hours
-                .iter()
-                .filter_map(|name| {
-                    accounts
-                        .iter()
-                        .find(|a| a.username.eq_ignore_ascii_case(name.trim()))
-                })
-                .filter_map(mailbox)
-                .collect();
+            let mut ordered = self.out_of_hours_contacts().await?;
             if !ordered.is_empty() {
+                if self.settings.out_of_hours_next_after_minutes > 0 {
+                    ordered.truncate(1);
+                }
                 return Ok(ordered);
             }
         }
+        let accounts = self.store.console_accounts().await?;
         Ok(dsl_mailboxes(&accounts))
     }
 }
@@ -591,6 +659,25 @@ pub fn alert_message(alert: &NewAlert, library: &Library, console_url: &str) -> 
     notify::Message::new("alert", alert.severity, &subject, &text)
 }
 
+/// The email passing an out-of-hours alert on to the next contact: the
+/// alert's own message, saying first that nobody has looked at it yet.
+fn passed_on_message(
+    alert: &NewAlert,
+    library: &Library,
+    console_url: &str,
+    minutes: u64,
+) -> notify::Message {
+    let mut message = alert_message(alert, library, console_url);
+    message.subject = format!("Not yet looked at: {}", message.subject);
+    message.text = format!(
+        "Nobody on the school's out-of-hours list has looked at this alert in the console yet, \
+         and you are next on the list (it is passed on every {minutes} minutes until someone \
+         records a decision on it).\n\n{}",
+        message.text
+    );
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -676,6 +763,26 @@ mod tests {
         }
     }
 
+    /// Console accounts: (username, role, email).
+    async fn accounts(store: &SqliteStore, accounts: &[(&str, &str, Option<&str>)]) {
+        for (username, role, email) in accounts {
+            store
+                .add_console_account(
+                    &store::NewConsoleAccount {
+                        username: (*username).into(),
+                        display_name: format!("Invented {username}"),
+                        email: email.map(String::from),
+                        role: (*role).into(),
+                        person: None,
+                        password_hash: None,
+                    },
+                    "test",
+                )
+                .await
+                .expect("account");
+        }
+    }
+
     /// The warm path as `serve` would start it, over `store`.
     fn warm(store: &SqliteStore) -> WarmPath {
         WarmPath {
@@ -698,26 +805,15 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("t.db"))
             .await
             .expect("open");
-        for (username, role, email) in [
-            ("d.lead", "dsl", Some("dsl@school.example")),
-            ("d.deputy", "deputy-dsl", None),
-            ("s.teacher", "staff", Some("staff@school.example")),
-        ] {
-            store
-                .add_console_account(
-                    &store::NewConsoleAccount {
-                        username: username.into(),
-                        display_name: format!("Invented {username}"),
-                        email: email.map(String::from),
-                        role: role.into(),
-                        person: None,
-                        password_hash: None,
-                    },
-                    "test",
-                )
-                .await
-                .expect("account");
-        }
+        accounts(
+            &store,
+            &[
+                ("d.lead", "dsl", Some("dsl@school.example")),
+                ("d.deputy", "deputy-dsl", None),
+                ("s.teacher", "staff", Some("staff@school.example")),
+            ],
+        )
+        .await;
         store
             .record_activity(&[
                 search("what is photosynthesis"),
@@ -795,5 +891,119 @@ mod tests {
         assert_eq!(newest.alert.routing, "daily");
         // A digest alert is not mailed at once.
         assert_eq!(store.outbox_entries(10).await.expect("outbox").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn out_of_hours_alerts_go_down_the_list_until_someone_looks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        accounts(
+            &store,
+            &[
+                ("d.lead", "dsl", Some("dsl@school.example")),
+                ("d.deputy", "deputy-dsl", Some("deputy@school.example")),
+                ("h.teacher", "headteacher", None),
+                ("b.chair", "headteacher", Some("chair@school.example")),
+                ("s.other", "deputy-dsl", Some("other@school.example")),
+            ],
+        )
+        .await;
+        let mut path = warm(&store);
+        // The headteacher has no email address: skipped.
+        path.settings.out_of_hours = ["d.deputy", "h.teacher", "d.lead", "b.chair", "s.other"]
+            .map(String::from)
+            .to_vec();
+        path.settings.out_of_hours_next_after_minutes = 15;
+        // Out of hours, the first contact alone is mailed at once.
+        assert_eq!(
+            path.recipients(true).await.expect("recipients"),
+            ["Invented d.deputy <deputy@school.example>"]
+        );
+        assert_eq!(path.recipients(false).await.expect("recipients").len(), 3);
+
+        let raised: Timestamp = "2026-11-21T22:00:00Z".parse().expect("time");
+        let alert = NewAlert {
+            id: 1,
+            raised_at: raised,
+            person: Some("amara.okafor".into()),
+            device: None,
+            client_ip: "10.0.5.17".into(),
+            category: "self-harm".into(),
+            severity: 5,
+            signal: "phrase".into(),
+            phrase_key: Some("self-harm/en/how to kill myself".into()),
+            phrase: Some("how to kill myself".into()),
+            term: Some("how to kill myself".into()),
+            url: None,
+            count: 1,
+            first_at: raised,
+            last_at: raised,
+            first_event: 1,
+            last_event: 1,
+            routing: "out-of-hours".into(),
+        };
+        store
+            .record_alerts(&AlertBatch {
+                raised: vec![alert],
+                ..AlertBatch::default()
+            })
+            .await
+            .expect("record");
+        let library = Library::starter();
+        let at = |minutes: i64| raised + SignedDuration::from_mins(minutes);
+        let queued = || async {
+            store
+                .outbox_entries(20)
+                .await
+                .expect("outbox")
+                .into_iter()
+                .map(|e| (e.destination, e.dedup_key.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+
+        // Within the first quarter of an hour nobody else is told.
+        assert!(!path.pass_on(&library, at(14)).await.expect("pass on"));
+        assert!(queued().await.is_empty());
+        // Then the next on the list, once however often the monitor looks.
+        assert!(path.pass_on(&library, at(16)).await.expect("pass on"));
+        assert!(!path.pass_on(&library, at(20)).await.expect("pass on"));
+        assert_eq!(
+            queued().await,
+            [(
+                "Invented d.lead <dsl@school.example>".to_owned(),
+                "alert:1:next:1".to_owned()
+            )]
+        );
+        let entry = &store.outbox_entries(1).await.expect("outbox")[0];
+        assert!(entry.summary.starts_with("Not yet looked at: "));
+        assert!(entry.payload.contains("you are next on the list"));
+        // A monitor that was stopped for a while catches up in order.
+        assert!(path.pass_on(&library, at(31)).await.expect("pass on"));
+        assert_eq!(queued().await.len(), 2);
+        // A decision in the console stops it going further.
+        assert!(
+            store
+                .triage_alert(
+                    "new",
+                    &store::AlertTriage {
+                        alert: 1,
+                        state: "reviewed".into(),
+                        actor: "b.chair".into(),
+                        at: at(35),
+                        reason: String::new(),
+                        concern: None,
+                    },
+                )
+                .await
+                .expect("triage")
+        );
+        assert!(!path.pass_on(&library, at(50)).await.expect("pass on"));
+        assert_eq!(queued().await.len(), 2);
+
+        // Passing on turned off: everyone on the list at once, as before.
+        path.settings.out_of_hours_next_after_minutes = 0;
+        assert_eq!(path.recipients(true).await.expect("recipients").len(), 4);
     }
 }
