@@ -34,6 +34,7 @@ pub mod reference;
 mod server;
 pub mod settings;
 pub mod sni;
+mod splice;
 mod tunnel;
 pub mod upstream;
 
