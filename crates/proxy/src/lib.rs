@@ -34,7 +34,6 @@ pub mod reference;
 mod server;
 pub mod settings;
 pub mod sni;
-mod splice;
 mod tunnel;
 pub mod upstream;
 

@@ -318,28 +318,10 @@ struct Tunnel<'a, S> {
     target: String,
 }
 
-/// The browser's end of a tunnel.
-trait ClientEnd: AsyncRead + AsyncWrite + Unpin {
-    /// The socket itself, when the tunnel can be carried by `splice`.
-    fn socket(&self) -> Option<&TcpStream>;
-}
-
-impl ClientEnd for Watched<TcpStream> {
-    fn socket(&self) -> Option<&TcpStream> {
-        Some(self.get_ref())
-    }
-}
-
-impl<T: hyper::rt::Read + hyper::rt::Write + Unpin> ClientEnd for TokioIo<T> {
-    fn socket(&self) -> Option<&TcpStream> {
-        None
-    }
-}
-
 impl<S> Tunnel<'_, S> {
     async fn run<C>(self, mut client: C, already: Bytes, upstream: TcpStream, mut draft: Draft)
     where
-        C: ClientEnd,
+        C: AsyncRead + AsyncWrite + Unpin,
     {
         let shared = &self.conn.shared;
         let idle = shared.settings.idle_timeout();
@@ -459,19 +441,13 @@ impl<S> Tunnel<'_, S> {
         }
         let up = AtomicU64::new(hello.len() as u64);
         let down = AtomicU64::new(0);
+        let (mut from_client, mut to_client) = tokio::io::split(client);
+        let (mut from_server, mut to_server) = upstream.split();
         let carry = async {
-            match client.socket() {
-                Some(socket) => crate::splice::carry(socket, &upstream, &up, &down).await,
-                None => {
-                    let (mut from_client, mut to_client) = tokio::io::split(&mut client);
-                    let (mut from_server, mut to_server) = upstream.split();
-                    tokio::try_join!(
-                        pump(&mut from_client, &mut to_server, &up),
-                        pump(&mut from_server, &mut to_client, &down),
-                    )
-                    .map(|_| ())
-                }
-            }
+            tokio::try_join!(
+                pump(&mut from_client, &mut to_server, &up),
+                pump(&mut from_server, &mut to_client, &down),
+            )
         };
         tokio::pin!(carry);
         let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
