@@ -120,7 +120,7 @@ callgrind_control --zero "$PROXY_PID" >/dev/null 2>&1
 before=$(counted)
 wrk -t1 -c"$CONNECTIONS" -d"${LOAD_SECONDS}s" -s "$WORK/proxy.lua" "http://127.0.0.1:$PROXY/" >"$WORK/wrk.txt" 2>&1 ||
     die "wrk failed: $(tail -n 3 "$WORK/wrk.txt")"
-# The activity writer gathers events for up to 50 ms between batches.
+# The activity writer gathers events for up to 250 ms between batches.
 sleep 2
 after=$(counted)
 callgrind_control --dump "$PROXY_PID" >/dev/null 2>&1

@@ -5,7 +5,10 @@
 //! transaction. After a batch that emptied the queue it waits
 //! [`WRITE_GAP`] before the next, so that under steady traffic each
 //! transaction carries many events: most of a transaction's cost is the
-//! same whether it writes one event or hundreds. If the queue is full (the store has fallen far behind), the
+//! same whether it writes one event or hundreds, and the log's indexes by
+//! person, address and device are written a page at a time, so the more
+//! events a transaction carries, the fewer times each page is written.
+//! If the queue is full (the store has fallen far behind), the
 //! event is counted as dropped and a warning is logged at most every ten
 //! seconds; traffic still flows.
 
@@ -19,7 +22,7 @@ use tokio::task::JoinHandle;
 
 /// The shortest time between the starts of two batches, unless the queue
 /// holds a full batch already.
-pub const WRITE_GAP: Duration = Duration::from_millis(50);
+pub const WRITE_GAP: Duration = Duration::from_millis(250);
 
 /// How the queue is sized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +37,7 @@ impl Default for QueueSettings {
     fn default() -> Self {
         QueueSettings {
             capacity: 131_072,
-            batch: 2_000,
+            batch: 10_000,
         }
     }
 }

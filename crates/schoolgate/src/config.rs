@@ -188,7 +188,7 @@ impl Default for ActivitySettings {
             retention_days: 365,
             purge_every_minutes: 60,
             queue_capacity: 131_072,
-            batch: 2_000,
+            batch: 10_000,
         }
     }
 }

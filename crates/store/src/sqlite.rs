@@ -160,6 +160,12 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10))
+            // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
+            // the activity log's indexes by person, address and device take
+            // each batch of events at scattered places, and with the pages
+            // they touch kept in memory the writer kept up with twice the
+            // events a second (measured with 200,000 events).
+            .pragma("cache_size", "-32768")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
