@@ -7,8 +7,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::StoreError;
 use crate::alerts::{
-    AlertBatch, AlertFilter, AlertOutcome, AlertTriage, LibraryRevision, MonitorRead, NewAlert,
-    StoredAlert,
+    AlertBatch, AlertFilter, AlertFold, AlertOutcome, AlertTriage, LibraryRevision, MonitorRead,
+    NewAlert, StoredAlert,
 };
 use crate::sqlite::{activity_event, audit, micros};
 use crate::sqlite_console::{abandon, write};
@@ -148,7 +148,21 @@ async fn record_in(
         .execute(&mut **tx)
         .await?;
     }
+    // Repeats fold into an alert with the larger count, time and event, so
+    // only each alert's largest matter: one UPDATE an alert, however many
+    // repeats the batch holds (a flood of blocked attempts folds thousands).
+    let mut folds: std::collections::BTreeMap<i64, AlertFold> = std::collections::BTreeMap::new();
     for fold in &batch.folded {
+        folds
+            .entry(fold.alert)
+            .and_modify(|kept| {
+                kept.count = kept.count.max(fold.count);
+                kept.last_at = kept.last_at.max(fold.last_at);
+                kept.event = kept.event.max(fold.event);
+            })
+            .or_insert_with(|| fold.clone());
+    }
+    for fold in folds.values() {
         sqlx::query(
             "UPDATE alert SET count = MAX(count, ?), last_us = MAX(last_us, ?),
                  last_event = MAX(last_event, ?)

@@ -409,3 +409,45 @@ async fn the_monitor_reads_past_plain_browsing() {
     assert!(read.events.is_empty());
     assert_eq!(read.read_to, 7);
 }
+
+/// Many repeats of one alert in a batch (a flood of blocked attempts) end
+/// as that alert's largest count, time and event, whatever their order.
+#[tokio::test]
+async fn many_folds_in_one_batch_keep_the_largest() {
+    let (_dir, store) = store().await;
+    store
+        .record_alerts(&AlertBatch {
+            raised: vec![alert(1, "gambling", 2, None), alert(2, "games", 2, None)],
+            folded: vec![],
+            cursor: 1,
+        })
+        .await
+        .expect("raise");
+    let fold = |alert: i64, count: u32, minutes: i64, event: i64| AlertFold {
+        alert,
+        count,
+        last_at: now() + minutes.minutes(),
+        event,
+    };
+    let mut folded: Vec<AlertFold> = (2..=500)
+        .map(|n| fold(1, n, i64::from(n), i64::from(n) + 10))
+        .collect();
+    folded.reverse();
+    folded.insert(7, fold(1, 3, 600, 12));
+    folded.push(fold(2, 4, 1, 900));
+    store
+        .record_alerts(&AlertBatch {
+            raised: vec![],
+            folded,
+            cursor: 510,
+        })
+        .await
+        .expect("fold");
+    let one = store.alert(1).await.expect("alert").expect("stored").alert;
+    assert_eq!(one.count, 500);
+    assert_eq!(one.last_at, now() + 600.minutes());
+    assert_eq!(one.last_event, 510);
+    let two = store.alert(2).await.expect("alert").expect("stored").alert;
+    assert_eq!((two.count, two.last_event), (4, 900));
+    assert_eq!(store.monitor_cursor().await.expect("cursor"), 510);
+}
