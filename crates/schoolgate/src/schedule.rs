@@ -445,15 +445,16 @@ impl Scheduler {
         if self.is_empty() {
             return None;
         }
-        Some(tokio::task::spawn_blocking(
-            move || match tokio::runtime::Builder::new_current_thread()
+        Some(tokio::task::spawn_blocking(move || {
+            crate::monitoring::background_priority();
+            match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
                 Ok(runtime) => runtime.block_on(self.run(clock, stop)),
                 Err(e) => tracing::error!(error = %e, "the schedule could not start its runtime"),
-            },
-        ))
+            }
+        }))
     }
 
     async fn run(mut self, clock: fn() -> Timestamp, stop: CancellationToken) {
