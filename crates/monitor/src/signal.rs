@@ -223,18 +223,18 @@ impl Watcher {
             {
                 times.pop_front();
             }
-            let recent = times
-                .iter()
-                .filter(|t| activity.at.duration_since(**t).abs() <= window)
-                .count();
+            // The times are in order: the attempts within the window either
+            // side of this one are a range, found by two binary searches
+            // (a flood of blocked attempts keeps many times per person,
+            // and counting them one by one made each event cost as much
+            // as the flood was long).
+            let first = times.partition_point(|t| activity.at.duration_since(*t) > window);
+            let end = times.partition_point(|t| t.duration_since(activity.at) <= window);
+            let recent = end.saturating_sub(first);
             if recent >= self.settings.repeated_count.max(1) {
-                let since = *times
-                    .iter()
-                    .find(|t| activity.at.duration_since(**t).abs() <= window)
-                    .expect("counted above");
                 signals.push(signal(SignalKind::Repeated {
                     count: recent,
-                    since,
+                    since: times[first],
                 }));
             }
         }

@@ -612,3 +612,50 @@ fn triage_decisions_feed_false_positive_rates() {
     assert_eq!(category.rate(), Some(0.5));
     assert_eq!(rates.noisy_phrases(3, 0.5)[0].0, "self-harm/en/suicide");
 }
+
+/// The count a repeated-attempts signal carries is every remembered blocked
+/// attempt within the window either side of this one, however the attempts
+/// arrive (some late) and however many there are (a flood of thousands).
+/// Attempts more than the window before the newest are forgotten.
+#[test]
+fn repeated_attempts_count_the_window_either_side_in_a_flood() {
+    let mut watcher = Watcher::new(STARTER.clone(), SignalSettings::default());
+    let window = SignedDuration::from_mins(10);
+    let start = at(MONDAY_MORNING);
+    let mut seen: Vec<Timestamp> = Vec::new();
+    // Every 7 seconds for 3 hours, one in nine arriving four minutes late.
+    for i in 0..1_500i64 {
+        let late = i % 9 == 4;
+        let when = start + SignedDuration::from_secs(i * 7 - if late { 240 } else { 0 });
+        let mut activity = blocked(
+            i,
+            MONDAY_MORNING,
+            Some("pupil.flood"),
+            "game.example",
+            "games",
+        );
+        activity.at = when;
+        seen.push(when);
+        let newest = *seen.iter().max().expect("one at least");
+        let remembered = |t: &&Timestamp| newest.duration_since(**t) <= window;
+        let counted: Vec<Timestamp> = seen
+            .iter()
+            .filter(remembered)
+            .filter(|t| when.duration_since(**t).abs() <= window)
+            .copied()
+            .collect();
+        let repeated = watcher
+            .observe(&activity)
+            .into_iter()
+            .find_map(|s| match s.kind {
+                SignalKind::Repeated { count, since } => Some((count, since)),
+                _ => None,
+            });
+        if counted.len() >= 5 {
+            let earliest = counted.iter().min().copied().expect("counted");
+            assert_eq!(repeated, Some((counted.len(), earliest)), "attempt {i}");
+        } else {
+            assert_eq!(repeated, None, "attempt {i}");
+        }
+    }
+}
