@@ -93,6 +93,16 @@ impl Default for MonitoringSettings {
     }
 }
 
+/// A number of minutes from the configuration as a duration (absurdly
+/// large ones saturate rather than wrap).
+fn minutes(minutes: u64) -> SignedDuration {
+    SignedDuration::from_mins(
+        i64::try_from(minutes)
+            .unwrap_or(i64::MAX / 60)
+            .min(i64::MAX / 60),
+    )
+}
+
 fn severity(key: &str, level: u8) -> Result<Severity, (String, String)> {
     Severity::new(level).ok_or_else(|| {
         (
@@ -192,9 +202,7 @@ impl MonitoringSettings {
         );
         rules.immediate_from = immediate;
         rules.daily_from = daily;
-        rules.throttle = SignedDuration::from_mins(
-            i64::try_from(self.throttle_minutes).unwrap_or(i64::MAX / 60),
-        );
+        rules.throttle = minutes(self.throttle_minutes);
         rules.hours = SchoolHours {
             zone,
             opens,
@@ -204,12 +212,15 @@ impl MonitoringSettings {
         Ok(rules)
     }
 
+    /// How old an alert's activity may be and the alert still be mailed.
+    fn mail_window(&self) -> SignedDuration {
+        minutes(self.mail_within_hours.saturating_mul(60))
+    }
+
     fn signals(&self) -> SignalSettings {
         SignalSettings {
             repeated_count: self.repeated_count,
-            repeated_window: SignedDuration::from_mins(
-                i64::try_from(self.repeated_window_minutes).unwrap_or(i64::MAX / 60),
-            ),
+            repeated_window: minutes(self.repeated_window_minutes),
             ..SignalSettings::default()
         }
     }
@@ -447,10 +458,8 @@ impl WarmPath {
         if contacts.len() < 2 {
             return Ok(false);
         }
-        let step = SignedDuration::from_mins(i64::try_from(minutes).unwrap_or(i64::MAX / 60));
-        let limit = SignedDuration::from_hours(
-            i64::try_from(self.settings.mail_within_hours).unwrap_or(i64::MAX / 3600),
-        );
+        let step = self::minutes(minutes);
+        let limit = self.settings.mail_window();
         let waiting = self
             .store
             .alerts(&store::AlertFilter {
@@ -506,9 +515,7 @@ impl WarmPath {
             return false;
         }
         let age = now.duration_since(alert.first_at);
-        let limit = SignedDuration::from_hours(
-            i64::try_from(self.settings.mail_within_hours).unwrap_or(i64::MAX / 3600),
-        );
+        let limit = self.settings.mail_window();
         if age > limit {
             tracing::info!(
                 alert = alert.id,
