@@ -33,6 +33,8 @@
 #                    the activity log behind the proxy); unset, as shipped (on).
 #                    Compare `TARGETS=schoolgate WRITE_DOCS=0 MONITORING=off`
 #                    with `MONITORING=on` for the monitoring-latency target
+#   SETTLE_MAX       most seconds to wait, before each measurement, for every
+#                    filter to go idle (default 120; see settle below)
 #   SKIP_INSTALL=1   do not run apt-get (fail if something is missing)
 #   WRITE_DOCS=0     print the table but leave docs/benchmarks.md alone
 #   RESULTS_DIR      where raw outputs are kept (default target/bench-proxy)
@@ -45,7 +47,7 @@ BENCH_FILES=$REPO/scripts/bench
 # The exact command, with the settings that were given, for the report.
 COMMAND=""
 for setting in SCHOOLGATE_BIN UT1_DIR DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS \
-    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TARGETS MONITORING SKIP_INSTALL WRITE_DOCS; do
+    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TARGETS MONITORING SETTLE_MAX SKIP_INSTALL WRITE_DOCS; do
     if [[ -n "${!setting:-}" ]]; then
         COMMAND+="$setting=${!setting} "
     fi
@@ -62,6 +64,7 @@ THREADS=${THREADS:-2}
 BIG_CONNECTIONS=${BIG_CONNECTIONS:-8}
 TUNNEL_FILES=${TUNNEL_FILES:-1000}
 TUNNEL_PARALLEL=${TUNNEL_PARALLEL:-4}
+SETTLE_MAX=${SETTLE_MAX:-120}
 TARGETS=${TARGETS:-direct schoolgate e2guardian squid}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 WRITE_DOCS=${WRITE_DOCS:-1}
@@ -79,7 +82,7 @@ die() {
     exit 1
 }
 
-for n in DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL; do
+for n in DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL SETTLE_MAX; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a whole number above 0, not '${!n}'"
 done
 [[ -z "$MONITORING" || "$MONITORING" == on || "$MONITORING" == off ]] ||
@@ -544,9 +547,39 @@ start_squid() {
 
 record() { echo "$1 $2 $3 $4" >>"$RESULTS"; }
 
+# settle ROUND TARGET KIND: waits until every running filter is idle (at most
+# one clock tick of CPU, under 2% of a core, in half a second), so work left
+# over from one measurement (schoolgate writing the last of its activity log,
+# its monitor reading it) does not run during the next, whichever filter that
+# measures. Records how long it waited; gives up after SETTLE_MAX seconds.
+settle() {
+    local round=$1 target=$2 kind=$3 pid before after waited=0
+    local -a pids=()
+    for pid in "${FILTER_PID[@]}"; do
+        kill -0 "$pid" 2>/dev/null && pids+=("$pid")
+    done
+    ((${#pids[@]})) || return 0
+    while :; do
+        before=0 after=0
+        for pid in "${pids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
+        sleep 0.5
+        for pid in "${pids[@]}"; do after=$((after + $(cpu_ticks "$pid"))); done
+        ((after - before <= 1)) && break
+        waited=$((waited + 1))
+        if ((waited >= SETTLE_MAX * 2)); then
+            log "round $round, before $target $kind: the filters were still busy after ${SETTLE_MAX} s; measuring anyway"
+            break
+        fi
+    done
+    record "$round" "$target" "$kind.settle_s" "$(awk -v w="$waited" 'BEGIN {printf "%.1f", w / 2}')"
+    ((waited > 2)) && log "round $round, before $target $kind: waited $(awk -v w="$waited" 'BEGIN {printf "%.1f", w / 2}') s for the filters to go idle"
+    return 0
+}
+
 # wrk_run ROUND TARGET KIND CONNECTIONS SECONDS PATH-OR-URL [BLOCK-COUNTING]
 wrk_run() {
     local round=$1 target=$2 kind=$3 conns=$4 secs=$5 what=$6 counting=${7:-0}
+    settle "$round" "$target" "$kind"
     local out=$RESULTS_DIR/raw/round$round-$target-$kind.txt url pid before after line
     local -a env=()
     if [[ $target == direct ]]; then
@@ -606,6 +639,7 @@ wrk_run() {
 # TUNNEL_PARALLEL connections at once, each a CONNECT tunnel through the proxy.
 tunnel_run() {
     local round=$1 target=$2 t0 t1 ok bytes
+    settle "$round" "$target" tunnel
     local out=$RESULTS_DIR/raw/round$round-$target-tunnel.txt
     local -a via=()
     [[ $target != direct ]] && via=(--proxy "http://127.0.0.1:${PROXY_PORT[$target]}")

@@ -26,6 +26,14 @@ NAMES = {
 ORDER = ["direct", "schoolgate", "e2guardian", "squid"]
 
 
+KINDS = {
+    "small": "1 KiB",
+    "blocked": "blocked-domain",
+    "big": "1 MiB",
+    "tunnel": "CONNECT tunnel",
+}
+
+
 def read_meta(path):
     meta = {}
     with open(path, encoding="utf-8") as f:
@@ -136,6 +144,25 @@ def render(meta, values):
         "certificate for the tunnels. squid caches nothing (`cache deny all`), so every "
         "request through every filter reaches the origin."
     )
+    waits = [
+        (max(v), target, metric.split(".")[0])
+        for (target, metric), v in values.items()
+        if metric.endswith(".settle_s")
+    ]
+    if waits:
+        longest, target, kind = max(waits)
+        w(
+            "- Before each measurement the script waited until every filter was idle "
+            "(under 2% of a core over half a second), so work left over from one "
+            "measurement, such as schoolgate writing the last of its activity log, never "
+            "ran during the next. "
+            + (
+                f"The longest wait was {longest:.1f} s, before {NAMES.get(target, target)}'s "
+                f"{KINDS.get(kind, kind)} run."
+                if longest > 0
+                else "No filter was ever busy when a measurement was due."
+            )
+        )
     w("")
 
     w(
