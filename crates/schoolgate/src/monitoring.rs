@@ -268,8 +268,15 @@ pub struct Monitoring {
 
 impl Monitoring {
     /// Starts the warm path, unless `[monitoring]` turned it off.
+    ///
+    /// `db` is the database file `store` opened: the warm path reads the
+    /// activity log through a connection of its own to it, opened on its own
+    /// thread so that SQLite's thread for it runs at the same lowered
+    /// priority (a pass reads every event since the last, and at full load
+    /// that read, at normal priority, showed in the proxy's slowest answers).
     pub fn spawn(
         store: SqliteStore,
+        db: std::path::PathBuf,
         settings: MonitoringSettings,
         console_url: String,
         outbox: Arc<notify::Outbox<SqliteStore>>,
@@ -284,7 +291,7 @@ impl Monitoring {
             "monitoring: on, alerts at severity {} and above go out at once",
             settings.immediate_from
         );
-        let warm = WarmPath {
+        let mut warm = WarmPath {
             store,
             settings,
             console_url,
@@ -301,7 +308,20 @@ impl Monitoring {
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(warm.run(stop)),
+                Ok(runtime) => runtime.block_on(async move {
+                    match SqliteStore::open_background(&db).await {
+                        Ok(own) => {
+                            warm.store = own;
+                            let own = warm.store.clone();
+                            warm.run(stop).await;
+                            own.close().await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "monitoring could not open a connection of its own to the database; it shares the proxy's, at normal priority");
+                            warm.run(stop).await;
+                        }
+                    }
+                }),
                 Err(e) => tracing::error!(error = %e, "monitoring could not start its runtime"),
             }
         });

@@ -99,6 +99,67 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
     serve.wait_for("stopped;");
 }
 
+/// Each thread of process `pid`: its name and its nice value.
+fn threads(pid: u32) -> Vec<(String, i64)> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks") {
+        let Ok(stat) = std::fs::read_to_string(task.expect("task").path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        // After the name: state, then the fields from ppid on; nice is the
+        // 19th field of the line.
+        let nice = stat[close + 2..]
+            .split(' ')
+            .nth(16)
+            .and_then(|n| n.parse().ok())
+            .expect("nice");
+        found.push((name, nice));
+    }
+    found
+}
+
+#[test]
+fn monitoring_reads_the_log_on_a_connection_of_lower_priority_than_the_proxys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("schoolgate.toml");
+    std::fs::write(
+        &config,
+        "[proxy]\nlisten = [\"127.0.0.1:0\"]\n[monitoring]\npoll_seconds = 1\n",
+    )
+    .expect("write");
+    let serve = Running::start(&data, &config);
+    serve.wait_for("schoolgate is running");
+    // SQLite runs each connection on a thread of its own: the proxy's (the
+    // activity log's writer among them) at normal priority, the monitor's
+    // at the monitor's own lowered priority.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let sqlite = loop {
+        let sqlite: Vec<i64> = threads(serve.pid())
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("sqlx-sqlite"))
+            .map(|(_, nice)| nice)
+            .collect();
+        if sqlite.contains(&10) || std::time::Instant::now() > deadline {
+            break sqlite;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        sqlite.contains(&10),
+        "no SQLite thread at nice 10: {sqlite:?}"
+    );
+    assert!(
+        sqlite.contains(&0),
+        "no SQLite thread at normal priority: {sqlite:?}"
+    );
+    serve.stop();
+}
+
 #[test]
 fn serve_refuses_to_start_without_its_lists() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -151,32 +151,50 @@ pub(crate) fn revision(row: &SqliteRow) -> Result<PolicyRevision, StoreError> {
     })
 }
 
+/// A pool of up to `connections` connections to the database file.
+async fn connect(path: &Path, connections: u32) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10))
+        // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
+        // the activity log's indexes by person, address and device take
+        // each batch of events at scattered places, and with the pages
+        // they touch kept in memory the writer kept up with twice the
+        // events a second (measured with 200,000 events).
+        .pragma("cache_size", "-32768")
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(connections)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
 impl SqliteStore {
     /// Opens (creating if need be) the database file and brings its schema up
     /// to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10))
-            // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
-            // the activity log's indexes by person, address and device take
-            // each batch of events at scattered places, and with the pages
-            // they touch kept in memory the writer kept up with twice the
-            // events a second (measured with 200,000 events).
-            .pragma("cache_size", "-32768")
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
+        let pool = connect(path, 4).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
+    }
+
+    /// A second way into a database that [`SqliteStore::open`] has already
+    /// brought up to date, through one connection of its own, for work in
+    /// the background. SQLite runs each connection on a thread of its own,
+    /// started by the thread that opens it (and whenever the connection is
+    /// opened again), and that thread keeps its scheduling priority: opened
+    /// from a thread of lowered priority, the background's reading of the
+    /// activity log gives way to the proxy.
+    pub async fn open_background(path: &Path) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            pool: connect(path, 1).await?,
+        })
     }
 
     /// Closes the pool, waiting for connections to finish.

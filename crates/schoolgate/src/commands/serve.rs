@@ -192,6 +192,7 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     let deliveries = notify::DeliveryWorker::spawn(outbox.clone(), OUTBOX_EVERY);
     let monitoring = crate::monitoring::Monitoring::spawn(
         dir.store.clone(),
+        crate::datadir::DataDir::db_path(&dir.root),
         config.monitoring.clone(),
         console_url.clone(),
         outbox,

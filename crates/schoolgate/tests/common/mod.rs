@@ -86,6 +86,11 @@ impl Serve {
             .to_owned()
     }
 
+    /// The process id of the running serve.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .arg(format!("-{name}"))
