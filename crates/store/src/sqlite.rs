@@ -151,19 +151,15 @@ pub(crate) fn revision(row: &SqliteRow) -> Result<PolicyRevision, StoreError> {
     })
 }
 
-/// A pool of up to `connections` connections to the database file.
-async fn connect(path: &Path, connections: u32) -> Result<SqlitePool, StoreError> {
+/// A pool of up to `connections` connections to the database file, each
+/// with up to `cache_kib` KiB of page cache.
+async fn connect(path: &Path, connections: u32, cache_kib: u32) -> Result<SqlitePool, StoreError> {
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(Duration::from_secs(10))
-        // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
-        // the activity log's indexes by person, address and device take
-        // each batch of events at scattered places, and with the pages
-        // they touch kept in memory the writer kept up with twice the
-        // events a second (measured with 200,000 events).
-        .pragma("cache_size", "-32768")
+        .pragma("cache_size", format!("-{cache_kib}"))
         .foreign_keys(true);
     SqlitePoolOptions::new()
         .max_connections(connections)
@@ -179,7 +175,12 @@ impl SqliteStore {
     /// Opens (creating if need be) the database file and brings its schema up
     /// to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let pool = connect(path, 4).await?;
+        // 32 MiB of page cache a connection (SQLite's default is 2 MiB):
+        // the activity log's indexes by person, address and device take
+        // each batch of events at scattered places, and with the pages
+        // they touch kept in memory the writer kept up with twice the
+        // events a second (measured with 200,000 events).
+        let pool = connect(path, 4, 32 * 1024).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -190,10 +191,12 @@ impl SqliteStore {
     /// started by the thread that opens it (and whenever the connection is
     /// opened again), and that thread keeps its scheduling priority: opened
     /// from a thread of lowered priority, the background's reading of the
-    /// activity log gives way to the proxy.
+    /// activity log gives way to the proxy. Its page cache is SQLite's
+    /// default 2 MiB: it reads each new event once, in order, so a larger
+    /// one would only hold memory.
     pub async fn open_background(path: &Path) -> Result<SqliteStore, StoreError> {
         Ok(SqliteStore {
-            pool: connect(path, 1).await?,
+            pool: connect(path, 1, 2 * 1024).await?,
         })
     }
 

@@ -79,6 +79,39 @@ fn decision(alert: i64, state: &str, reason: &str) -> AlertTriage {
 }
 
 #[tokio::test]
+async fn the_monitors_own_connection_reads_what_the_proxy_wrote_with_a_small_cache() {
+    let (dir, store) = store().await;
+    let own = SqliteStore::open_background(&dir.path().join("t.db"))
+        .await
+        .expect("open background");
+    store
+        .record_activity(&[event("one"), event("two")])
+        .await
+        .expect("activity");
+    let read = own.monitor_read(0, 10, &[]).await.expect("read");
+    assert_eq!(read.events.len(), 2);
+    assert_eq!(read.events[1].1.search_term.as_deref(), Some("two"));
+    // What it writes, the proxy's connections see.
+    own.record_alerts(&AlertBatch {
+        raised: vec![],
+        folded: vec![],
+        cursor: read.read_to,
+    })
+    .await
+    .expect("record");
+    assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
+    let cache = |store: SqliteStore| async move {
+        sqlx::query_scalar::<_, i64>("PRAGMA cache_size")
+            .fetch_one(store.pool())
+            .await
+            .expect("pragma")
+    };
+    assert_eq!(cache(own.clone()).await, -2048);
+    assert_eq!(cache(store.clone()).await, -32768);
+    own.close().await;
+}
+
+#[tokio::test]
 async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
     let (_dir, store) = store().await;
     store
