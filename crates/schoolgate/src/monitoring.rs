@@ -744,14 +744,14 @@ mod tests {
         assert!(MonitoringSettings::default().validate().is_ok());
     }
 
-    #[test]
-    fn the_message_says_who_what_when_and_links_to_the_alert() {
-        let at: Timestamp = "2026-11-23T10:05:00Z".parse().expect("time");
-        let alert = NewAlert {
-            id: 7,
+    /// Alert `id`: amara.okafor searched "how to kill myself" (event
+    /// `event`) at `at`, from no known device.
+    fn self_harm_alert(id: i64, at: Timestamp, event: i64, routing: &str) -> NewAlert {
+        NewAlert {
+            id,
             raised_at: at,
             person: Some("amara.okafor".into()),
-            device: Some("LAPTOP-07".into()),
+            device: None,
             client_ip: "10.0.5.17".into(),
             category: "self-harm".into(),
             severity: 5,
@@ -763,10 +763,17 @@ mod tests {
             count: 1,
             first_at: at,
             last_at: at,
-            first_event: 3,
-            last_event: 3,
-            routing: "immediate".into(),
-        };
+            first_event: event,
+            last_event: event,
+            routing: routing.into(),
+        }
+    }
+
+    #[test]
+    fn the_message_says_who_what_when_and_links_to_the_alert() {
+        let at: Timestamp = "2026-11-23T10:05:00Z".parse().expect("time");
+        let mut alert = self_harm_alert(7, at, 3, "immediate");
+        alert.device = Some("LAPTOP-07".into());
         let message = alert_message(&alert, &Library::starter(), "https://console.school/");
         assert!(message.text.contains("Who: amara.okafor"));
         assert!(message.text.contains("Device: LAPTOP-07 (10.0.5.17)"));
@@ -964,26 +971,7 @@ mod tests {
         assert_eq!(path.recipients(false).await.expect("recipients").len(), 3);
 
         let raised: Timestamp = "2026-11-21T22:00:00Z".parse().expect("time");
-        let alert = NewAlert {
-            id: 1,
-            raised_at: raised,
-            person: Some("amara.okafor".into()),
-            device: None,
-            client_ip: "10.0.5.17".into(),
-            category: "self-harm".into(),
-            severity: 5,
-            signal: "phrase".into(),
-            phrase_key: Some("self-harm/en/how to kill myself".into()),
-            phrase: Some("how to kill myself".into()),
-            term: Some("how to kill myself".into()),
-            url: None,
-            count: 1,
-            first_at: raised,
-            last_at: raised,
-            first_event: 1,
-            last_event: 1,
-            routing: "out-of-hours".into(),
-        };
+        let alert = self_harm_alert(1, raised, 1, "out-of-hours");
         store
             .record_alerts(&AlertBatch {
                 raised: vec![alert],
