@@ -549,11 +549,13 @@ record() { echo "$1 $2 $3 $4" >>"$RESULTS"; }
 
 # settle ROUND TARGET KIND: waits until every running filter is idle (at most
 # one clock tick of CPU, under 2% of a core, in half a second), so work left
-# over from one measurement (schoolgate writing the last of its activity log,
-# its monitor reading it) does not run during the next, whichever filter that
-# measures. Records how long it waited; gives up after SETTLE_MAX seconds.
+# over from one measurement does not run during the next, whichever filter that
+# measures. For schoolgate that also means its monitor has examined every event
+# logged so far: the monitor looks every few seconds, so a moment of idle CPU
+# between its passes says nothing; its metrics say how far it has read. Records
+# how long it waited; gives up after SETTLE_MAX seconds.
 settle() {
-    local round=$1 target=$2 kind=$3 pid before after waited=0
+    local round=$1 target=$2 kind=$3 pid before after waited=0 passes=""
     local -a pids=()
     for pid in "${FILTER_PID[@]}"; do
         kill -0 "$pid" 2>/dev/null && pids+=("$pid")
@@ -564,7 +566,9 @@ settle() {
         for pid in "${pids[@]}"; do before=$((before + $(cpu_ticks "$pid"))); done
         sleep 0.5
         for pid in "${pids[@]}"; do after=$((after + $(cpu_ticks "$pid"))); done
-        ((after - before <= 1)) && break
+        if ((after - before <= 1)) && schoolgate_caught_up; then
+            break
+        fi
         waited=$((waited + 1))
         if ((waited >= SETTLE_MAX * 2)); then
             log "round $round, before $target $kind: the filters were still busy after ${SETTLE_MAX} s; measuring anyway"
@@ -574,6 +578,29 @@ settle() {
     record "$round" "$target" "$kind.settle_s" "$(awk -v w="$waited" 'BEGIN {printf "%.1f", w / 2}')"
     ((waited > 2)) && log "round $round, before $target $kind: waited $(awk -v w="$waited" 'BEGIN {printf "%.1f", w / 2}') s for the filters to go idle"
     return 0
+}
+
+# schoolgate_caught_up: true when schoolgate is not running, or its activity
+# queue is empty and its monitor has since made a whole pass (begun after the
+# queue emptied, so the second to end after that) with no backlog. Uses
+# settle's `passes`: the monitor's pass count when the queue was first seen
+# empty. Events already seen through are remembered in CAUGHT_UP_AT (the
+# written total), so a measurement of another filter waits for nothing.
+CAUGHT_UP_AT=-1
+schoolgate_caught_up() {
+    local pid=${FILTER_PID[schoolgate]:-} metrics depth count backlog written
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    metrics=$(curl -fsS --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics") || return 1
+    depth=$(awk '$1 == "schoolgate_activity_queue_depth" {print $2}' <<<"$metrics")
+    written=$(awk '$1 == "schoolgate_activity_written_total" {print $2}' <<<"$metrics")
+    count=$(awk '$1 == "schoolgate_monitor_passes_total" {print $2}' <<<"$metrics")
+    backlog=$(awk '$1 == "schoolgate_monitor_backlog_events" {print $2}' <<<"$metrics")
+    [[ $depth == 0 ]] || { passes=""; return 1; }
+    # Monitoring off, or nothing logged since it last caught up.
+    [[ -z $count || $written == "$CAUGHT_UP_AT" ]] && return 0
+    [[ -z $passes ]] && { passes=$count; return 1; }
+    ((count >= passes + 2)) && [[ $backlog == 0 ]] || return 1
+    CAUGHT_UP_AT=$written
 }
 
 # wrk_run ROUND TARGET KIND CONNECTIONS SECONDS PATH-OR-URL [BLOCK-COUNTING]

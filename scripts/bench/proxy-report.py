@@ -153,9 +153,11 @@ def render(meta, values):
         longest, target, kind = max(waits)
         w(
             "- Before each measurement the script waited until every filter was idle "
-            "(under 2% of a core over half a second), so work left over from one "
-            "measurement, such as schoolgate writing the last of its activity log, never "
-            "ran during the next. "
+            "(under 2% of a core over half a second) and, once schoolgate had logged "
+            "anything new, until its activity queue was empty and its monitor had "
+            "examined every event (read from its metrics), so work left over from one "
+            "measurement, such as schoolgate writing the last of its activity log or its "
+            "monitor reading it, never ran during the next. "
             + (
                 f"The longest wait was {longest:.1f} s, before {NAMES.get(target, target)}'s "
                 f"{KINDS.get(kind, kind)} run."

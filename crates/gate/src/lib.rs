@@ -30,7 +30,7 @@ pub struct Gate {
     identity: ArcSwap<IdentityTable>,
     sessions: RwLock<HashMap<IpAddr, Session>>,
     pub activity: ActivityLog,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -46,7 +46,7 @@ impl Gate {
             identity: ArcSwap::from_pointee(identity),
             sessions: RwLock::new(HashMap::new()),
             activity,
-            metrics: Metrics::default(),
+            metrics: Arc::default(),
         }
     }
 

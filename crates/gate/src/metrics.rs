@@ -1,8 +1,9 @@
 //! Counters for the Prometheus metrics endpoint: requests by edge and
-//! verdict, a latency histogram, malformed requests, and the activity queue.
+//! verdict, a latency histogram, malformed requests, the activity queue,
+//! and how far monitoring has got through the activity log.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use policy::Verdict;
@@ -34,6 +35,21 @@ pub struct Metrics {
     /// Proxy connections turned away because their address already held
     /// its share of places.
     refused_per_ip: AtomicU64,
+    monitor: MonitorProgress,
+}
+
+/// How far monitoring has got through the activity log. A backlog that
+/// grows, or a last pass that is old, means alerts are late.
+#[derive(Debug, Default)]
+struct MonitorProgress {
+    /// Whether monitoring runs at all (its lines are left out otherwise).
+    on: AtomicBool,
+    /// Events logged but not yet examined, when the monitor last looked.
+    backlog: AtomicU64,
+    /// Passes that read to the end of the log.
+    passes: AtomicU64,
+    /// When the last such pass ended, in seconds since 1970.
+    last_pass_unix: AtomicU64,
 }
 
 /// Why the proxy turned a connection away.
@@ -104,6 +120,29 @@ impl Metrics {
             Refusal::Busy => &self.refused_busy,
             Refusal::PerIp => &self.refused_per_ip,
         }
+    }
+
+    /// Monitoring has read the log up to `backlog` events short of its end
+    /// (it reads in batches, so this is said after each one).
+    pub fn monitor_read(&self, backlog: u64) {
+        let m = &self.monitor;
+        m.on.store(true, Ordering::Relaxed);
+        m.backlog.store(backlog, Ordering::Relaxed);
+    }
+
+    /// Monitoring finished a pass at `unix_seconds`, caught up with the log
+    /// as it was when the pass read it last.
+    pub fn monitor_caught_up(&self, unix_seconds: u64) {
+        let m = &self.monitor;
+        m.on.store(true, Ordering::Relaxed);
+        m.backlog.store(0, Ordering::Relaxed);
+        m.last_pass_unix.store(unix_seconds, Ordering::Relaxed);
+        m.passes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Monitoring's passes to the end of the log so far.
+    pub fn monitor_passes(&self) -> u64 {
+        self.monitor.passes.load(Ordering::Relaxed)
     }
 
     pub fn malformed_count(&self, source: Source) -> u64 {
@@ -193,32 +232,73 @@ impl Metrics {
                 source.as_str()
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_activity_queue_depth Activity events waiting to be written."
-        );
-        let _ = writeln!(out, "# TYPE schoolgate_activity_queue_depth gauge");
-        let _ = writeln!(out, "schoolgate_activity_queue_depth {queue_depth}");
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_activity_dropped_total Activity events dropped because the queue was full."
-        );
-        let _ = writeln!(out, "# TYPE schoolgate_activity_dropped_total counter");
-        let _ = writeln!(out, "schoolgate_activity_dropped_total {dropped}");
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_activity_written_total Activity events written to the store."
-        );
-        let _ = writeln!(out, "# TYPE schoolgate_activity_written_total counter");
-        let _ = writeln!(out, "schoolgate_activity_written_total {written}");
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_activity_failed_total Activity events the store refused."
-        );
-        let _ = writeln!(out, "# TYPE schoolgate_activity_failed_total counter");
-        let _ = writeln!(out, "schoolgate_activity_failed_total {failed}");
+        for (name, kind, help, value) in [
+            (
+                "schoolgate_activity_queue_depth",
+                "gauge",
+                "Activity events waiting to be written.",
+                queue_depth as u64,
+            ),
+            (
+                "schoolgate_activity_dropped_total",
+                "counter",
+                "Activity events dropped because the queue was full.",
+                dropped,
+            ),
+            (
+                "schoolgate_activity_written_total",
+                "counter",
+                "Activity events written to the store.",
+                written,
+            ),
+            (
+                "schoolgate_activity_failed_total",
+                "counter",
+                "Activity events the store refused.",
+                failed,
+            ),
+        ] {
+            single(&mut out, name, kind, help, value);
+        }
+        self.render_monitor(&mut out);
         out
     }
+
+    fn render_monitor(&self, out: &mut String) {
+        let m = &self.monitor;
+        if !m.on.load(Ordering::Relaxed) {
+            return;
+        }
+        for (name, kind, help, value) in [
+            (
+                "schoolgate_monitor_backlog_events",
+                "gauge",
+                "Activity events monitoring had not yet examined when it last looked.",
+                &m.backlog,
+            ),
+            (
+                "schoolgate_monitor_passes_total",
+                "counter",
+                "Passes in which monitoring read to the end of the activity log.",
+                &m.passes,
+            ),
+            (
+                "schoolgate_monitor_last_pass_timestamp_seconds",
+                "gauge",
+                "When monitoring last read to the end of the activity log (0: not yet).",
+                &m.last_pass_unix,
+            ),
+        ] {
+            single(out, name, kind, help, value.load(Ordering::Relaxed));
+        }
+    }
+}
+
+/// One metric without labels: its help, type and value.
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 #[cfg(test)]
@@ -272,6 +352,36 @@ mod tests {
         assert!(text.contains("schoolgate_activity_queue_depth 7"), "{text}");
         assert!(
             text.contains("schoolgate_activity_dropped_total 1"),
+            "{text}"
+        );
+        // Monitoring has not said anything: none of its lines.
+        assert!(!text.contains("schoolgate_monitor"), "{text}");
+    }
+
+    #[test]
+    fn monitoring_progress_renders_once_monitoring_reports() {
+        let m = Metrics::default();
+        m.monitor_read(1_000);
+        let text = m.render(0, 0, 0, 0);
+        assert!(
+            text.contains("schoolgate_monitor_backlog_events 1000"),
+            "{text}"
+        );
+        assert!(text.contains("schoolgate_monitor_passes_total 0"), "{text}");
+        assert!(
+            text.contains("schoolgate_monitor_last_pass_timestamp_seconds 0\n"),
+            "{text}"
+        );
+        m.monitor_caught_up(1_795_000_000);
+        assert_eq!(m.monitor_passes(), 1);
+        let text = m.render(0, 0, 0, 0);
+        assert!(
+            text.contains("schoolgate_monitor_backlog_events 0"),
+            "{text}"
+        );
+        assert!(text.contains("schoolgate_monitor_passes_total 1"), "{text}");
+        assert!(
+            text.contains("schoolgate_monitor_last_pass_timestamp_seconds 1795000000"),
             "{text}"
         );
     }

@@ -261,6 +261,16 @@ pub fn background_priority() {
     }
 }
 
+/// Where the warm path's results go besides the store.
+pub struct Outputs {
+    /// Immediate alerts' emails and webhook calls are queued here.
+    pub outbox: Arc<notify::Outbox<SqliteStore>>,
+    /// Woken when something was queued, so it goes at once.
+    pub wake: Arc<Notify>,
+    /// Its progress through the activity log, for the metrics endpoint.
+    pub metrics: Arc<gate::Metrics>,
+}
+
 /// The running task.
 pub struct Monitoring {
     task: JoinHandle<()>,
@@ -279,8 +289,7 @@ impl Monitoring {
         db: std::path::PathBuf,
         settings: MonitoringSettings,
         console_url: String,
-        outbox: Arc<notify::Outbox<SqliteStore>>,
-        wake: Arc<Notify>,
+        outputs: Outputs,
         stop: CancellationToken,
     ) -> Option<Monitoring> {
         if !settings.enabled {
@@ -295,8 +304,9 @@ impl Monitoring {
             store,
             settings,
             console_url,
-            outbox,
-            wake,
+            outbox: outputs.outbox,
+            wake: outputs.wake,
+            metrics: outputs.metrics,
         };
         // Its own thread and runtime: matching, rules and reading the log
         // must never hold up the proxy's event loops (measured when serve
@@ -340,6 +350,8 @@ struct WarmPath {
     console_url: String,
     outbox: Arc<notify::Outbox<SqliteStore>>,
     wake: Arc<Notify>,
+    /// Where its progress through the log is shown (the metrics endpoint).
+    metrics: Arc<gate::Metrics>,
 }
 
 /// The monitor and what it was built from.
@@ -416,6 +428,8 @@ impl WarmPath {
                     &r.monitor.watcher().settings().circumvention,
                 )
                 .await?;
+            self.metrics
+                .monitor_read(u64::try_from(read.newest - read.read_to).unwrap_or(0));
             if read.read_to <= cursor {
                 break;
             }
@@ -458,6 +472,10 @@ impl WarmPath {
             if events.len() < self.settings.batch || stop.is_cancelled() {
                 break;
             }
+        }
+        if !stop.is_cancelled() {
+            self.metrics
+                .monitor_caught_up(u64::try_from(Timestamp::now().as_second()).unwrap_or(0));
         }
         if self.pass_on(&r.library, Timestamp::now()).await? {
             self.wake.notify_one();
@@ -843,7 +861,57 @@ mod tests {
                 notify::DeliveryOptions::default(),
             )),
             wake: Arc::new(Notify::new()),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The metrics endpoint shows how far behind monitoring is: a pass
+    /// stopped after one batch leaves a backlog and counts no pass; the
+    /// next pass reads to the end.
+    #[tokio::test]
+    async fn progress_through_the_log_is_shown_in_the_metrics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        store
+            .record_activity(&[search("volcanoes"), search("rivers"), search("tudors")])
+            .await
+            .expect("activity");
+        let mut warm = warm(&store);
+        warm.settings.batch = 2;
+        let stopped = CancellationToken::new();
+        stopped.cancel();
+        let mut running = None;
+        warm.pass(&mut running, &stopped).await.expect("pass");
+        assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
+        let text = warm.metrics.render(0, 0, 0, 0);
+        assert!(
+            text.contains("schoolgate_monitor_backlog_events 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_monitor_passes_total 0\n"),
+            "{text}"
+        );
+
+        warm.pass(&mut running, &CancellationToken::new())
+            .await
+            .expect("pass");
+        assert_eq!(store.monitor_cursor().await.expect("cursor"), 3);
+        let text = warm.metrics.render(0, 0, 0, 0);
+        assert!(
+            text.contains("schoolgate_monitor_backlog_events 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("schoolgate_monitor_passes_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("schoolgate_monitor_last_pass_timestamp_seconds 0\n"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

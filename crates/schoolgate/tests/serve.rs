@@ -57,6 +57,25 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
         "{metrics}"
     );
     assert!(get(&address, "/other").starts_with("HTTP/1.1 404"));
+    // Monitoring says how far it has read through the activity log: its
+    // first pass comes at once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = get(&address, "/metrics");
+        let passes = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("schoolgate_monitor_passes_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        if passes.is_some_and(|n| n >= 1) {
+            assert!(
+                metrics.contains("schoolgate_monitor_backlog_events 0\n"),
+                "{metrics}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // Another command changes what filtering uses: serve notices.
     let out = run(

@@ -66,6 +66,9 @@ pub struct MonitorRead {
     pub events: Vec<(i64, crate::records::ActivityEvent)>,
     /// Every event up to this id was looked at (the next cursor).
     pub read_to: i64,
+    /// The newest event in the log when it was read: what is left after
+    /// `read_to` is the monitor's backlog.
+    pub newest: i64,
 }
 
 /// A stored alert with where it is in triage.

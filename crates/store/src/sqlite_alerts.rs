@@ -65,6 +65,7 @@ pub async fn monitor_read(
         return Ok(MonitorRead {
             events: Vec::new(),
             read_to: after,
+            newest: high,
         });
     }
     // Only rows the monitor can find a signal in are decoded: a search
@@ -75,9 +76,18 @@ pub async fn monitor_read(
     query.push(" AND id <= ");
     query.push_bind(high);
     query.push(" AND (verdict = 'block' OR search_term IS NOT NULL");
-    for category in circumvention {
-        query.push(" OR (',' || replace(categories, ' ', '') || ',') LIKE ");
-        query.push_bind(format!("%,{category},%"));
+    if !circumvention.is_empty() {
+        // Most allowed events have no category at all: they are passed over
+        // before any list is built and matched.
+        query.push(" OR (categories <> '' AND (");
+        for (i, category) in circumvention.iter().enumerate() {
+            if i > 0 {
+                query.push(" OR ");
+            }
+            query.push("(',' || replace(categories, ' ', '') || ',') LIKE ");
+            query.push_bind(format!("%,{category},%"));
+        }
+        query.push("))");
     }
     query.push(") ORDER BY id LIMIT ");
     query.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
@@ -90,7 +100,11 @@ pub async fn monitor_read(
         Some((last, _)) if events.len() >= limit => *last,
         _ => high,
     };
-    Ok(MonitorRead { events, read_to })
+    Ok(MonitorRead {
+        events,
+        read_to,
+        newest: high,
+    })
 }
 
 pub async fn cursor(pool: &SqlitePool) -> Result<i64, StoreError> {

@@ -125,8 +125,10 @@ async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
         [1, 2]
     );
     assert_eq!(first.events[1].1.search_term.as_deref(), Some("two"));
-    // A full batch: the read ends at its last event, not the log's end.
+    // A full batch: the read ends at its last event, not the log's end,
+    // and says how far the log goes (one event left behind).
     assert_eq!(first.read_to, 2);
+    assert_eq!(first.newest, 3);
 
     store
         .record_alerts(&AlertBatch {
@@ -146,6 +148,7 @@ async fn a_pass_is_stored_with_its_cursor_and_repeats_fold() {
     let rest = store.monitor_read(2, 100, &[]).await.expect("read");
     assert_eq!(rest.events.len(), 1);
     assert_eq!(rest.read_to, 3);
+    assert_eq!(rest.newest, 3);
 
     store
         .record_alerts(&AlertBatch {
@@ -424,6 +427,7 @@ async fn the_monitor_reads_past_plain_browsing() {
         .expect("read");
     assert!(again.events.is_empty());
     assert_eq!(again.read_to, 6);
+    assert_eq!(again.newest, 6);
     // Without circumvention categories only blocks and searches count.
     let read = store.monitor_read(0, 100, &[]).await.expect("read");
     assert_eq!(

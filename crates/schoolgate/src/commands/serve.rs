@@ -195,8 +195,11 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         crate::datadir::DataDir::db_path(&dir.root),
         config.monitoring.clone(),
         console_url.clone(),
-        outbox,
-        deliveries.waker(),
+        crate::monitoring::Outputs {
+            outbox,
+            wake: deliveries.waker(),
+            metrics: gate.metrics.clone(),
+        },
         background.clone(),
     );
     // The digests and the weekly report, on a thread of their own.
