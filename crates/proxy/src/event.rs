@@ -9,9 +9,11 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Frame, SizeHint};
 use policy::{Decision, Engine, Rule, Verdict};
 use store::{ActivityEvent, Source};
+
+use crate::origin::{OriginBody, OriginError};
 
 /// An event waiting for its status, bytes and duration.
 #[derive(Debug)]
@@ -69,7 +71,7 @@ pub fn rule_id(engine: &Engine, decision: &Decision, explain: impl FnOnce() -> S
 
 enum Inner {
     Full(Option<Bytes>),
-    Upstream(Incoming),
+    Upstream(OriginBody),
 }
 
 /// Every response body the proxy sends: a page of its own or a web
@@ -105,7 +107,7 @@ impl ProxyBody {
         ProxyBody::full(Bytes::new())
     }
 
-    pub fn upstream(body: Incoming) -> ProxyBody {
+    pub fn upstream(body: OriginBody) -> ProxyBody {
         ProxyBody {
             inner: Inner::Upstream(body),
             bytes: 0,
@@ -132,12 +134,12 @@ impl Drop for ProxyBody {
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = OriginError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, OriginError>>> {
         let this = self.get_mut();
         let polled = match &mut this.inner {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),

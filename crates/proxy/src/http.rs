@@ -16,10 +16,11 @@ use policy::{Decision, Engine, Rule, Verdict};
 use store::{ActivityEvent, Source};
 
 use crate::event::{Draft, ProxyBody, categories, rule_id};
+use crate::origin::{Origin, signs_in_on_connection};
 use crate::pages::{self, BlockPage, Why};
 use crate::server::{Conn, RecentBlock};
 use crate::settings::Authentication;
-use crate::upstream::{self, ConnectError, Upstream};
+use crate::upstream::{self, ConnectError};
 
 /// Who is asking and under which policy, fixed for the whole request.
 pub struct Asker {
@@ -449,7 +450,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 async fn forward<S>(
     conn: &Conn<S>,
     asker: &Asker,
-    mut request: Request<Incoming>,
+    request: Request<Incoming>,
     canon: &CanonUrl,
     decision: &Decision,
     draft: Draft,
@@ -460,62 +461,47 @@ async fn forward<S>(
         Some((_, enforced)) => enforced,
         None => canon.host(),
     };
-    prepare_request(conn, &mut request);
-    let signs_in = signs_in_on_connection(request.headers().get(header::AUTHORIZATION));
+    let (mut head, body) = request.into_parts();
+    let target = prepare_request(conn, &mut head);
+    let signs_in = signs_in_on_connection(head.headers.get(header::AUTHORIZATION));
 
-    let mut upstream = match take_or_connect(conn, host, port).await {
+    let (mut upstream, reused) = match take_or_connect(conn, host, port).await {
         Ok(u) => u,
         Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
     };
-    let reused = upstream.1;
-    let result = match upstream.0.sender.try_send_request(request).await {
-        Ok(response) => Ok(response),
-        Err(mut e) if reused && e.message().is_some() => {
-            // The kept connection closed just as it was used; the request
-            // never left, so it is safe to send on a new connection.
-            let request = e.take_message().expect("checked");
-            match connect_new(conn, host, port).await {
-                Ok(fresh) => {
-                    upstream = (fresh, false);
-                    upstream
-                        .0
-                        .sender
-                        .try_send_request(request)
-                        .await
-                        .map_err(|e| e.into_error())
-                }
-                Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
+    upstream.pinned |= signs_in;
+    let home = conn.home.clone();
+    // A request with a body can be sent once only; one without is sent
+    // again on a new connection when a kept one turns out to have closed.
+    let mut result = upstream
+        .send(
+            &head.method,
+            &target,
+            &head.headers,
+            Some(body),
+            home.clone(),
+        )
+        .await;
+    if reused && let Err((_, true)) = &result {
+        match connect_new(conn, host, port).await {
+            Ok(mut fresh) => {
+                fresh.pinned |= signs_in;
+                result = fresh
+                    .send(&head.method, &target, &head.headers, None, home)
+                    .await;
             }
+            Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
         }
-        Err(e) => Err(e.into_error()),
-    };
+    }
     match result {
-        Ok(response) => {
-            upstream.0.pinned |= signs_in
-                || response
-                    .headers()
-                    .get_all(header::WWW_AUTHENTICATE)
-                    .iter()
-                    .any(|v| signs_in_on_connection(Some(v)));
-            let evicted = conn
-                .kept
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .keep(upstream.0);
-            // Only one with no answer still coming may be shared.
-            if let Some(evicted) = evicted
-                && evicted.sender.is_ready()
-            {
-                conn.shared.pool.put(evicted);
-            }
-            let (mut parts, body) = response.into_parts();
+        Ok((mut parts, body)) => {
             strip_hop_by_hop(&mut parts.headers);
             parts.headers.append(header::VIA, conn.shared.via.clone());
             parts.version = Version::HTTP_11;
             let status = parts.status.as_u16();
             Response::from_parts(parts, ProxyBody::upstream(body).logged(status, draft))
         }
-        Err(e) => {
+        Err((e, _)) => {
             tracing::info!(host = %canon.host(), error = %e, "the web server's answer could not be read");
             let time = local_time(&asker.engine, asker.now);
             let html = pages::problem_page(
@@ -523,7 +509,7 @@ async fn forward<S>(
                 &format!(
                     "schoolgate reached {} but could not read its answer ({}).",
                     canon.host(),
-                    short_error(&e)
+                    e.short()
                 ),
                 "Try again in a minute. If it keeps happening, the website may be having problems.",
                 &time,
@@ -535,44 +521,21 @@ async fn forward<S>(
     }
 }
 
-/// Whether an `Authorization` or `WWW-Authenticate` value is NTLM or
-/// Negotiate, which sign a person in on the connection itself rather than
-/// on each request.
-fn signs_in_on_connection(value: Option<&HeaderValue>) -> bool {
-    value.is_some_and(|v| {
-        let v = v.as_bytes();
-        let scheme = v.split(|b| *b == b' ').next().unwrap_or(v);
-        scheme.eq_ignore_ascii_case(b"ntlm") || scheme.eq_ignore_ascii_case(b"negotiate")
-    })
-}
-
-fn short_error(e: &hyper::Error) -> &'static str {
-    if e.is_incomplete_message() {
-        "it closed the connection before answering"
-    } else if e.is_parse() {
-        "it did not speak HTTP properly"
-    } else if e.is_timeout() {
-        "it took too long"
-    } else {
-        "the connection failed"
-    }
-}
-
-fn prepare_request<S>(conn: &Conn<S>, request: &mut Request<Incoming>) {
-    let uri = request.uri();
+/// Makes the request's head ready for the web server; returns the request
+/// target in origin form.
+fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) -> String {
+    let uri = &head.uri;
     // The authority without any user name and password.
     let host_value = uri.authority().and_then(|a| {
         let s = a.as_str();
         let s = s.rsplit_once('@').map_or(s, |(_, h)| h);
         HeaderValue::from_str(s).ok()
     });
-    let origin_form = match uri.path_and_query() {
-        Some(pq) => Uri::from(pq.clone()),
-        None => Uri::from_static("/"),
+    let target = match uri.path_and_query() {
+        Some(pq) => pq.as_str().to_owned(),
+        None => "/".to_owned(),
     };
-    *request.uri_mut() = origin_form;
-    *request.version_mut() = Version::HTTP_11;
-    let headers = request.headers_mut();
+    let headers = &mut head.headers;
     strip_hop_by_hop(headers);
     // The client's expectation of 100 Continue is answered by hyper when the
     // body is read; the web server need not wait for it.
@@ -581,33 +544,31 @@ fn prepare_request<S>(conn: &Conn<S>, request: &mut Request<Incoming>) {
         headers.insert(header::HOST, host);
     }
     headers.append(header::VIA, conn.shared.via.clone());
+    target
 }
 
 async fn take_or_connect<S>(
     conn: &Conn<S>,
     host: &str,
     port: u16,
-) -> Result<(Upstream, bool), ConnectError> {
+) -> Result<(Origin, bool), ConnectError> {
     let kept = conn
+        .home
         .kept
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take(host, port);
-    if let Some(mut upstream) = kept
-        && upstream.sender.ready().await.is_ok()
-    {
+    if let Some(upstream) = kept {
         return Ok((upstream, true));
     }
     // Then one another client connection left in the shared pool.
-    while let Some(mut upstream) = conn.shared.pool.take(host, port) {
-        if upstream.sender.ready().await.is_ok() {
-            return Ok((upstream, true));
-        }
+    if let Some(upstream) = conn.shared.pool.take(host, port) {
+        return Ok((upstream, true));
     }
     connect_new(conn, host, port).await.map(|u| (u, false))
 }
 
-async fn connect_new<S>(conn: &Conn<S>, host: &str, port: u16) -> Result<Upstream, ConnectError> {
+async fn connect_new<S>(conn: &Conn<S>, host: &str, port: u16) -> Result<Origin, ConnectError> {
     let settings = &conn.shared.settings;
     let stream = upstream::connect(
         &conn.shared.resolver,
@@ -618,9 +579,7 @@ async fn connect_new<S>(conn: &Conn<S>, host: &str, port: u16) -> Result<Upstrea
         conn.local,
     )
     .await?;
-    upstream::open(stream, host, port, &conn.drive)
-        .await
-        .map_err(|e| ConnectError::Refused(std::io::Error::other(e)))
+    Ok(Origin::new(stream, host, port))
 }
 
 /// The page for a web server that could not be reached.

@@ -13,7 +13,8 @@
 //!   verdict winning;
 //! * safe search is enforced without interception by connecting to each
 //!   engine's enforcing host instead ([`upstream`] resolves every name,
-//!   honouring the configured overrides);
+//!   honouring the configured overrides), and allowed requests are sent on
+//!   over HTTP/1.1 spoken by the proxy itself ([`origin`]);
 //! * every request becomes one activity event, queued when its answer is
 //!   done ([`event`]); traffic never waits for the log.
 //!
@@ -28,6 +29,7 @@ pub mod event;
 mod http;
 pub mod io;
 mod local;
+pub mod origin;
 pub mod pac;
 pub mod pages;
 pub mod reference;

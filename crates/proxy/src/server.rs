@@ -19,9 +19,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{SignIns, SignedIn};
 use crate::io::{Activity, Watched};
+use crate::origin::Home;
 use crate::reference::References;
 use crate::settings::Settings;
-use crate::upstream::{Drive, Driver, Kept, Pool, Resolver};
+use crate::upstream::{Pool, Resolver};
 use gate::metrics::Refusal;
 
 /// How long a connection over the limit waits for a free place before it is
@@ -160,7 +161,7 @@ pub struct Shared<S> {
     pub hard_stop: CancellationToken,
     pub tracker: TaskTracker,
     /// Idle upstream connections any client connection may reuse.
-    pub pool: Pool,
+    pub pool: Arc<Pool>,
     per_ip: Arc<PerIp>,
     warnings: RefusalWarnings,
     http: hyper::server::conn::http1::Builder,
@@ -173,12 +174,11 @@ pub struct Conn<S> {
     /// The client's address as events record it, written out once.
     pub peer_ip: String,
     pub local: SocketAddr,
-    pub kept: Mutex<Kept>,
+    /// The upstream connections it keeps for its next requests.
+    pub home: Arc<Home>,
     /// The last `Proxy-Authorization` value that signed someone in on this
     /// connection, so browsers that repeat it cost nothing.
     pub signed_in: Mutex<Option<(Vec<u8>, SignedIn)>>,
-    /// Hands upstream connections to this connection's task to run.
-    pub drive: tokio::sync::mpsc::UnboundedSender<Driver>,
     _permit: OwnedSemaphorePermit,
     _ip_place: IpPlace,
 }
@@ -235,7 +235,7 @@ pub async fn run<S: store::Store + Clone + 'static>(
         shutdown: shutdown.clone(),
         hard_stop: CancellationToken::new(),
         tracker: TaskTracker::new(),
-        pool: Pool::default(),
+        pool: Arc::default(),
         per_ip: Arc::default(),
         warnings: RefusalWarnings::new(),
         http,
@@ -407,15 +407,12 @@ async fn connection<S: store::Store + Clone + 'static>(
     };
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
-    let (drive, mut incoming) = tokio::sync::mpsc::unbounded_channel();
-    let mut upstreams: Vec<Driver> = Vec::new();
     let conn = Arc::new(Conn {
-        drive,
         shared: shared.clone(),
         peer,
         peer_ip: peer.ip().to_string(),
         local,
-        kept: Mutex::new(Kept::default()),
+        home: Arc::new(Home::new(shared.pool.clone())),
         signed_in: Mutex::new(None),
         _permit: permit,
         _ip_place: ip_place,
@@ -443,7 +440,6 @@ async fn connection<S: store::Store + Clone + 'static>(
                 http.as_mut().graceful_shutdown();
             }
             () = shared.hard_stop.cancelled() => return,
-            () = Drive { incoming: &mut incoming, running: &mut upstreams } => {}
             _ = watchdog.tick() => {
                 // Nothing read or written for a whole period: a stalled body
                 // or a client that stopped reading. (Waiting for a request
@@ -462,21 +458,16 @@ async fn connection<S: store::Store + Clone + 'static>(
     }
     // Every answer on this connection is done (hyper has dropped the bodies),
     // so the upstream connections it kept are idle: they go to the shared
-    // pool before the client's socket closes, and their I/O moves to tasks
-    // of their own.
-    for upstream in handle
+    // pool before the client's socket closes.
+    let idle: Vec<_> = handle
+        .home
         .kept
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .drain()
-    {
+        .collect();
+    for upstream in idle {
         shared.pool.put(upstream);
-    }
-    while let Ok(driver) = incoming.try_recv() {
-        upstreams.push(driver);
-    }
-    for driver in upstreams {
-        tokio::spawn(driver);
     }
 }
 

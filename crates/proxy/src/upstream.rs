@@ -11,18 +11,14 @@
 //! next client connection to the same site.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+use crate::origin::Origin;
 
 /// Upstream connections a client connection keeps for reuse.
 const KEPT_PER_CONNECTION: usize = 4;
@@ -165,94 +161,26 @@ pub async fn connect(
     }
 }
 
-/// An HTTP/1.1 connection to a web server.
-pub struct Upstream {
-    pub host: Box<str>,
-    pub port: u16,
-    pub sender: SendRequest<Incoming>,
-    /// Whether it carries a connection-based sign-in to the web server
-    /// (NTLM or Negotiate): such a connection speaks for one person, so it
-    /// is never shared with another client connection.
-    pub pinned: bool,
-}
-
-/// An upstream connection's I/O, driven by the client connection's task.
-pub type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// Opens HTTP/1.1 on a connected stream. Its I/O is handed to `drive`,
-/// which runs it on the task of the client connection that uses it: a
-/// request and its answer then never cross tasks or threads. It ends when
-/// its sender is dropped.
-pub async fn open(
-    stream: TcpStream,
-    host: &str,
-    port: u16,
-    drive: &tokio::sync::mpsc::UnboundedSender<Driver>,
-) -> hyper::Result<Upstream> {
-    let (sender, connection) = hyper::client::conn::http1::Builder::new()
-        .handshake(TokioIo::new(stream))
-        .await?;
-    let driver: Driver = Box::pin(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "upstream connection ended with an error");
-        }
-    });
-    if let Err(returned) = drive.send(driver) {
-        // The client connection is going away; run it on its own.
-        tokio::spawn(returned.0);
-    }
-    Ok(Upstream {
-        host: host.into(),
-        port,
-        sender,
-        pinned: false,
-    })
-}
-
-/// Runs the upstream connections of one client connection: takes new ones
-/// from `incoming` and polls every one; never finishes.
-pub struct Drive<'a> {
-    pub incoming: &'a mut tokio::sync::mpsc::UnboundedReceiver<Driver>,
-    pub running: &'a mut Vec<Driver>,
-}
-
-impl Future for Drive<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        while let Poll::Ready(Some(driver)) = this.incoming.poll_recv(cx) {
-            this.running.push(driver);
-        }
-        this.running
-            .retain_mut(|driver| driver.as_mut().poll(cx).is_pending());
-        Poll::Pending
-    }
-}
-
 /// The upstream connections one client connection keeps.
 #[derive(Default)]
 pub struct Kept {
-    upstreams: Vec<Upstream>,
+    upstreams: Vec<Origin>,
 }
 
 impl Kept {
     /// Takes a kept connection to `host:port`, if one is still open.
-    pub fn take(&mut self, host: &str, port: u16) -> Option<Upstream> {
-        self.upstreams.retain(|u| !u.sender.is_closed());
+    pub fn take(&mut self, host: &str, port: u16) -> Option<Origin> {
         let i = self
             .upstreams
             .iter()
             .position(|u| u.port == port && &*u.host == host)?;
-        Some(self.upstreams.swap_remove(i))
+        let upstream = self.upstreams.swap_remove(i);
+        upstream.is_usable().then_some(upstream)
     }
 
-    /// Keeps a connection for the next request. When four are kept
+    /// Keeps an idle connection for the next request. When four are kept
     /// already, the oldest is returned, for the shared pool.
-    pub fn keep(&mut self, upstream: Upstream) -> Option<Upstream> {
-        if upstream.sender.is_closed() {
-            return None;
-        }
+    pub fn keep(&mut self, upstream: Origin) -> Option<Origin> {
         let oldest =
             (self.upstreams.len() >= KEPT_PER_CONNECTION).then(|| self.upstreams.remove(0));
         self.upstreams.push(upstream);
@@ -261,7 +189,7 @@ impl Kept {
 
     /// Every kept connection, for the shared pool when the client
     /// connection ends.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, Upstream> {
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Origin> {
         self.upstreams.drain(..)
     }
 }
@@ -277,18 +205,19 @@ pub struct Pool {
 
 #[derive(Default)]
 struct PoolInner {
-    hosts: HashMap<Box<str>, VecDeque<(Upstream, Instant)>>,
+    hosts: HashMap<Box<str>, VecDeque<(Origin, Instant)>>,
     count: usize,
 }
 
 impl Pool {
     /// Puts an idle connection in the pool; one that is closed, or pinned
-    /// to one person's sign-in, is dropped instead. Callers make sure no answer is still coming on it, so a
-    /// client never waits behind another's download. The host's oldest
+    /// to one person's sign-in, is dropped instead. Only connections with
+    /// their last answer read whole are idle, so a client never waits
+    /// behind another's download. The host's oldest
     /// gives way when it has [`POOL_PER_HOST`]; a full pool keeps what it
     /// has.
-    pub fn put(&self, upstream: Upstream) {
-        if upstream.sender.is_closed() || upstream.pinned {
+    pub fn put(&self, upstream: Origin) {
+        if upstream.pinned || !upstream.is_usable() {
             return;
         }
         let now = Instant::now();
@@ -296,7 +225,7 @@ impl Pool {
         let PoolInner { hosts, count } = &mut *inner;
         let idle = hosts.entry(upstream.host.clone()).or_default();
         let before = idle.len();
-        idle.retain(|(u, since)| !u.sender.is_closed() && now - *since < POOL_IDLE);
+        idle.retain(|(u, since)| now - *since < POOL_IDLE && u.is_usable());
         if idle.len() >= POOL_PER_HOST {
             idle.pop_front();
         }
@@ -310,7 +239,7 @@ impl Pool {
 
     /// The most recently used idle connection to `host:port` that is still
     /// open and not past its idle time.
-    pub fn take(&self, host: &str, port: u16) -> Option<Upstream> {
+    pub fn take(&self, host: &str, port: u16) -> Option<Origin> {
         let now = Instant::now();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let PoolInner { hosts, count } = &mut *inner;
@@ -319,7 +248,7 @@ impl Pool {
         while let Some(i) = idle.iter().rposition(|(u, _)| u.port == port) {
             let (upstream, since) = idle.remove(i).expect("found");
             *count -= 1;
-            if !upstream.sender.is_closed() && now - since < POOL_IDLE {
+            if now - since < POOL_IDLE && upstream.is_usable() {
                 found = Some(upstream);
                 break;
             }
@@ -338,7 +267,7 @@ impl Pool {
         let PoolInner { hosts, count } = &mut *inner;
         hosts.retain(|_, idle| {
             let before = idle.len();
-            idle.retain(|(u, since)| !u.sender.is_closed() && now - *since < POOL_IDLE);
+            idle.retain(|(u, since)| now - *since < POOL_IDLE && u.is_usable());
             *count -= before - idle.len();
             !idle.is_empty()
         });

@@ -627,3 +627,116 @@ async fn a_connection_signed_in_with_ntlm_is_never_shared() {
         "the sign-in reached the web server"
     );
 }
+
+/// A web server written by hand, so that each way an answer's end can be
+/// marked is sent exactly: chunked (with an extension and a trailer),
+/// until the connection closes, a length beside chunking, a length cut
+/// short, and `HEAD`. Each answer goes out a few bytes at a time.
+async fn framing_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                loop {
+                    let mut head = Vec::new();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        let mut byte = [0u8; 1];
+                        match socket.read(&mut byte).await {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                    let answer: &[u8] = match path.as_str() {
+                        "/chunked" => {
+                            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                            6;lang=en\r\nchunks\r\n9\r\n, in bits\r\n0\r\nX-Checked: yes\r\n\r\n"
+                        }
+                        "/close" => b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+                        "/both" => {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\
+                            Transfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n"
+                        }
+                        "/short" => b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\ncut",
+                        _ if head.starts_with("HEAD ") => {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"
+                        }
+                        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone",
+                    };
+                    for piece in answer.chunks(5) {
+                        if socket.write_all(piece).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    if path == "/close" || path == "/short" {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_way_of_ending_an_answer_is_passed_on_whole() {
+    let port = framing_server().await;
+    let mut p = proxy().profile("staff").start().await;
+    let url = |path: &str| format!("http://www.wikipedia.org:{port}{path}");
+
+    let got = curl(&p, &url("/chunked"), &[]).await;
+    assert_eq!(
+        (got.status, got.body.as_str()),
+        (200, "chunks, in bits"),
+        "{got:?}"
+    );
+    let got = curl(&p, &url("/close"), &[]).await;
+    assert_eq!(
+        (got.status, got.body.as_str()),
+        (200, "until the end"),
+        "{got:?}"
+    );
+    // The length beside chunking is wrong for the body, so it is not
+    // passed on.
+    let got = curl(&p, &url("/both"), &[]).await;
+    assert_eq!((got.status, got.body.as_str()), (200, "body"), "{got:?}");
+    assert!(
+        !got.headers
+            .to_ascii_lowercase()
+            .contains("content-length: 99"),
+        "{}",
+        got.headers
+    );
+    let got = curl(&p, &url("/page"), &["--head"]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert!(
+        got.headers
+            .to_ascii_lowercase()
+            .contains("content-length: 1234"),
+        "{}",
+        got.headers
+    );
+    // Cut short: the client sees the answer fail rather than end early.
+    let got = curl(&p, &url("/short"), &[]).await;
+    assert_ne!(got.exit, 0, "{got:?}");
+
+    let events = p.events().await;
+    let bytes = |path: &str| {
+        events
+            .iter()
+            .find(|e| e.url.ends_with(path))
+            .map(|e| e.bytes)
+            .unwrap_or_else(|| panic!("no event for {path}: {events:?}"))
+    };
+    assert_eq!(bytes("/chunked"), 15);
+    assert_eq!(bytes("/close"), 13);
+    assert_eq!(bytes("/both"), 4);
+}
