@@ -462,7 +462,9 @@ async fn forward<S>(
         None => canon.host(),
     };
     let (mut head, body) = request.into_parts();
-    let target = prepare_request(conn, &mut head);
+    prepare_request(conn, &mut head);
+    // The request target in origin form.
+    let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let signs_in = signs_in_on_connection(head.headers.get(header::AUTHORIZATION));
 
     let (mut upstream, reused) = match take_or_connect(conn, host, port).await {
@@ -476,7 +478,7 @@ async fn forward<S>(
     let mut result = upstream
         .send(
             &head.method,
-            &target,
+            target,
             &head.headers,
             Some(body),
             home.clone(),
@@ -487,7 +489,7 @@ async fn forward<S>(
             Ok(mut fresh) => {
                 fresh.pinned |= signs_in;
                 result = fresh
-                    .send(&head.method, &target, &head.headers, None, home)
+                    .send(&head.method, target, &head.headers, None, home)
                     .await;
             }
             Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
@@ -521,9 +523,8 @@ async fn forward<S>(
     }
 }
 
-/// Makes the request's head ready for the web server; returns the request
-/// target in origin form.
-fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) -> String {
+/// Makes the request's headers ready for the web server.
+fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) {
     let uri = &head.uri;
     // The authority without any user name and password.
     let host_value = uri.authority().and_then(|a| {
@@ -531,10 +532,6 @@ fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) -> String
         let s = s.rsplit_once('@').map_or(s, |(_, h)| h);
         HeaderValue::from_str(s).ok()
     });
-    let target = match uri.path_and_query() {
-        Some(pq) => pq.as_str().to_owned(),
-        None => "/".to_owned(),
-    };
     let headers = &mut head.headers;
     strip_hop_by_hop(headers);
     // The client's expectation of 100 Continue is answered by hyper when the
@@ -544,7 +541,6 @@ fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) -> String
         headers.insert(header::HOST, host);
     }
     headers.append(header::VIA, conn.shared.via.clone());
-    target
 }
 
 async fn take_or_connect<S>(

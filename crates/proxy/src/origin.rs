@@ -35,6 +35,10 @@ const MAX_HEADERS: usize = 128;
 const READ_SIZE: usize = 16 * 1024;
 /// The longest chunk-size line accepted (hex digits and extensions).
 const MAX_CHUNK_LINE: usize = 4096;
+/// Pieces of a body up to this size are copied out of the read buffer, so
+/// the buffer stays the connection's own and is reused for the next read;
+/// larger ones are handed on without copying.
+const COPY_UP_TO: usize = 8 * 1024;
 
 /// Why a web server's answer could not be had.
 #[derive(Debug)]
@@ -112,6 +116,8 @@ pub struct Origin {
     stream: TcpStream,
     /// Read but not yet used.
     buffer: BytesMut,
+    /// The last request head written, kept for its allocation.
+    head: Vec<u8>,
     /// Whether it carries a connection-based sign-in to the web server
     /// (NTLM or Negotiate): such a connection speaks for one person, so it
     /// is never shared with another client connection.
@@ -125,6 +131,7 @@ impl Origin {
             port,
             stream,
             buffer: BytesMut::new(),
+            head: Vec::new(),
             pinned: false,
         }
     }
@@ -164,7 +171,8 @@ impl Origin {
         let has_body = body.is_some();
         let again = !has_body && method.is_idempotent();
         let chunked = has_body && !headers.contains_key(header::CONTENT_LENGTH);
-        let mut head = Vec::with_capacity(512);
+        let mut head = std::mem::take(&mut self.head);
+        head.clear();
         write_head(&mut head, method, target, headers, chunked);
         let written = async {
             self.stream.write_all(&head).await?;
@@ -173,7 +181,9 @@ impl Origin {
                 None => Ok(()),
             }
         };
-        if let Err(e) = written.await {
+        let written = written.await;
+        self.head = head;
+        if let Err(e) = written {
             return Err((OriginError::Io(e), again));
         }
         let mut interim = false;
@@ -225,7 +235,7 @@ impl Origin {
                         if used > MAX_HEAD_BYTES {
                             return Err(OriginError::Malformed("the head is too large"));
                         }
-                        let parsed = parts(&response, method)?;
+                        let parsed = parts(&response, method, &self.buffer[..used])?;
                         self.buffer.advance(used);
                         return Ok(Some(parsed));
                     }
@@ -313,7 +323,7 @@ fn decode(length: &mut Length, buffer: &mut BytesMut) -> Result<Option<Bytes>, O
                 let take = usize::try_from(left)
                     .unwrap_or(usize::MAX)
                     .min(buffer.len());
-                let data = buffer.split_to(take).freeze();
+                let data = take_out(buffer, take);
                 let left = left - take as u64;
                 *length = match *length {
                     Length::Exact(_) if left == 0 => Length::Done,
@@ -327,7 +337,8 @@ fn decode(length: &mut Length, buffer: &mut BytesMut) -> Result<Option<Bytes>, O
                 if buffer.is_empty() {
                     return Ok(None);
                 }
-                return Ok(Some(buffer.split().freeze()));
+                let all = buffer.len();
+                return Ok(Some(take_out(buffer, all)));
             }
             Length::ChunkLine { after_data } => {
                 let Some(end) = find_crlf(buffer) else {
@@ -399,7 +410,7 @@ pub fn read_answer(input: &[u8], head: bool, piece: usize) -> Result<(u16, Vec<u
                     if used > MAX_HEAD_BYTES {
                         return Err(OriginError::Malformed("the head is too large"));
                     }
-                    let parsed = parts(&response, &method)?;
+                    let parsed = parts(&response, &method, &buffer[..used])?;
                     buffer.advance(used);
                     break parsed;
                 }
@@ -538,10 +549,24 @@ fn chunk_size(line: &[u8]) -> Result<u64, OriginError> {
     Ok(size)
 }
 
-/// The head hyper's side answers with, and how the body ends.
+/// The first `n` bytes of `buffer`, copied when small (see [`COPY_UP_TO`]).
+fn take_out(buffer: &mut BytesMut, n: usize) -> Bytes {
+    if n <= COPY_UP_TO {
+        let data = Bytes::copy_from_slice(&buffer[..n]);
+        buffer.advance(n);
+        data
+    } else {
+        buffer.split_to(n).freeze()
+    }
+}
+
+/// The head hyper's side answers with, and how the body ends. `head` is the
+/// bytes `response` was parsed from: the header values are slices of one
+/// copy of them.
 fn parts(
     response: &httparse::Response<'_, '_>,
     method: &Method,
+    head: &[u8],
 ) -> Result<(http::response::Parts, Length), OriginError> {
     let code = response
         .code
@@ -552,12 +577,18 @@ fn parts(
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
+    let shared = Bytes::copy_from_slice(head);
     let mut headers = HeaderMap::with_capacity(response.headers.len());
     for h in response.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| OriginError::Malformed("a header name"))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|_| OriginError::Malformed("a header value"))?;
+        // Where the value sits in `head`, and so in `shared`.
+        let start = (h.value.as_ptr() as usize).wrapping_sub(head.as_ptr() as usize);
+        let value = match shared.get(start..start.wrapping_add(h.value.len())) {
+            Some(_) => HeaderValue::from_maybe_shared(shared.slice(start..start + h.value.len())),
+            None => HeaderValue::from_bytes(h.value),
+        }
+        .map_err(|_| OriginError::Malformed("a header value"))?;
         headers.append(name, value);
     }
     let length = body_length(&headers, status, method, version)?;
@@ -709,7 +740,9 @@ mod tests {
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut slots);
         match response.parse(text.as_bytes()) {
-            Ok(httparse::Status::Complete(_)) => parts(&response, method),
+            Ok(httparse::Status::Complete(used)) => {
+                parts(&response, method, &text.as_bytes()[..used])
+            }
             other => panic!("not a whole head: {other:?}"),
         }
     }
