@@ -140,6 +140,12 @@ impl Metrics {
         m.passes.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// When monitoring last read to the end of the log, in seconds since
+    /// 1970 (0: not yet).
+    pub fn monitor_last_pass(&self) -> u64 {
+        self.monitor.last_pass_unix.load(Ordering::Relaxed)
+    }
+
     /// Monitoring's passes to the end of the log so far.
     pub fn monitor_passes(&self) -> u64 {
         self.monitor.passes.load(Ordering::Relaxed)
@@ -374,6 +380,7 @@ mod tests {
         );
         m.monitor_caught_up(1_795_000_000);
         assert_eq!(m.monitor_passes(), 1);
+        assert_eq!(m.monitor_last_pass(), 1_795_000_000);
         let text = m.render(0, 0, 0, 0);
         assert!(
             text.contains("schoolgate_monitor_backlog_events 0"),

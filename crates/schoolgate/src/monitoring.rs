@@ -261,6 +261,51 @@ pub fn background_priority() {
     }
 }
 
+/// How long monitoring may go without reading to the end of the activity
+/// log before `serve` says alerts may be late: ten polls, and at least ten
+/// minutes (a long backlog after a stop takes a while to read).
+pub fn stall_limit(poll_seconds: u64) -> Duration {
+    Duration::from_secs(poll_seconds.saturating_mul(10).max(600))
+}
+
+/// How long monitoring has gone without finishing a pass, when that is
+/// longer than `limit`. `last_pass` is 0 until the first pass ends; until
+/// then the time counts from `started`. All in seconds since 1970.
+pub fn stalled(last_pass: u64, started: u64, now: u64, limit: Duration) -> Option<Duration> {
+    let since = if last_pass == 0 { started } else { last_pass };
+    let quiet = Duration::from_secs(now.saturating_sub(since));
+    (quiet > limit).then_some(quiet)
+}
+
+/// Says in the log, once every `limit` while it lasts, that monitoring has
+/// stopped getting through the activity log. It runs apart from the warm
+/// path, so a warm path that hangs is noticed too.
+pub async fn watch(metrics: Arc<gate::Metrics>, limit: Duration, stop: CancellationToken) {
+    let now = || u64::try_from(Timestamp::now().as_second()).unwrap_or(0);
+    let started = now();
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut warned_at: Option<u64> = None;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let at = now();
+        match stalled(metrics.monitor_last_pass(), started, at, limit) {
+            Some(quiet) => {
+                if warned_at.is_none_or(|w| at.saturating_sub(w) >= limit.as_secs()) {
+                    tracing::error!(
+                        "monitoring has not got through the activity log for {} minutes, so alerts to the DSL may be late. Look above for errors from monitoring; if there are none, restart schoolgate and report it to its maintainers",
+                        quiet.as_secs() / 60
+                    );
+                    warned_at = Some(at);
+                }
+            }
+            None => warned_at = None,
+        }
+    }
+}
+
 /// Where the warm path's results go besides the store.
 pub struct Outputs {
     /// Immediate alerts' emails and webhook calls are queued here.
@@ -863,6 +908,28 @@ mod tests {
             wake: Arc::new(Notify::new()),
             metrics: Arc::default(),
         }
+    }
+
+    #[test]
+    fn a_monitor_that_stops_getting_through_is_noticed() {
+        let limit = stall_limit(3);
+        assert_eq!(limit, Duration::from_secs(600));
+        assert_eq!(stall_limit(120), Duration::from_secs(1200));
+        let start = 1_795_000_000;
+        // No pass yet: counted from the start.
+        assert_eq!(stalled(0, start, start + 599, limit), None);
+        assert_eq!(
+            stalled(0, start, start + 601, limit),
+            Some(Duration::from_secs(601))
+        );
+        // A recent pass is fine; an old one is not.
+        assert_eq!(stalled(start + 500, start, start + 1000, limit), None);
+        assert_eq!(
+            stalled(start + 500, start, start + 1200, limit),
+            Some(Duration::from_secs(700))
+        );
+        // A clock that went back is not a stall.
+        assert_eq!(stalled(start + 500, start, start, limit), None);
     }
 
     /// The metrics endpoint shows how far behind monitoring is: a pass

@@ -202,6 +202,14 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         },
         background.clone(),
     );
+    // Says so in the log when monitoring stops getting through the log.
+    let monitor_watch = monitoring.as_ref().map(|_| {
+        tokio::spawn(crate::monitoring::watch(
+            gate.metrics.clone(),
+            crate::monitoring::stall_limit(config.monitoring.poll_seconds),
+            background.clone(),
+        ))
+    });
     // The digests and the weekly report, on a thread of their own.
     let schedule = scheduler
         .waking(deliveries.waker())
@@ -230,6 +238,9 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     background.cancel();
     if let Some(monitoring) = monitoring {
         monitoring.finished().await;
+    }
+    if let Some(watch) = monitor_watch {
+        let _ = watch.await;
     }
     if let Some(schedule) = schedule {
         let _ = schedule.await;
