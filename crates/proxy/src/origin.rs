@@ -97,6 +97,20 @@ impl Home {
         }
     }
 
+    /// Hands every kept connection to the shared pool (the client
+    /// connection is ending, and none of them is carrying an answer).
+    pub fn release(&self) {
+        let idle: Vec<Origin> = self
+            .kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
+        for origin in idle {
+            self.pool.put(origin);
+        }
+    }
+
     fn welcome(&self, origin: Origin) {
         let evicted = self
             .kept
@@ -227,27 +241,10 @@ impl Origin {
         method: &Method,
     ) -> Result<Option<(http::response::Parts, Length)>, OriginError> {
         loop {
-            if !self.buffer.is_empty() {
-                let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut response = httparse::Response::new(&mut slots);
-                match response.parse(&self.buffer) {
-                    Ok(httparse::Status::Complete(used)) => {
-                        if used > MAX_HEAD_BYTES {
-                            return Err(OriginError::Malformed("the head is too large"));
-                        }
-                        let parsed = parts(&response, method, &self.buffer[..used])?;
-                        self.buffer.advance(used);
-                        return Ok(Some(parsed));
-                    }
-                    Ok(httparse::Status::Partial) => {}
-                    Err(httparse::Error::TooManyHeaders) => {
-                        return Err(OriginError::Malformed("too many headers"));
-                    }
-                    Err(_) => return Err(OriginError::Malformed("the status line or a header")),
-                }
-                if self.buffer.len() >= MAX_HEAD_BYTES {
-                    return Err(OriginError::Malformed("the head is too large"));
-                }
+            if !self.buffer.is_empty()
+                && let Some(head) = take_head(&mut self.buffer, method)?
+            {
+                return Ok(Some(head));
             }
             self.buffer.reserve(READ_SIZE);
             if self.stream.read_buf(&mut self.buffer).await? == 0 {
@@ -403,22 +400,8 @@ pub fn read_answer(input: &[u8], head: bool, piece: usize) -> Result<(u16, Vec<u
     };
     loop {
         let (parts, mut length) = loop {
-            let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut slots);
-            match response.parse(&buffer) {
-                Ok(httparse::Status::Complete(used)) => {
-                    if used > MAX_HEAD_BYTES {
-                        return Err(OriginError::Malformed("the head is too large"));
-                    }
-                    let parsed = parts(&response, &method, &buffer[..used])?;
-                    buffer.advance(used);
-                    break parsed;
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(_) => return Err(OriginError::Malformed("the status line or a header")),
-            }
-            if buffer.len() >= MAX_HEAD_BYTES {
-                return Err(OriginError::Malformed("the head is too large"));
+            if let Some(head) = take_head(&mut buffer, &method)? {
+                break head;
             }
             if !more(&mut buffer) {
                 return Err(OriginError::Closed);
@@ -547,6 +530,32 @@ fn chunk_size(line: &[u8]) -> Result<u64, OriginError> {
         size = size * 16 + u64::from(v);
     }
     Ok(size)
+}
+
+/// Takes a whole response head from the front of `buffer`: `None` when
+/// more must be read first.
+fn take_head(
+    buffer: &mut BytesMut,
+    method: &Method,
+) -> Result<Option<(http::response::Parts, Length)>, OriginError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut slots);
+    match response.parse(buffer) {
+        Ok(httparse::Status::Complete(used)) => {
+            if used > MAX_HEAD_BYTES {
+                return Err(OriginError::Malformed("the head is too large"));
+            }
+            let parsed = parts(&response, method, &buffer[..used])?;
+            buffer.advance(used);
+            Ok(Some(parsed))
+        }
+        Ok(httparse::Status::Partial) if buffer.len() >= MAX_HEAD_BYTES => {
+            Err(OriginError::Malformed("the head is too large"))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(OriginError::Malformed("too many headers")),
+        Err(_) => Err(OriginError::Malformed("the status line or a header")),
+    }
 }
 
 /// The first `n` bytes of `buffer`, copied when small (see [`COPY_UP_TO`]).

@@ -459,16 +459,7 @@ async fn connection<S: store::Store + Clone + 'static>(
     // Every answer on this connection is done (hyper has dropped the bodies),
     // so the upstream connections it kept are idle: they go to the shared
     // pool before the client's socket closes.
-    let idle: Vec<_> = handle
-        .home
-        .kept
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .drain()
-        .collect();
-    for upstream in idle {
-        shared.pool.put(upstream);
-    }
+    handle.home.release();
 }
 
 fn note_connection_error<S>(shared: &Shared<S>, peer: SocketAddr, e: &hyper::Error) {
