@@ -16,6 +16,7 @@ fn outcome(result: Result<(u16, Vec<u8>), OriginError>) -> Result<(u16, Vec<u8>)
         OriginError::Closed => "closed",
         OriginError::Malformed(_) => "malformed",
         OriginError::Io(_) => "io",
+        OriginError::TimedOut => "timed out",
     })
 }
 

@@ -16,7 +16,7 @@ use policy::{Decision, Engine, Rule, Verdict};
 use store::{ActivityEvent, Source};
 
 use crate::event::{Draft, ProxyBody, categories, rule_id};
-use crate::origin::{Origin, signs_in_on_connection};
+use crate::origin::{Origin, OriginError, signs_in_on_connection};
 use crate::pages::{self, BlockPage, Why};
 use crate::server::{Conn, RecentBlock};
 use crate::settings::Authentication;
@@ -473,6 +473,10 @@ async fn forward<S>(
     };
     upstream.pinned |= signs_in;
     let home = conn.home.clone();
+    let answer_timeout = conn.shared.settings.answer_timeout();
+    // The client connection is quiet while the web server thinks; its idle
+    // watchdog leaves it be, as the wait has a limit of its own.
+    let waiting = conn.activity.waiting();
     // A request with a body can be sent once only; one without is sent
     // again on a new connection when a kept one turns out to have closed.
     let mut result = upstream
@@ -482,6 +486,7 @@ async fn forward<S>(
             &head.headers,
             Some(body),
             home.clone(),
+            answer_timeout,
         )
         .await;
     if reused && let Err((_, true)) = &result {
@@ -489,12 +494,20 @@ async fn forward<S>(
             Ok(mut fresh) => {
                 fresh.pinned |= signs_in;
                 result = fresh
-                    .send(&head.method, target, &head.headers, None, home)
+                    .send(
+                        &head.method,
+                        target,
+                        &head.headers,
+                        None,
+                        home,
+                        answer_timeout,
+                    )
                     .await;
             }
             Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
         }
     }
+    drop(waiting);
     match result {
         Ok((mut parts, body)) => {
             strip_hop_by_hop(&mut parts.headers);
@@ -504,21 +517,38 @@ async fn forward<S>(
             Response::from_parts(parts, ProxyBody::upstream(body).logged(status, draft))
         }
         Err((e, _)) => {
-            tracing::info!(host = %canon.host(), error = %e, "the web server's answer could not be read");
+            let host = canon.host();
+            let (status, title, what, next) = match e {
+                OriginError::TimedOut => {
+                    let seconds = conn.shared.settings.answer_timeout_seconds;
+                    tracing::info!(client = %conn.peer, host = %host, seconds, "the web server began no answer in time");
+                    (
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "The website did not answer in time",
+                        format!(
+                            "schoolgate reached {host} and passed on the request, but the website did not begin its answer within {}.",
+                            crate::pages::seconds(seconds)
+                        ),
+                        "The website may be very busy. Try again in a few minutes; if a school system is always this slow, tell the school's IT team.",
+                    )
+                }
+                e => {
+                    tracing::info!(host = %host, error = %e, "the web server's answer could not be read");
+                    (
+                        StatusCode::BAD_GATEWAY,
+                        "The website sent a broken answer",
+                        format!(
+                            "schoolgate reached {host} but could not read its answer ({}).",
+                            e.short()
+                        ),
+                        "Try again in a minute. If it keeps happening, the website may be having problems.",
+                    )
+                }
+            };
             let time = local_time(&asker.engine, asker.now);
-            let html = pages::problem_page(
-                "The website sent a broken answer",
-                &format!(
-                    "schoolgate reached {} but could not read its answer ({}).",
-                    canon.host(),
-                    e.short()
-                ),
-                "Try again in a minute. If it keeps happening, the website may be having problems.",
-                &time,
-            );
-            let response = html_response(StatusCode::BAD_GATEWAY, html);
+            let response = html_response(status, pages::problem_page(title, &what, next, &time));
             let (parts, body) = response.into_parts();
-            Response::from_parts(parts, body.logged(502, draft))
+            Response::from_parts(parts, body.logged(status.as_u16(), draft))
         }
     }
 }

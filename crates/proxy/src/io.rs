@@ -4,7 +4,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -13,12 +13,33 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[derive(Debug, Default)]
 pub struct Activity {
     active: AtomicBool,
+    /// Requests waiting for a web server to begin its answer: the client
+    /// connection is quiet then, but not idle (the wait has its own limit).
+    waiting: AtomicUsize,
 }
 
 impl Activity {
-    /// Whether anything moved since the last call.
+    /// Whether anything moved since the last call, or a request is waiting
+    /// for its answer.
     pub fn take_active(&self) -> bool {
-        self.active.swap(false, Ordering::Relaxed)
+        self.active.swap(false, Ordering::Relaxed) || self.waiting.load(Ordering::Relaxed) > 0
+    }
+
+    /// Marks the connection as waiting for a web server until the guard is
+    /// dropped.
+    pub fn waiting(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(self)
+    }
+}
+
+/// See [`Activity::waiting`].
+pub struct Waiting<'a>(&'a Activity);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::Relaxed);
+        self.0.active.store(true, Ordering::Relaxed);
     }
 }
 

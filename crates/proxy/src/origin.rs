@@ -18,6 +18,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -49,6 +50,9 @@ pub enum OriginError {
     Malformed(&'static str),
     /// Reading or writing failed.
     Io(io::Error),
+    /// It had the whole request but began no answer within the time
+    /// allowed (`answer_timeout_seconds`).
+    TimedOut,
 }
 
 impl OriginError {
@@ -58,6 +62,7 @@ impl OriginError {
             OriginError::Closed => "it closed the connection before answering",
             OriginError::Malformed(_) => "it did not speak HTTP properly",
             OriginError::Io(_) => "the connection failed",
+            OriginError::TimedOut => "it did not begin its answer in time",
         }
     }
 }
@@ -70,6 +75,9 @@ impl std::fmt::Display for OriginError {
                 write!(f, "the web server's answer is malformed: {what}")
             }
             OriginError::Io(e) => write!(f, "the connection to the web server failed: {e}"),
+            OriginError::TimedOut => {
+                f.write_str("the web server began no answer in the time allowed")
+            }
         }
     }
 }
@@ -173,6 +181,10 @@ impl Origin {
     /// `Err((error, again))`: `again` is true when the request may be sent
     /// again on another connection (RFC 9110 §9.2.2): it is idempotent and
     /// had no body, and nothing of an answer arrived.
+    ///
+    /// Once the request has gone, the answer's head must begin to arrive
+    /// within `answer_timeout` ([`OriginError::TimedOut`]); interim `1xx`
+    /// answers do not restart the clock.
     pub async fn send(
         mut self,
         method: &Method,
@@ -180,6 +192,7 @@ impl Origin {
         headers: &HeaderMap,
         body: Option<Incoming>,
         home: Arc<Home>,
+        answer_timeout: Duration,
     ) -> Result<(http::response::Parts, OriginBody), (OriginError, bool)> {
         let mut body = body.filter(|b| !b.is_end_stream());
         let has_body = body.is_some();
@@ -201,11 +214,14 @@ impl Origin {
             return Err((OriginError::Io(e), again));
         }
         let mut interim = false;
+        let deadline = tokio::time::Instant::now() + answer_timeout;
         loop {
-            let (parts, length) = match self.read_head(method).await {
-                Ok(Some(head)) => head,
-                Ok(None) => return Err((OriginError::Closed, again && !interim)),
-                Err(e) => return Err((e, false)),
+            let read = tokio::time::timeout_at(deadline, self.read_head(method)).await;
+            let (parts, length) = match read {
+                Ok(Ok(Some(head))) => head,
+                Ok(Ok(None)) => return Err((OriginError::Closed, again && !interim)),
+                Ok(Err(e)) => return Err((e, false)),
+                Err(_) => return Err((OriginError::TimedOut, false)),
             };
             if parts.status.is_informational() {
                 if parts.status == StatusCode::SWITCHING_PROTOCOLS {
@@ -875,7 +891,14 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("web.test"));
         let (parts, body) = origin
-            .send(&Method::GET, "/page", &headers, None, home.clone())
+            .send(
+                &Method::GET,
+                "/page",
+                &headers,
+                None,
+                home.clone(),
+                Duration::from_secs(5),
+            )
             .await
             .map_err(|(e, _)| e)?;
         let bytes = body.collect().await?.to_bytes();
@@ -884,6 +907,38 @@ mod tests {
 
     fn kept(home: &Home) -> Option<Origin> {
         home.kept.lock().expect("lock").take("web.test", 80)
+    }
+
+    #[tokio::test]
+    async fn a_server_that_begins_no_answer_in_time_is_given_up() {
+        // The first takes the request and says nothing; the second sends an
+        // interim answer and then nothing, which does not restart the clock.
+        for silence in [&b""[..], b"HTTP/1.1 100 Continue\r\n\r\n"] {
+            let (stream, _server) = server(vec![silence, b""]).await;
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, HeaderValue::from_static("web.test"));
+            let started = std::time::Instant::now();
+            let got = Origin::new(stream, "web.test", 80)
+                .send(
+                    &Method::GET,
+                    "/slow",
+                    &headers,
+                    None,
+                    home(),
+                    Duration::from_millis(300),
+                )
+                .await;
+            let waited = started.elapsed();
+            assert!(
+                matches!(got, Err((OriginError::TimedOut, false))),
+                "{:?}",
+                got.map(|(parts, _)| parts.status)
+            );
+            assert!(
+                (Duration::from_millis(300)..Duration::from_secs(3)).contains(&waited),
+                "{waited:?}"
+            );
+        }
     }
 
     #[tokio::test]

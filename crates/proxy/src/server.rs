@@ -170,6 +170,8 @@ pub struct Shared<S> {
 /// One client connection.
 pub struct Conn<S> {
     pub shared: Arc<Shared<S>>,
+    /// What the client connection's watchdog looks at.
+    pub activity: Arc<Activity>,
     pub peer: SocketAddr,
     /// The client's address as events record it, written out once.
     pub peer_ip: String,
@@ -409,6 +411,7 @@ async fn connection<S: store::Store + Clone + 'static>(
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
     let conn = Arc::new(Conn {
         shared: shared.clone(),
+        activity: activity.clone(),
         peer,
         peer_ip: peer.ip().to_string(),
         local,
@@ -443,7 +446,8 @@ async fn connection<S: store::Store + Clone + 'static>(
             _ = watchdog.tick() => {
                 // Nothing read or written for a whole period: a stalled body
                 // or a client that stopped reading. (Waiting for a request
-                // head is bounded by hyper's header timeout.)
+                // head is bounded by hyper's header timeout, and waiting for
+                // a web server's answer by `answer_timeout_seconds`.)
                 if !activity.take_active() {
                     // An answer may still be stalled on the upstream
                     // connections: none of them is pooled.

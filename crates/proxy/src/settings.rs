@@ -83,6 +83,10 @@ pub struct Settings {
     /// How long connecting to a web server may take before the browser gets
     /// a "the site did not answer" page (504).
     pub connect_timeout_seconds: u64,
+    /// How long a web server may take to begin its answer once it has the
+    /// whole request, before the browser gets a "the website did not
+    /// answer in time" page (504).
+    pub answer_timeout_seconds: u64,
     /// On shutdown, how long requests and tunnels in flight may take to
     /// finish before they are cut.
     pub shutdown_grace_seconds: u64,
@@ -118,6 +122,7 @@ impl Default for Settings {
             max_header_bytes: 32 * 1024,
             idle_timeout_seconds: 60,
             connect_timeout_seconds: 10,
+            answer_timeout_seconds: 120,
             shutdown_grace_seconds: 10,
             authentication: Authentication::Off,
             agent_secret: None,
@@ -141,6 +146,7 @@ impl fmt::Debug for Settings {
             .field("max_header_bytes", &self.max_header_bytes)
             .field("idle_timeout_seconds", &self.idle_timeout_seconds)
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field("answer_timeout_seconds", &self.answer_timeout_seconds)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("authentication", &self.authentication)
             .field(
@@ -164,6 +170,10 @@ impl Settings {
 
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_secs(self.connect_timeout_seconds)
+    }
+
+    pub fn answer_timeout(&self) -> Duration {
+        Duration::from_secs(self.answer_timeout_seconds)
     }
 
     pub fn shutdown_grace(&self) -> Duration {
@@ -228,6 +238,11 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
             "connect_timeout_seconds",
             settings.connect_timeout_seconds,
             600,
+        ),
+        (
+            "answer_timeout_seconds",
+            settings.answer_timeout_seconds,
+            3_600,
         ),
         (
             "shutdown_grace_seconds",
@@ -312,8 +327,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 9] = [
             ("max_connections = 0", "proxy.max_connections"),
+            ("answer_timeout_seconds = 0", "proxy.answer_timeout_seconds"),
             ("max_connections_per_ip = 0", "proxy.max_connections_per_ip"),
             ("max_header_bytes = 10", "proxy.max_header_bytes"),
             ("idle_timeout_seconds = 0", "proxy.idle_timeout_seconds"),

@@ -139,6 +139,86 @@ async fn a_server_that_never_answers_gets_a_504_page() {
     assert_eq!(event(&events, &url).status, Some(504));
 }
 
+/// A raw web server on loopback: each connection it accepts is handed to
+/// `serve` on a task of its own. Returns its port.
+async fn raw_server<F, Fut>(serve: F) -> u16
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(serve(socket));
+        }
+    });
+    port
+}
+
+/// A web server that takes each request and never answers it.
+async fn silent_server() -> u16 {
+    raw_server(|mut socket| async move {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = socket.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_takes_the_request_but_never_answers_gets_a_504_page() {
+    let port = silent_server().await;
+    // The client connection is quiet for longer than the idle timeout while
+    // it waits: the wait for the answer is what ends it, with a page.
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| {
+            s.idle_timeout_seconds = 1;
+            s.answer_timeout_seconds = 3;
+        })
+        .start()
+        .await;
+    let url = format!("http://www.wikipedia.org:{port}/report");
+    let started = Instant::now();
+    let got = curl(&p, &url, &[]).await;
+    let waited = started.elapsed();
+    assert_eq!(got.status, 504, "{got:?}");
+    assert!(
+        (Duration::from_secs(3)..Duration::from_secs(8)).contains(&waited),
+        "{waited:?}"
+    );
+    assert!(
+        got.body.contains("The website did not answer in time"),
+        "{}",
+        got.body
+    );
+    assert!(
+        got.body
+            .contains("did not begin its answer within 3 seconds."),
+        "{}",
+        got.body
+    );
+    // One curl, `again` and then `after` on one client connection: the
+    // connection carries on after the page.
+    let web = origin("web").start().await;
+    let after = http_url("learning.example.org", &web, "/after");
+    let again = format!("{url}?again");
+    let got = curl(&p, &after, &[&again]).await;
+    assert_eq!(got.status, 504, "{got:?}");
+    let paths: Vec<String> = web.seen().into_iter().map(|s| s.uri).collect();
+    assert_eq!(paths, ["/after"]);
+    let events = p.events().await;
+    assert_eq!(event(&events, &url).status, Some(504));
+    assert_eq!(event(&events, &again).status, Some(504));
+    assert_eq!(event(&events, &after).status, Some(200));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_are_cut_off() {
     let p = proxy()
@@ -633,57 +713,46 @@ async fn a_connection_signed_in_with_ntlm_is_never_shared() {
 /// until the connection closes, a length beside chunking, a length cut
 /// short, and `HEAD`. Each answer goes out a few bytes at a time.
 async fn framing_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
+    raw_server(|mut socket| async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                loop {
-                    let mut head = Vec::new();
-                    while !head.ends_with(b"\r\n\r\n") {
-                        let mut byte = [0u8; 1];
-                        match socket.read(&mut byte).await {
-                            Ok(1) => head.push(byte[0]),
-                            _ => return,
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
-                    let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
-                    let answer: &[u8] = match path.as_str() {
-                        "/chunked" => {
-                            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
-                            6;lang=en\r\nchunks\r\n9\r\n, in bits\r\n0\r\nX-Checked: yes\r\n\r\n"
-                        }
-                        "/close" => b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
-                        "/both" => {
-                            b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\
-                            Transfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n"
-                        }
-                        "/short" => b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\ncut",
-                        _ if head.starts_with("HEAD ") => {
-                            b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"
-                        }
-                        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone",
-                    };
-                    for piece in answer.chunks(5) {
-                        if socket.write_all(piece).await.is_err() {
-                            return;
-                        }
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                    if path == "/close" || path == "/short" {
-                        return;
-                    }
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                match socket.read(&mut byte).await {
+                    Ok(1) => head.push(byte[0]),
+                    _ => return,
                 }
-            });
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+            let answer: &[u8] = match path.as_str() {
+                "/chunked" => {
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                    6;lang=en\r\nchunks\r\n9\r\n, in bits\r\n0\r\nX-Checked: yes\r\n\r\n"
+                }
+                "/close" => b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
+                "/both" => {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\
+                    Transfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n0\r\n\r\n"
+                }
+                "/short" => b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\ncut",
+                _ if head.starts_with("HEAD ") => {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnone",
+            };
+            for piece in answer.chunks(5) {
+                if socket.write_all(piece).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            if path == "/close" || path == "/short" {
+                return;
+            }
         }
-    });
-    port
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
