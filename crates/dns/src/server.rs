@@ -6,8 +6,9 @@
 //! queries. Queries waiting upstream are bounded (`max_in_flight`); past
 //! that, a query is answered SERVFAIL at once rather than queued.
 //!
-//! TCP connections (RFC 7766) are served a query at a time each, at most
-//! `max_tcp_connections` at once, and closed when idle.
+//! TCP connections (RFC 7766) have up to 16 queries each answered at
+//! once, in the order the answers are ready; at most `max_tcp_connections`
+//! are open at once, and they are closed when idle.
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use gate::Gate;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -188,45 +190,100 @@ async fn tcp_loop(
     }
 }
 
-/// One TCP connection: two-byte length, message; answers in order.
+/// Queries one TCP connection may have in hand at once. More stay unread
+/// in the socket until an answer has gone.
+const TCP_IN_FLIGHT: usize = 16;
+
+/// One TCP connection: two-byte length, then the message. Queries are
+/// answered as each is ready, so a slow upstream does not hold up the
+/// queries behind it (RFC 7766 §6.2.1.1: answers may go in any order; the
+/// client matches them by ID). A connection that sends nothing for the
+/// idle timeout, or takes longer than that to send one whole message, is
+/// closed once its answers have gone.
 async fn connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     client: SocketAddr,
-    gate: &Gate,
-    resolver: &Resolver,
+    gate: &Arc<Gate>,
+    resolver: &Arc<Resolver>,
     shutdown: &CancellationToken,
 ) {
     let idle = Duration::from_millis(resolver.settings().tcp_idle_timeout_ms);
-    let mut scratch = Scratch::default();
-    let mut message = Vec::new();
+    let (mut reader, mut writer) = stream.into_split();
+    let mut input: Vec<u8> = Vec::with_capacity(1024);
+    let mut answers: JoinSet<(Option<Vec<u8>>, Scratch)> = JoinSet::new();
+    let mut spare: Vec<Scratch> = Vec::new();
+    let mut reading = true;
+    let mut deadline = tokio::time::Instant::now() + idle;
     loop {
-        let mut len = [0u8; 2];
-        let read = tokio::select! {
+        // Every whole message already read goes to be answered.
+        while answers.len() < TCP_IN_FLIGHT {
+            let Some(message) = take_message(&mut input) else {
+                break;
+            };
+            if input.is_empty() {
+                deadline = tokio::time::Instant::now() + idle;
+            }
+            let mut scratch = spare.pop().unwrap_or_default();
+            let (gate, resolver) = (gate.clone(), resolver.clone());
+            answers.spawn(async move {
+                let answer = resolver
+                    .answer(&*gate, &message, client.ip(), Transport::Tcp, &mut scratch)
+                    .await;
+                (answer, scratch)
+            });
+        }
+        if !reading && answers.is_empty() {
+            return;
+        }
+        let room = answers.len() < TCP_IN_FLIGHT;
+        tokio::select! {
             () = shutdown.cancelled() => return,
-            read = tokio::time::timeout(idle, stream.read_exact(&mut len)) => read,
-        };
-        if !matches!(read, Ok(Ok(_))) {
-            return;
-        }
-        message.resize(u16::from_be_bytes(len) as usize, 0);
-        if !matches!(
-            tokio::time::timeout(idle, stream.read_exact(&mut message)).await,
-            Ok(Ok(_))
-        ) {
-            return;
-        }
-        let Some(answer) = resolver
-            .answer(gate, &message, client.ip(), Transport::Tcp, &mut scratch)
-            .await
-        else {
-            // Not a query: the stream cannot be trusted to be in step.
-            return;
-        };
-        let mut framed = Vec::with_capacity(answer.len() + 2);
-        framed.extend_from_slice(&(answer.len() as u16).to_be_bytes());
-        framed.extend_from_slice(&answer);
-        if stream.write_all(&framed).await.is_err() {
-            return;
+            done = answers.join_next(), if !answers.is_empty() => {
+                let Some(Ok((answer, scratch))) = done else {
+                    return;
+                };
+                spare.push(scratch);
+                // Not a query: the stream cannot be trusted to be in step.
+                let Some(answer) = answer else {
+                    return;
+                };
+                let mut framed = Vec::with_capacity(answer.len() + 2);
+                framed.extend_from_slice(&(answer.len() as u16).to_be_bytes());
+                framed.extend_from_slice(&answer);
+                if writer.write_all(&framed).await.is_err() {
+                    return;
+                }
+                if input.is_empty() {
+                    deadline = tokio::time::Instant::now() + idle;
+                }
+            }
+            read = reader.read_buf(&mut input), if reading && room => {
+                match read {
+                    Ok(n) if n > 0 => {
+                        if input.len() == n {
+                            // The first bytes of a message start its clock.
+                            deadline = tokio::time::Instant::now() + idle;
+                        }
+                    }
+                    // Closed or failed: answer what was asked, then stop.
+                    _ => reading = false,
+                }
+            }
+            () = tokio::time::sleep_until(deadline), if answers.is_empty() => return,
         }
     }
+}
+
+/// Takes one whole length-prefixed message off the front of `input`.
+fn take_message(input: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let [a, b, ..] = input[..] else {
+        return None;
+    };
+    let length = usize::from(u16::from_be_bytes([a, b]));
+    if input.len() < 2 + length {
+        return None;
+    }
+    let message = input[2..2 + length].to_vec();
+    input.drain(..2 + length);
+    Some(message)
 }

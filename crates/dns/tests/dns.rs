@@ -690,3 +690,103 @@ async fn queries_past_the_in_flight_bound_get_servfail_at_once() {
     let m = ask(filter.address, STAFF, "www.example.test.", RecordType::A).await;
     assert_eq!(addresses(&m), vec![ip("192.0.2.10")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_on_one_tcp_connection_are_answered_as_each_is_ready() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let upstream = Upstream::start().await;
+    let filter = Filter::start(settings(&upstream)).await;
+    // Three queries in one write: a name whose upstream takes 150 ms, then
+    // one the upstream answers at once, then a blocked one.
+    let asked = [
+        query("slow.example.test.", RecordType::A, None),
+        query("www.example.test.", RecordType::A, None),
+        query("www.bet365.com.", RecordType::A, None),
+    ];
+    let mut framed = Vec::new();
+    for packet in &asked {
+        framed.extend_from_slice(&(packet.len() as u16).to_be_bytes());
+        framed.extend_from_slice(packet);
+    }
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind((STAFF, 0).into()).expect("bind");
+    let mut stream = socket.connect(filter.address).await.expect("connect");
+    stream.write_all(&framed).await.expect("write");
+    let mut answered = Vec::new();
+    for _ in 0..asked.len() {
+        let mut len = [0u8; 2];
+        tokio::time::timeout(Duration::from_secs(3), stream.read_exact(&mut len))
+            .await
+            .expect("an answer in time")
+            .expect("read length");
+        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut buf).await.expect("read");
+        let m = Message::from_vec(&buf).expect("decodes");
+        let which = asked
+            .iter()
+            .position(|p| u16::from_be_bytes([p[0], p[1]]) == m.id())
+            .expect("an answer to one of the queries");
+        answered.push((which, m));
+    }
+    let order: Vec<usize> = answered.iter().map(|(which, _)| *which).collect();
+    assert_eq!(
+        *order.last().expect("three"),
+        0,
+        "the slow name is answered last: {order:?}"
+    );
+    let by_query = |i: usize| &answered.iter().find(|(w, _)| *w == i).expect("answered").1;
+    assert_eq!(addresses(by_query(0)), vec![ip("192.0.2.30")]);
+    assert_eq!(addresses(by_query(1)), vec![ip("192.0.2.10")]);
+    assert_eq!(by_query(2).response_code(), ResponseCode::NXDomain);
+    // The connection carries on.
+    let again = query("www.example.test.", RecordType::AAAA, None);
+    let mut framed = (again.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&again);
+    stream.write_all(&framed).await.expect("write");
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.expect("read length");
+    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut buf).await.expect("read");
+    let m = Message::from_vec(&buf).expect("decodes");
+    assert_eq!(m.id(), u16::from_be_bytes([again[0], again[1]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_connections_that_idle_or_trickle_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let upstream = Upstream::start().await;
+    let filter = Filter::start(Settings {
+        tcp_idle_timeout_ms: 300,
+        ..settings(&upstream)
+    })
+    .await;
+    let closed_within = |mut stream: tokio::net::TcpStream, trickle: bool| async move {
+        let started = Instant::now();
+        let mut buf = [0u8; 64];
+        loop {
+            if trickle && stream.write_all(b"x").await.is_err() {
+                return started.elapsed();
+            }
+            match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => return started.elapsed(),
+                Ok(Ok(_)) => panic!("nothing was asked, so nothing should be answered"),
+                Err(_) if started.elapsed() > Duration::from_secs(5) => {
+                    panic!("the connection was kept open")
+                }
+                Err(_) => {}
+            }
+        }
+    };
+    let idle = tokio::net::TcpStream::connect(filter.address)
+        .await
+        .expect("connect");
+    assert!(closed_within(idle, false).await < Duration::from_secs(2));
+    // A message of 200 bytes sent a byte every 100 ms never completes.
+    let mut slow = tokio::net::TcpStream::connect(filter.address)
+        .await
+        .expect("connect");
+    slow.write_all(&[0, 200]).await.expect("write");
+    assert!(closed_within(slow, true).await < Duration::from_secs(2));
+}
