@@ -1,7 +1,8 @@
 //! Review requests both ways: a block page's request approved becomes an
 //! audited policy change; a decision needs a reason; a staff report is a
 //! filtering breach the DSL roles see and governors never do; staff see
-//! only their own reports.
+//! only their own reports; an approval that would leave the policy unusable
+//! is refused with nothing saved.
 
 mod common;
 
@@ -406,4 +407,71 @@ async fn the_api_decides_with_a_reason() {
     let history = school.store.policy_history(1).await.expect("history");
     assert_eq!(history[0].number, revision);
     assert_eq!(history[0].reason, format!("Review #{id}: Maths practice"));
+}
+
+#[tokio::test]
+async fn an_approval_that_would_break_the_policy_is_refused_and_nothing_is_saved() {
+    let school = school_with_team().await;
+    // A walled garden that allows one site only.
+    let current = school
+        .store
+        .current_policy()
+        .await
+        .expect("read")
+        .expect("a policy");
+    let mut policy = current.policy().expect("valid");
+    let garden = policy
+        .profiles
+        .iter_mut()
+        .find(|p| p.walled_garden)
+        .expect("a walled-garden profile");
+    let garden_id = garden.id.clone();
+    garden.allow = vec!["games.example".to_owned()];
+    let before = school
+        .store
+        .save_policy(&policy, "t.tech", "One site for the Reception class")
+        .await
+        .expect("save");
+    let id = school
+        .store
+        .add_staff_report(&store::StaffReport {
+            at: school.now(),
+            requester: "s.teacher".into(),
+            url: "https://games.example/".into(),
+            device: None,
+            found_by: "A pupil in Reception".into(),
+            what_happened: "A game with adverts".into(),
+        })
+        .await
+        .expect("report");
+
+    let mut tech = school.signed_in("t.tech").await;
+    let detail = tech.get(&format!("/reviews/{id}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    let refused = tech
+        .post(
+            &format!("/reviews/{id}/decision"),
+            &[
+                ("decision", "approve"),
+                ("reason", "Block it for Reception"),
+                ("profile", garden_id.as_str()),
+                ("site", "games.example"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("would leave the policy unusable"),
+        "{}",
+        refused.body
+    );
+    let after = school
+        .store
+        .current_policy()
+        .await
+        .expect("read")
+        .expect("a policy");
+    assert_eq!(after.number, before.number, "no revision was saved");
+    let review = school.store.review(id).await.expect("read").expect("there");
+    assert_eq!(review.status, ReviewStatus::Open);
 }

@@ -481,8 +481,8 @@ pub fn typed_override(text: &str) -> Result<String, String> {
 impl Policy {
     /// A copy of the policy with `entry` (as a person typed it) added to a
     /// profile's allow or deny list, checked with [`typed_override`]. The
-    /// console's override form and approved review requests both change the
-    /// policy this way; the caller saves the result with its reason.
+    /// console's override form changes the policy this way; the caller
+    /// saves the result with its reason.
     pub fn with_override(
         &self,
         profile: &str,
@@ -501,6 +501,45 @@ impl Policy {
             entries.push(entry);
             Ok(())
         })
+    }
+
+    /// A copy of the policy in which every profile named has `entry` (in
+    /// its stored form, see [`typed_override`]) on `list`, and off the other
+    /// list, so an allow never stands beside a deny for the same site; and
+    /// whether anything changed. A site already there, however it was
+    /// written, is not added twice. An approved review request changes the
+    /// policy this way. Refused when the result is not a valid policy (a
+    /// walled garden left with nothing allowed, say).
+    pub fn with_decided_override(
+        &self,
+        profiles: &[String],
+        list: OverrideList,
+        entry: &str,
+    ) -> Result<(Policy, bool), PolicyError> {
+        let wanted = parse_override(entry).ok();
+        let same =
+            |e: &String| e == entry || (wanted.is_some() && parse_override(e).ok() == wanted);
+        let mut policy = self.clone();
+        let mut changed = false;
+        for profile in policy
+            .profiles
+            .iter_mut()
+            .filter(|p| profiles.contains(&p.id))
+        {
+            let (add, other) = match list {
+                OverrideList::Allow => (&mut profile.allow, &mut profile.deny),
+                OverrideList::Deny => (&mut profile.deny, &mut profile.allow),
+            };
+            let before = other.len();
+            other.retain(|e| !same(e));
+            changed |= other.len() != before;
+            if !add.iter().any(same) {
+                add.push(entry.to_owned());
+                changed = true;
+            }
+        }
+        policy.validate()?;
+        Ok((policy, changed))
     }
 
     /// A copy of the policy without `entry` on a profile's allow or deny
@@ -553,6 +592,50 @@ impl Policy {
 mod override_tests {
     use super::*;
     use crate::defaults::default_policy;
+
+    #[test]
+    fn a_decided_override_goes_to_the_named_profiles_and_off_the_other_list() {
+        let policy = default_policy();
+        let first = vec![policy.profiles[0].id.clone()];
+        let site = "games.example".to_owned();
+        let decide =
+            |p: &Policy, list| p.with_decided_override(&first, list, &site).expect("valid");
+        let (allowed, changed) = decide(&policy, OverrideList::Allow);
+        assert!(changed);
+        assert!(allowed.profiles[0].allow.contains(&site));
+        assert!(
+            allowed.profiles[1..]
+                .iter()
+                .all(|p| !p.allow.contains(&site))
+        );
+        let (_, again) = decide(&allowed, OverrideList::Allow);
+        assert!(!again, "adding it twice changes nothing");
+        // The same site written another way is the same site.
+        let mut written = policy.clone();
+        written.profiles[0].allow.push("Games.Example".to_owned());
+        let (_, again) = decide(&written, OverrideList::Allow);
+        assert!(!again, "{:?}", written.profiles[0].allow);
+        let (denied, changed) = decide(&written, OverrideList::Deny);
+        assert!(changed);
+        assert_eq!(
+            denied.profiles[0]
+                .deny
+                .iter()
+                .filter(|e| **e == site)
+                .count(),
+            1
+        );
+        assert_eq!(denied.profiles[0].allow, policy.profiles[0].allow);
+        // A walled garden is never left with nothing allowed.
+        let mut garden = policy.clone();
+        garden.profiles[0].allow = vec![site.clone()];
+        assert!(garden.profiles[0].walled_garden);
+        let refused = garden.with_decided_override(&first, OverrideList::Deny, &site);
+        assert!(
+            matches!(&refused, Err(e) if e.to_string().contains("walled garden")),
+            "{refused:?}"
+        );
+    }
 
     #[test]
     fn an_override_is_added_in_its_stored_form_and_only_once() {

@@ -70,8 +70,8 @@ pub use records::{
     ActivityEvent, ActivityQuery, Device, LoginSession, Network, Person, ReviewRequest, Source,
 };
 pub use reviews::{
-    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
-    StaffReport,
+    ActivityCursor, ActivityRow, Decided, PolicyChange, Review, ReviewDecision, ReviewFilter,
+    ReviewKind, ReviewStatus, StaffReport,
 };
 pub use sqlite_retention::PurgeReport;
 
@@ -642,6 +642,17 @@ pub trait Store: Send + Sync {
         id: i64,
         decision: &ReviewDecision,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records an approval and saves the policy it makes in one
+    /// transaction, so neither happens without the other. The decision's
+    /// `policy_revision` becomes the revision saved (none when the policy
+    /// is unchanged). Refused with [`StoreError::StaleRevision`], and
+    /// nothing written, when a revision newer than `change.base` exists.
+    fn decide_review_changing_policy(
+        &self,
+        id: i64,
+        decision: &ReviewDecision,
+        change: &PolicyChange<'_>,
+    ) -> impl Future<Output = Result<Decided, StoreError>> + Send;
     /// A page of activity, newest first, after `before` (keyset paging: as
     /// fast deep in the log as at its start).
     fn activity_page(

@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::ActivityEvent;
+use crate::{ActivityEvent, PolicyRevision};
 
 /// Which way the filter got it wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -119,6 +119,28 @@ pub struct ReviewDecision {
     pub reason: String,
     /// The revision the approval saved, if the policy changed.
     pub policy_revision: Option<i64>,
+}
+
+/// The policy an approval saves with its decision
+/// (`Store::decide_review_changing_policy`).
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyChange<'a> {
+    pub policy: &'a policy::Policy,
+    /// The revision the change was made from: nothing is saved if another
+    /// has been saved since.
+    pub base: i64,
+    /// The revision's reason, for its history.
+    pub reason: &'a str,
+}
+
+/// What became of a decision.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decided {
+    /// Recorded, with the policy revision it saved, if the policy changed.
+    Decided { revision: Option<PolicyRevision> },
+    /// The review was not open (decided already, or none such): nothing
+    /// was written.
+    NotOpen,
 }
 
 /// Which reviews to list: open ones first, then the newest.

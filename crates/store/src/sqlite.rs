@@ -18,7 +18,8 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::reviews::{
-    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, StaffReport,
+    ActivityCursor, ActivityRow, Decided, PolicyChange, Review, ReviewDecision, ReviewFilter,
+    StaffReport,
 };
 use crate::sqlite_console as console;
 use crate::sqlite_people as people;
@@ -55,6 +56,13 @@ fn activity_insert_sql(which: usize) -> &'static str {
         })
     });
     &all[which]
+}
+
+/// A text value for binding in one allocation: the driver copies a bound
+/// `&str` into a new `String` inside a new `Arc`, two allocations for each
+/// of the activity log's eleven text values an event.
+fn text(value: &str) -> std::sync::Arc<str> {
+    std::sync::Arc::from(value)
 }
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
@@ -698,22 +706,22 @@ impl Store for SqliteStore {
                 for e in chunk {
                     insert = insert
                         .bind(micros(e.at))
-                        .bind(e.source.as_str())
-                        .bind(e.client_ip.as_str())
-                        .bind(e.username.as_deref())
-                        .bind(e.device.as_deref())
-                        .bind(e.profile.as_str())
-                        .bind(e.method.as_str())
-                        .bind(e.url.as_str())
-                        .bind(e.host.as_str())
-                        .bind(e.search_term.as_deref())
-                        .bind(e.categories.as_str())
-                        .bind(e.verdict.as_str())
-                        .bind(e.rule.as_str())
+                        .bind(text(e.source.as_str()))
+                        .bind(text(&e.client_ip))
+                        .bind(e.username.as_deref().map(text))
+                        .bind(e.device.as_deref().map(text))
+                        .bind(text(&e.profile))
+                        .bind(text(&e.method))
+                        .bind(text(&e.url))
+                        .bind(text(&e.host))
+                        .bind(e.search_term.as_deref().map(text))
+                        .bind(text(&e.categories))
+                        .bind(text(&e.verdict))
+                        .bind(text(&e.rule))
                         .bind(e.status.map(i64::from))
                         .bind(e.bytes.min(i64::MAX as u64) as i64)
                         .bind(i64::from(e.duration_ms))
-                        .bind(e.reference.as_deref());
+                        .bind(e.reference.as_deref().map(text));
                 }
                 insert.execute(&mut *tx).await?;
                 rest = after;
@@ -1078,6 +1086,15 @@ impl Store for SqliteStore {
 
     async fn decide_review(&self, id: i64, decision: &ReviewDecision) -> Result<bool, StoreError> {
         reviews::decide_review(&self.pool, id, decision).await
+    }
+
+    async fn decide_review_changing_policy(
+        &self,
+        id: i64,
+        decision: &ReviewDecision,
+        change: &PolicyChange<'_>,
+    ) -> Result<Decided, StoreError> {
+        reviews::decide_review_changing_policy(&self.pool, id, decision, change).await
     }
 
     async fn activity_page(

@@ -15,24 +15,26 @@ use crate::alerts::StoredAlert;
 use crate::sqlite::micros;
 use crate::sqlite_alerts::alert;
 
+/// Read through the `alert_raised` index (migration 0014).
+const ALERTS_RAISED: &str =
+    "SELECT * FROM alert WHERE raised_us >= ? AND raised_us < ? AND routing = ?
+     ORDER BY raised_us, id";
+
 pub(crate) async fn alerts_raised(
     pool: &SqlitePool,
     from: Timestamp,
     until: Timestamp,
     routing: &str,
 ) -> Result<Vec<StoredAlert>, StoreError> {
-    sqlx::query(
-        "SELECT * FROM alert WHERE raised_us >= ? AND raised_us < ? AND routing = ?
-         ORDER BY raised_us, id",
-    )
-    .bind(micros(from))
-    .bind(micros(until))
-    .bind(routing)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(alert)
-    .collect()
+    sqlx::query(ALERTS_RAISED)
+        .bind(micros(from))
+        .bind(micros(until))
+        .bind(routing)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(alert)
+        .collect()
 }
 
 pub(crate) async fn outbox_has_key(pool: &SqlitePool, dedup_key: &str) -> Result<bool, StoreError> {
@@ -50,6 +52,41 @@ mod tests {
 
     use crate::sqlite::SqliteStore;
     use crate::{AlertBatch, Channel, NewAlert, NewOutboxEntry, Store};
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_digest_reads_only_its_period_through_an_index() {
+        let (_dir, store) = store().await;
+        let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {}",
+            super::ALERTS_RAISED
+        )))
+        .bind(0_i64)
+        .bind(1_i64)
+        .bind("dsl")
+        .fetch_all(store.pool())
+        .await
+        .expect("plan")
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX alert_raised")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN alert")),
+            "{plan:?}"
+        );
+    }
 
     fn at(text: &str) -> Timestamp {
         text.parse().expect("time")
@@ -80,10 +117,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_digest_reads_its_period_and_routing_only_and_keys_are_found() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(&dir.path().join("t.db"))
-            .await
-            .expect("open");
+        let (_dir, store) = store().await;
         store
             .record_alerts(&AlertBatch {
                 raised: vec![

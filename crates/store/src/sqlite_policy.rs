@@ -6,8 +6,8 @@
 use jiff::Timestamp;
 use policy::Policy;
 use policy::diff::diff;
-use sqlx::Row;
-use sqlx::sqlite::SqlitePool;
+use sqlx::sqlite::{Sqlite, SqlitePool};
+use sqlx::{Row, Transaction};
 
 use crate::sqlite::{audit, revision};
 use crate::sqlite_console::{abandon, write};
@@ -33,40 +33,51 @@ pub(crate) async fn save(
     reason: &str,
     base: Option<i64>,
 ) -> Result<PolicyRevision, StoreError> {
+    let mut tx = write(pool).await?;
+    match save_in(&mut tx, policy, actor, reason, base).await {
+        Ok(saved) => {
+            tx.commit().await?;
+            Ok(saved)
+        }
+        Err(e) => Err(abandon(tx, e).await),
+    }
+}
+
+/// [`save`] inside a write transaction the caller commits or gives up.
+pub(crate) async fn save_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    policy: &Policy,
+    actor: &str,
+    reason: &str,
+    base: Option<i64>,
+) -> Result<PolicyRevision, StoreError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(StoreError::ReasonRequired);
     }
-    let mut tx = write(pool).await?;
-    let previous = match sqlx::query("SELECT * FROM policy_revision ORDER BY number DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await
-    {
-        Ok(row) => row.as_ref().map(revision).transpose(),
-        Err(e) => Err(e.into()),
-    };
-    let previous = match previous {
-        Ok(previous) => previous,
-        Err(e) => return Err(abandon(tx, e).await),
-    };
+    let previous = sqlx::query("SELECT * FROM policy_revision ORDER BY number DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(revision)
+        .transpose()?;
     let current = previous.as_ref().map_or(0, |p| p.number);
     if let Some(base) = base
         && base != current
     {
-        return Err(abandon(tx, StoreError::StaleRevision { base, current }).await);
+        return Err(StoreError::StaleRevision { base, current });
     }
-    let changes = match previous.as_ref().map(PolicyRevision::policy).transpose() {
-        Ok(Some(previous)) => diff(&previous, policy),
-        Ok(None) => vec!["the first policy".to_owned()],
-        Err(e) => return Err(abandon(tx, e).await),
+    let changes = match previous.as_ref().map(PolicyRevision::policy).transpose()? {
+        Some(previous) => diff(&previous, policy),
+        None => vec!["the first policy".to_owned()],
     };
     if changes.is_empty() {
-        return Err(abandon(tx, StoreError::NoChange).await);
+        return Err(StoreError::NoChange);
     }
     let at = Timestamp::now();
     let document = policy.to_toml();
     let changes_json = serde_json::to_string(&changes).unwrap_or_else(|_| "[]".to_owned());
-    let inserted = sqlx::query(
+    let number: i64 = sqlx::query(
         "INSERT INTO policy_revision (at, actor, reason, changes, document) VALUES (?, ?, ?, ?, ?) RETURNING number",
     )
     .bind(at.to_string())
@@ -74,18 +85,11 @@ pub(crate) async fn save(
     .bind(reason)
     .bind(&changes_json)
     .bind(&document)
-    .fetch_one(&mut *tx)
-    .await
-    .and_then(|row| row.try_get::<i64, _>("number"));
-    let number = match inserted {
-        Ok(number) => number,
-        Err(e) => return Err(abandon(tx, e.into()).await),
-    };
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("number")?;
     let detail = format!("revision {number}: {reason}");
-    if let Err(e) = audit(&mut tx, at, actor, "policy.change", &detail).await {
-        return Err(abandon(tx, e).await);
-    }
-    tx.commit().await?;
+    audit(tx, at, actor, "policy.change", &detail).await?;
     Ok(PolicyRevision {
         number,
         at,

@@ -6,13 +6,15 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use crate::reviews::{
-    ActivityCursor, ActivityRow, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
-    StaffReport,
+    ActivityCursor, ActivityRow, Decided, PolicyChange, Review, ReviewDecision, ReviewFilter,
+    ReviewKind, ReviewStatus, StaffReport,
 };
 use crate::sqlite::{activity_event, audit, micros, timestamp};
+use crate::sqlite_console::{abandon, write};
+use crate::sqlite_policy::save_in;
 use crate::{ActivityQuery, StoreError};
 
 fn review(row: &SqliteRow) -> Result<Review, StoreError> {
@@ -125,7 +127,68 @@ pub(crate) async fn decide_review(
     id: i64,
     decision: &ReviewDecision,
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = write(pool).await?;
+    match decide_in(&mut tx, id, decision).await {
+        Ok(true) => {
+            tx.commit().await?;
+            Ok(true)
+        }
+        Ok(false) => {
+            tx.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(abandon(tx, e).await),
+    }
+}
+
+/// Decides a review and saves the policy its approval makes, in one
+/// transaction: both happen, or neither. The policy is saved only while
+/// revision `base` is still the newest ([`StoreError::StaleRevision`]); a
+/// policy that changes nothing saves no revision.
+pub(crate) async fn decide_review_changing_policy(
+    pool: &SqlitePool,
+    id: i64,
+    decision: &ReviewDecision,
+    change: &PolicyChange<'_>,
+) -> Result<Decided, StoreError> {
+    let mut tx = write(pool).await?;
+    let saved = match save_in(
+        &mut tx,
+        change.policy,
+        &decision.by,
+        change.reason,
+        Some(change.base),
+    )
+    .await
+    {
+        Ok(saved) => Some(saved),
+        Err(StoreError::NoChange) => None,
+        Err(e) => return Err(abandon(tx, e).await),
+    };
+    let decision = ReviewDecision {
+        policy_revision: saved.as_ref().map(|r| r.number),
+        ..decision.clone()
+    };
+    match decide_in(&mut tx, id, &decision).await {
+        Ok(true) => {
+            tx.commit().await?;
+            Ok(Decided::Decided { revision: saved })
+        }
+        Ok(false) => {
+            tx.rollback().await?;
+            Ok(Decided::NotOpen)
+        }
+        Err(e) => Err(abandon(tx, e).await),
+    }
+}
+
+/// Records the decision; false (and nothing written) when the review is
+/// not open.
+async fn decide_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    decision: &ReviewDecision,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE review_request SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?, \
          policy_revision = ? WHERE id = ? AND status = 'open'",
@@ -140,10 +203,9 @@ pub(crate) async fn decide_review(
     .bind(decision.reason.trim())
     .bind(decision.policy_revision)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
-        tx.rollback().await?;
         return Ok(false);
     }
     let revision = decision
@@ -151,7 +213,7 @@ pub(crate) async fn decide_review(
         .map(|n| format!(" (policy revision {n})"))
         .unwrap_or_default();
     audit(
-        &mut tx,
+        tx,
         decision.at,
         &decision.by,
         "review.decision",
@@ -166,7 +228,6 @@ pub(crate) async fn decide_review(
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(true)
 }
 

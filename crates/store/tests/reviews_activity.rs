@@ -164,3 +164,113 @@ async fn staff_reports_are_breaches_and_decisions_happen_once() {
         "no pupil detail in the audit trail"
     );
 }
+
+#[tokio::test]
+async fn an_approval_and_the_policy_it_makes_are_saved_together_or_not_at_all() {
+    use policy::defaults::default_policy;
+    use store::{Decided, PolicyChange, StoreError};
+
+    let (_dir, store) = store().await;
+    let now = Timestamp::from_second(1_800_000_000).expect("time");
+    let first = store
+        .save_policy(&default_policy(), "t.tech", "set up")
+        .await
+        .expect("first policy");
+    let report = |url: &str| StaffReport {
+        at: now,
+        requester: "s.teacher".into(),
+        url: url.into(),
+        device: None,
+        found_by: "A pupil in Year 4".into(),
+        what_happened: "Saw something upsetting".into(),
+    };
+    let decision = ReviewDecision {
+        approved: true,
+        by: "t.tech".into(),
+        at: now,
+        reason: "Blocked for everyone".into(),
+        policy_revision: None,
+    };
+    let mut blocked = default_policy();
+    blocked.school.name = "Ash Grove Primary".into();
+    let change = |base| PolicyChange {
+        policy: &blocked,
+        base,
+        reason: "Review: blocked for everyone",
+    };
+    let newest = || async {
+        store
+            .current_policy()
+            .await
+            .expect("read")
+            .expect("one")
+            .number
+    };
+
+    // Someone saved a revision since this one was read: nothing is written.
+    let stale = store
+        .add_staff_report(&report("https://a.example/"))
+        .await
+        .expect("report");
+    let mut other = default_policy();
+    other.school.name = "Birch Lane Primary".into();
+    let second = store
+        .save_policy(&other, "d.lead", "renamed")
+        .await
+        .expect("second");
+    let refused = store
+        .decide_review_changing_policy(stale, &decision, &change(first.number))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::StaleRevision { base, current }) if base == first.number && current == second.number),
+        "{refused:?}"
+    );
+    assert_eq!(newest().await, second.number);
+    let review = store.review(stale).await.expect("read").expect("there");
+    assert_eq!(review.status, ReviewStatus::Open);
+
+    // Decided already: the policy is not saved either.
+    assert!(store.decide_review(stale, &decision).await.expect("decide"));
+    let not_open = store
+        .decide_review_changing_policy(stale, &decision, &change(second.number))
+        .await
+        .expect("not open");
+    assert_eq!(not_open, Decided::NotOpen);
+    assert_eq!(newest().await, second.number);
+
+    // Both, with the decision naming the revision it saved.
+    let id = store
+        .add_staff_report(&report("https://b.example/"))
+        .await
+        .expect("report");
+    let done = store
+        .decide_review_changing_policy(id, &decision, &change(second.number))
+        .await
+        .expect("decided");
+    let Decided::Decided {
+        revision: Some(saved),
+    } = done
+    else {
+        panic!("no revision saved: {done:?}");
+    };
+    assert_eq!(saved.number, second.number + 1);
+    assert_eq!(saved.actor, "t.tech");
+    assert_eq!(newest().await, saved.number);
+    let review = store.review(id).await.expect("read").expect("there");
+    assert_eq!(review.status, ReviewStatus::Approved);
+    assert_eq!(review.policy_revision, Some(saved.number));
+
+    // A policy the approval does not change: decided, no revision.
+    let id = store
+        .add_staff_report(&report("https://c.example/"))
+        .await
+        .expect("report");
+    let done = store
+        .decide_review_changing_policy(id, &decision, &change(saved.number))
+        .await
+        .expect("decided");
+    assert_eq!(done, Decided::Decided { revision: None });
+    assert_eq!(newest().await, saved.number);
+    let review = store.review(id).await.expect("read").expect("there");
+    assert_eq!(review.policy_revision, None);
+}

@@ -24,9 +24,12 @@ use axum::{Extension, Form, Json};
 use minijinja::context;
 use minijinja::value::Serde;
 use policy::Policy;
-use policy::model::{OverrideEntry, parse_override};
+use policy::model::{OverrideEntry, OverrideList, parse_override};
 use serde::{Deserialize, Serialize};
-use store::{Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus, StaffReport, Store};
+use store::{
+    Decided, PolicyChange, Review, ReviewDecision, ReviewFilter, ReviewKind, ReviewStatus,
+    StaffReport, Store,
+};
 
 use super::{Done, see_other};
 use crate::access::Caller;
@@ -145,38 +148,6 @@ fn view<S: Store>(console: &Console<S>, r: &Review, detail: bool) -> ReviewView 
 // ---------------------------------------------------------------------------
 // Deciding.
 
-/// `policy` with `entry` added to the allow (or deny) list of each profile
-/// named; whether anything changed. An allow entry never goes where a deny
-/// entry for it stands, and the reverse.
-pub fn with_override(
-    policy: &Policy,
-    profiles: &[String],
-    entry: &str,
-    allow: bool,
-) -> (Policy, bool) {
-    let mut changed = policy.clone();
-    let mut any = false;
-    for profile in changed
-        .profiles
-        .iter_mut()
-        .filter(|p| profiles.contains(&p.id))
-    {
-        let (add, other) = if allow {
-            (&mut profile.allow, &mut profile.deny)
-        } else {
-            (&mut profile.deny, &mut profile.allow)
-        };
-        let before = other.len();
-        other.retain(|e| e != entry);
-        any |= other.len() != before;
-        if !add.iter().any(|e| e == entry) {
-            add.push(entry.to_owned());
-            any = true;
-        }
-    }
-    (changed, any)
-}
-
 /// What a reviewer decided, from a form or the API.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct DecisionForm {
@@ -238,92 +209,133 @@ async fn decide<S: Store>(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let mut revision = None;
-    let mut changed = false;
-    if approved {
-        let site = if form.site.trim().is_empty() {
-            host_of(&review.url)
-        } else {
-            form.site.trim().to_owned()
-        };
-        let entry = match parse_override(&site) {
-            Ok(OverrideEntry::Domain(d)) => d,
-            Ok(OverrideEntry::Url(u)) => u,
-            Err(problem) => {
-                errors.push((
-                    "site",
-                    format!(
-                        "'{site}' is not a site the filter can use ({problem}). Enter a domain such as games.example."
-                    ),
-                ));
-                return Ok(Err(errors));
+    let decision = ReviewDecision {
+        approved,
+        by: caller.username().to_owned(),
+        at: console.now(),
+        reason: reason.to_owned(),
+        policy_revision: None,
+    };
+    let change = if approved {
+        match approval_change(console, &review, form).await? {
+            Ok(change) => change,
+            Err(errors) => return Ok(Err(errors)),
+        }
+    } else {
+        None
+    };
+    let decided = match &change {
+        // A decline, or an approval the policy already says.
+        None => {
+            if console.store.decide_review(id, &decision).await? {
+                Decided::Decided { revision: None }
+            } else {
+                Decided::NotOpen
             }
-        };
-        let Some(current) = console.store.current_policy().await? else {
-            return Err(AppError::bad_request(
-                "There is no filtering policy yet, so nothing can be approved. Ask your technician to set one up.",
-            ));
-        };
-        let policy = current.policy()?;
-        let profile = if form.profile.trim().is_empty() {
-            review.profile.clone()
-        } else {
-            form.profile.trim().to_owned()
-        };
-        let profiles: Vec<String> = if profile == EVERY_PROFILE {
-            policy.profiles.iter().map(|p| p.id.clone()).collect()
-        } else if policy.profile(&profile).is_some() {
-            vec![profile]
-        } else {
-            errors.push((
-                "profile",
-                "Choose the profile to change (or every profile).".into(),
-            ));
-            return Ok(Err(errors));
-        };
-        let allow = review.kind == ReviewKind::OverBlocking;
-        let (updated, any) = with_override(&policy, &profiles, &entry, allow);
-        if any {
-            let saved = console
+        }
+        // The policy and the decision are saved together, from the
+        // revision just read: a change saved meanwhile by someone else is
+        // never undone.
+        Some((updated, base)) => {
+            let revision_reason = format!("Review #{id}: {reason}");
+            let change = PolicyChange {
+                policy: updated,
+                base: *base,
+                reason: &revision_reason,
+            };
+            match console
                 .store
-                .save_policy(
-                    &updated,
-                    caller.username(),
-                    &format!("Review #{id}: {reason}"),
-                )
-                .await;
-            match saved {
-                Ok(r) => {
-                    revision = Some(r.number);
-                    changed = true;
+                .decide_review_changing_policy(id, &decision, &change)
+                .await
+            {
+                Ok(decided) => decided,
+                Err(store::StoreError::StaleRevision { current, .. }) => {
+                    return Ok(Err(vec![(
+                        "decision",
+                        format!(
+                            "Someone else changed the policy (now revision {current}) just as you decided, so nothing was saved. Decide again."
+                        ),
+                    )]));
                 }
-                Err(store::StoreError::NoChange) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-    let recorded = console
-        .store
-        .decide_review(
-            id,
-            &ReviewDecision {
-                approved,
-                by: caller.username().to_owned(),
-                at: console.now(),
-                reason: reason.to_owned(),
-                policy_revision: revision,
-            },
-        )
-        .await?;
-    if !recorded {
-        errors.push((
-            "decision",
-            format!("Request #{id} was decided by someone else a moment ago."),
-        ));
-        return Ok(Err(errors));
-    }
+    };
+    let changed = match decided {
+        Decided::Decided { revision } => revision.is_some(),
+        Decided::NotOpen => {
+            return Ok(Err(vec![(
+                "decision",
+                format!("Request #{id} was decided by someone else a moment ago."),
+            )]));
+        }
+    };
     let review = find(console, id).await?;
     Ok(Ok((review, changed)))
+}
+
+/// The policy an approval makes, and the revision it was made from; `None`
+/// when the policy already says it.
+async fn approval_change<S: Store>(
+    console: &Console<S>,
+    review: &Review,
+    form: &DecisionForm,
+) -> Result<Result<Option<(Policy, i64)>, Vec<(&'static str, String)>>, AppError> {
+    let site = if form.site.trim().is_empty() {
+        host_of(&review.url)
+    } else {
+        form.site.trim().to_owned()
+    };
+    let entry = match parse_override(&site) {
+        Ok(OverrideEntry::Domain(d)) => d,
+        Ok(OverrideEntry::Url(u)) => u,
+        Err(problem) => {
+            return Ok(Err(vec![(
+                "site",
+                format!(
+                    "'{site}' is not a site the filter can use ({problem}). Enter a domain such as games.example."
+                ),
+            )]));
+        }
+    };
+    let Some(current) = console.store.current_policy().await? else {
+        return Err(AppError::bad_request(
+            "There is no filtering policy yet, so nothing can be approved. Ask your technician to set one up.",
+        ));
+    };
+    let policy = current.policy()?;
+    let profile = if form.profile.trim().is_empty() {
+        review.profile.clone()
+    } else {
+        form.profile.trim().to_owned()
+    };
+    let profiles: Vec<String> = if profile == EVERY_PROFILE {
+        policy.profiles.iter().map(|p| p.id.clone()).collect()
+    } else if policy.profile(&profile).is_some() {
+        vec![profile]
+    } else {
+        return Ok(Err(vec![(
+            "profile",
+            "Choose the profile to change (or every profile).".into(),
+        )]));
+    };
+    let list = if review.kind == ReviewKind::OverBlocking {
+        OverrideList::Allow
+    } else {
+        OverrideList::Deny
+    };
+    let (updated, any) = match policy.with_decided_override(&profiles, list, &entry) {
+        Ok(changed) => changed,
+        Err(e) => {
+            return Ok(Err(vec![(
+                "site",
+                format!(
+                    "Approving this would leave the policy unusable, so nothing was saved: {e}. Change the profile's settings on the Filtering page first, or decline."
+                ),
+            )]));
+        }
+    };
+    Ok(Ok(any.then_some((updated, current.number))))
 }
 
 // ---------------------------------------------------------------------------
@@ -776,44 +788,6 @@ mod tests {
         assert_eq!(host_of("games.example/page"), "games.example");
         assert_eq!(host_of("http://user@bad.example."), "bad.example");
         assert_eq!(host_of(""), "");
-    }
-
-    #[test]
-    fn overrides_go_to_the_named_profiles_only() {
-        let policy = policy::defaults::default_policy();
-        let first = policy.profiles[0].id.clone();
-        let (allowed, changed) =
-            with_override(&policy, std::slice::from_ref(&first), "games.example", true);
-        assert!(changed);
-        assert!(
-            allowed.profiles[0]
-                .allow
-                .contains(&"games.example".to_owned())
-        );
-        assert!(
-            allowed.profiles[1..]
-                .iter()
-                .all(|p| !p.allow.contains(&"games.example".to_owned()))
-        );
-        let (_, again) = with_override(
-            &allowed,
-            std::slice::from_ref(&first),
-            "games.example",
-            true,
-        );
-        assert!(!again, "adding it twice changes nothing");
-        let (denied, changed) = with_override(&allowed, &[first], "games.example", false);
-        assert!(changed);
-        assert!(
-            denied.profiles[0]
-                .deny
-                .contains(&"games.example".to_owned())
-        );
-        assert!(
-            !denied.profiles[0]
-                .allow
-                .contains(&"games.example".to_owned())
-        );
     }
 }
 
