@@ -28,6 +28,8 @@
 #   BIG_CONNECTIONS  wrk connections for the 1 MiB runs (default 8)
 #   TUNNEL_FILES     1 MiB downloads per CONNECT tunnel measurement (default 1000)
 #   TUNNEL_PARALLEL  tunnels used at once for them (default 4)
+#   TUNNEL_THREADS   schoolgate's [proxy] tunnel_threads (default 64, as
+#                    shipped; 0 keeps every tunnel on the shared workers)
 #   TARGETS          which targets to measure (default "direct schoolgate e2guardian squid")
 #   MONITORING       on or off: schoolgate's [monitoring] (the warm path reading
 #                    the activity log behind the proxy); unset, as shipped (on).
@@ -47,7 +49,7 @@ BENCH_FILES=$REPO/scripts/bench
 # The exact command, with the settings that were given, for the report.
 COMMAND=""
 for setting in SCHOOLGATE_BIN UT1_DIR DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS \
-    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TARGETS MONITORING SETTLE_MAX SKIP_INSTALL WRITE_DOCS; do
+    BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL TUNNEL_THREADS TARGETS MONITORING SETTLE_MAX SKIP_INSTALL WRITE_DOCS; do
     if [[ -n "${!setting:-}" ]]; then
         COMMAND+="$setting=${!setting} "
     fi
@@ -64,6 +66,7 @@ THREADS=${THREADS:-2}
 BIG_CONNECTIONS=${BIG_CONNECTIONS:-8}
 TUNNEL_FILES=${TUNNEL_FILES:-1000}
 TUNNEL_PARALLEL=${TUNNEL_PARALLEL:-4}
+TUNNEL_THREADS=${TUNNEL_THREADS:-64}
 SETTLE_MAX=${SETTLE_MAX:-120}
 TARGETS=${TARGETS:-direct schoolgate e2guardian squid}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
@@ -85,6 +88,7 @@ die() {
 for n in DURATION SHORT_DURATION ROUNDS CONNECTIONS THREADS BIG_CONNECTIONS TUNNEL_FILES TUNNEL_PARALLEL SETTLE_MAX; do
     [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a whole number above 0, not '${!n}'"
 done
+[[ $TUNNEL_THREADS =~ ^(0|[1-9][0-9]*)$ ]] || die "TUNNEL_THREADS must be a whole number, 0 or more, not '$TUNNEL_THREADS'"
 [[ -z "$MONITORING" || "$MONITORING" == on || "$MONITORING" == off ]] ||
     die "MONITORING must be on or off, not '$MONITORING'"
 [[ -d /proc/self ]] || die "this benchmark reads /proc: it runs on Linux only"
@@ -427,7 +431,7 @@ start_schoolgate() {
         return 0
     fi
     fill "$BENCH_FILES/schoolgate.toml.in" "$dir/schoolgate.toml" \
-        "PORT=${PROXY_PORT[schoolgate]}" "METRICS_PORT=$METRICS_PORT"
+        "PORT=${PROXY_PORT[schoolgate]}" "METRICS_PORT=$METRICS_PORT" "TUNNEL_THREADS=$TUNNEL_THREADS"
     if [[ -n "$MONITORING" ]]; then
         printf '\n[monitoring]\nenabled = %s\n' "$([[ $MONITORING == on ]] && echo true || echo false)" \
             >>"$dir/schoolgate.toml"
@@ -841,6 +845,7 @@ main() {
         echo "big_connections=$BIG_CONNECTIONS"
         echo "tunnel_files=$TUNNEL_FILES"
         echo "tunnel_parallel=$TUNNEL_PARALLEL"
+        echo "tunnel_threads=$TUNNEL_THREADS"
         echo "targets=$TARGETS"
         echo "monitoring=${MONITORING:-as shipped (on)}"
         echo "not_installable=${NOT_INSTALLABLE[*]}"

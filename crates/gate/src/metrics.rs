@@ -35,6 +35,9 @@ pub struct Metrics {
     /// Proxy connections turned away because their address already held
     /// its share of places.
     refused_per_ip: AtomicU64,
+    /// Busy tunnels handed to threads of their own, ever and now.
+    threaded_tunnels: AtomicU64,
+    threaded_tunnels_now: AtomicU64,
     monitor: MonitorProgress,
 }
 
@@ -50,6 +53,15 @@ struct MonitorProgress {
     passes: AtomicU64,
     /// When the last such pass ended, in seconds since 1970.
     last_pass_unix: AtomicU64,
+}
+
+/// See [`Metrics::tunnel_threaded`].
+pub struct ThreadedTunnel<'a>(&'a Metrics);
+
+impl Drop for ThreadedTunnel<'_> {
+    fn drop(&mut self) {
+        self.0.threaded_tunnels_now.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Why the proxy turned a connection away.
@@ -113,6 +125,23 @@ impl Metrics {
 
     pub fn refused_count(&self, why: Refusal) -> u64 {
         self.refusals(why).load(Ordering::Relaxed)
+    }
+
+    /// A busy tunnel goes on with threads of its own, until the guard is
+    /// dropped.
+    pub fn tunnel_threaded(&self) -> ThreadedTunnel<'_> {
+        self.threaded_tunnels.fetch_add(1, Ordering::Relaxed);
+        self.threaded_tunnels_now.fetch_add(1, Ordering::Relaxed);
+        ThreadedTunnel(self)
+    }
+
+    /// Busy tunnels handed to threads of their own since the start, and
+    /// how many are on them now.
+    pub fn threaded_tunnels(&self) -> (u64, u64) {
+        (
+            self.threaded_tunnels.load(Ordering::Relaxed),
+            self.threaded_tunnels_now.load(Ordering::Relaxed),
+        )
     }
 
     fn refusals(&self, why: Refusal) -> &AtomicU64 {
@@ -204,6 +233,19 @@ impl Metrics {
                 self.refused_count(why)
             );
         }
+        let (threaded, threaded_now) = self.threaded_tunnels();
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_tunnels_threaded_total Busy CONNECT tunnels that went on with threads of their own."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_tunnels_threaded_total counter");
+        let _ = writeln!(out, "schoolgate_tunnels_threaded_total {threaded}");
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_tunnels_threaded Busy CONNECT tunnels on threads of their own now (at most tunnel_threads)."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_tunnels_threaded gauge");
+        let _ = writeln!(out, "schoolgate_tunnels_threaded {threaded_now}");
         let _ = writeln!(
             out,
             "# HELP schoolgate_request_seconds Time from request to decision and answer."

@@ -58,6 +58,10 @@ impl<T> Watched<T> {
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
+
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {

@@ -162,6 +162,9 @@ pub struct Shared<S> {
     pub tracker: TaskTracker,
     /// Idle upstream connections any client connection may reuse.
     pub pool: Arc<Pool>,
+    /// Places for busy tunnels on threads of their own; `None` when
+    /// `tunnel_threads` is 0.
+    pub tunnel_threads: Option<Arc<tokio::sync::Semaphore>>,
     per_ip: Arc<PerIp>,
     warnings: RefusalWarnings,
     http: hyper::server::conn::http1::Builder,
@@ -238,6 +241,8 @@ pub async fn run<S: store::Store + Clone + 'static>(
         hard_stop: CancellationToken::new(),
         tracker: TaskTracker::new(),
         pool: Arc::default(),
+        tunnel_threads: (settings.tunnel_threads > 0)
+            .then(|| Arc::new(tokio::sync::Semaphore::new(settings.tunnel_threads))),
         per_ip: Arc::default(),
         warnings: RefusalWarnings::new(),
         http,

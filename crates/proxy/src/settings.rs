@@ -90,6 +90,11 @@ pub struct Settings {
     /// On shutdown, how long requests and tunnels in flight may take to
     /// finish before they are cut.
     pub shutdown_grace_seconds: u64,
+    /// Busy tunnels (ones that have carried a mebibyte one way, such as
+    /// downloads) that may go on with two threads of their own, which
+    /// copies faster than the shared workers; the rest stay on the shared
+    /// workers. 0 keeps every tunnel there.
+    pub tunnel_threads: usize,
     pub authentication: Authentication,
     /// The login agent's shared secret; the `/login-agent` endpoint is off
     /// when there is none.
@@ -124,6 +129,7 @@ impl Default for Settings {
             connect_timeout_seconds: 10,
             answer_timeout_seconds: 120,
             shutdown_grace_seconds: 10,
+            tunnel_threads: 64,
             authentication: Authentication::Off,
             agent_secret: None,
             session_minutes: 8 * 60,
@@ -147,6 +153,7 @@ impl fmt::Debug for Settings {
             .field("idle_timeout_seconds", &self.idle_timeout_seconds)
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
             .field("answer_timeout_seconds", &self.answer_timeout_seconds)
+            .field("tunnel_threads", &self.tunnel_threads)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("authentication", &self.authentication)
             .field(
@@ -255,6 +262,12 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
                 "proxy.{key}: {value} is out of range; use a number of seconds from 1 to {max}"
             ));
         }
+    }
+    if settings.tunnel_threads > 4096 {
+        return Err(format!(
+            "proxy.tunnel_threads: {} is too many; use a number from 0 to 4096 (64 suits most schools, 0 keeps every tunnel on the shared workers)",
+            settings.tunnel_threads
+        ));
     }
     if settings.session_minutes == 0 || settings.session_minutes > 7 * 24 * 60 {
         return Err(format!(

@@ -9,9 +9,10 @@
 //! too and the stricter verdict wins; the mismatch is logged. A tunnel
 //! blocked on its SNI gets a TLS `access_denied` alert and is closed.
 
+use std::net::Shutdown;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use classify::canon::{HostKind, canonical_host_into};
@@ -22,6 +23,7 @@ use policy::{Decision, Verdict};
 use store::Source;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
 
 use crate::event::{Draft, ProxyBody, categories, rule_id};
 use crate::http::{Asker, block_headers, blocked, draft, identify, sign_in, text};
@@ -34,6 +36,13 @@ use crate::upstream::{self, ConnectError};
 /// grows to.
 const FIRST_BUFFER: usize = 16 * 1024;
 const LARGEST_BUFFER: usize = 256 * 1024;
+
+/// A direction of a tunnel that has carried this much is busy: the tunnel
+/// goes on with threads of its own, when `[proxy] tunnel_threads` allows.
+const THREADS_AFTER_BYTES: u64 = 1024 * 1024;
+
+/// The stack of a tunnel's copying thread, which calls nothing deep.
+const THREAD_STACK: usize = 128 * 1024;
 
 /// A fatal TLS alert, `access_denied` (RFC 8446 §6.2), sent when a tunnel
 /// is blocked on its SNI after the `200` has gone.
@@ -321,7 +330,7 @@ struct Tunnel<'a, S> {
 impl<S> Tunnel<'_, S> {
     async fn run<C>(self, mut client: C, already: Bytes, upstream: TcpStream, mut draft: Draft)
     where
-        C: AsyncRead + AsyncWrite + Unpin,
+        C: ClientStream,
     {
         let shared = &self.conn.shared;
         let idle = shared.settings.idle_timeout();
@@ -439,56 +448,270 @@ impl<S> Tunnel<'_, S> {
             draft.finish(200, 0);
             return;
         }
-        let up = AtomicU64::new(hello.len() as u64);
-        let down = AtomicU64::new(0);
+        let mut up = Pump::new(hello.len() as u64);
+        let mut down = Pump::new(0);
+        let (up_moved, down_moved) = (up.moved.clone(), down.moved.clone());
+        let mut threads = if C::THREADABLE {
+            shared.tunnel_threads.clone()
+        } else {
+            None
+        };
         let (mut from_client, mut to_client) = tokio::io::split(client);
         let (mut from_server, mut to_server) = upstream.split();
-        let carry = async {
-            tokio::try_join!(
-                pump(&mut from_client, &mut to_server, &up),
-                pump(&mut from_server, &mut to_client, &down),
-            )
-        };
-        tokio::pin!(carry);
         let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
         let mut last = 0;
-        loop {
-            tokio::select! {
-                _ = &mut carry => break,
-                () = shared.hard_stop.cancelled() => break,
+        // Pumps keep what they have read but not yet written in their own
+        // state, so either may be stopped at any point and carried on.
+        let permit = loop {
+            let moved = tokio::select! {
+                moved = up.run(&mut from_client, &mut to_server, threads.is_some()), if !up.ended => moved,
+                moved = down.run(&mut from_server, &mut to_client, threads.is_some()), if !down.ended => moved,
+                () = shared.hard_stop.cancelled() => break None,
                 _ = watchdog.tick() => {
-                    let moved = up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed);
+                    let moved = up_moved.load(Ordering::Relaxed) + down_moved.load(Ordering::Relaxed);
                     if moved == last {
                         tracing::debug!(client = %self.conn.peer, host = self.host, "closing an idle tunnel");
-                        break;
+                        break None;
                     }
                     last = moved;
+                    continue;
                 }
+            };
+            match moved {
+                Ok(Pumped::Ended) if up.ended && down.ended => break None,
+                Ok(Pumped::Ended) => {}
+                Ok(Pumped::Busy) => {
+                    // Only the first busy moment asks for threads; a tunnel
+                    // refused them stays here.
+                    let permit = threads.take().and_then(|t| t.try_acquire_owned().ok());
+                    if permit.is_some() {
+                        break permit;
+                    }
+                }
+                Err(_) => break None,
             }
+        };
+        if let Some(permit) = permit
+            && let Some(client) = from_client.unsplit(to_client).into_tcp()
+        {
+            tracing::debug!(client = %self.conn.peer, host = self.host, "a busy tunnel goes on with threads of its own");
+            let counted = shared.gate.metrics.tunnel_threaded();
+            on_threads(client, upstream, [up, down], &shared.hard_stop, idle).await;
+            drop((counted, permit));
         }
-        let bytes = up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed);
+        let bytes = up_moved.load(Ordering::Relaxed) + down_moved.load(Ordering::Relaxed);
         draft.finish(200, bytes);
     }
 }
 
-/// Copies one direction of a tunnel until end of file, then passes the
-/// end on. The buffer starts small, because browsers keep many tunnels
-/// open and idle, and doubles while reads fill it, for bulk transfers.
-async fn pump<R, W>(from: &mut R, to: &mut W, moved: &AtomicU64) -> std::io::Result<()>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut buffer = vec![0u8; FIRST_BUFFER];
-    loop {
-        let n = from.read(&mut buffer).await?;
-        if n == 0 {
-            return to.shutdown().await;
-        }
-        to.write_all(&buffer[..n]).await?;
-        moved.fetch_add(n as u64, Ordering::Relaxed);
-        if n == buffer.len() && buffer.len() < LARGEST_BUFFER {
-            buffer.resize(buffer.len() * 2, 0);
+/// A browser's side of a tunnel, which may be handed to threads of its own
+/// when it is a plain socket.
+trait ClientStream: AsyncRead + AsyncWrite + Unpin {
+    /// Whether [`ClientStream::into_tcp`] gives the socket.
+    const THREADABLE: bool;
+    fn into_tcp(self) -> Option<TcpStream>;
+}
+
+impl ClientStream for Watched<TcpStream> {
+    const THREADABLE: bool = true;
+    fn into_tcp(self) -> Option<TcpStream> {
+        Some(self.into_inner())
+    }
+}
+
+impl ClientStream for TokioIo<hyper::upgrade::Upgraded> {
+    const THREADABLE: bool = false;
+    fn into_tcp(self) -> Option<TcpStream> {
+        None
+    }
+}
+
+/// How a pump stopped.
+enum Pumped {
+    /// End of file was read and passed on.
+    Ended,
+    /// The direction has carried [`THREADS_AFTER_BYTES`].
+    Busy,
+}
+
+/// One direction of a tunnel. What has been read but not yet written on
+/// is kept here, not in a future, so a pump stopped at any point loses
+/// nothing and can be carried on, here or on a thread.
+struct Pump {
+    buffer: Vec<u8>,
+    /// `buffer[written..filled]` is still to be written.
+    written: usize,
+    filled: usize,
+    ended: bool,
+    moved: Arc<AtomicU64>,
+}
+
+impl Pump {
+    /// The buffer starts small, because browsers keep many tunnels open and
+    /// idle, and doubles while reads fill it, for bulk transfers.
+    fn new(moved: u64) -> Self {
+        Pump {
+            buffer: vec![0; FIRST_BUFFER],
+            written: 0,
+            filled: 0,
+            ended: false,
+            moved: Arc::new(AtomicU64::new(moved)),
         }
     }
+
+    /// Copies until end of file, then passes the end on; when `watch_busy`,
+    /// stops early once the direction has carried [`THREADS_AFTER_BYTES`].
+    async fn run<R, W>(
+        &mut self,
+        from: &mut R,
+        to: &mut W,
+        watch_busy: bool,
+    ) -> std::io::Result<Pumped>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        loop {
+            while self.written < self.filled {
+                let n = to.write(&self.buffer[self.written..self.filled]).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                self.written += n;
+                let before = self.moved.fetch_add(n as u64, Ordering::Relaxed);
+                if watch_busy
+                    && before < THREADS_AFTER_BYTES
+                    && before + n as u64 >= THREADS_AFTER_BYTES
+                {
+                    return Ok(Pumped::Busy);
+                }
+            }
+            if self.filled == self.buffer.len() && self.buffer.len() < LARGEST_BUFFER {
+                self.buffer.resize(self.buffer.len() * 2, 0);
+            }
+            let n = from.read(&mut self.buffer).await?;
+            (self.written, self.filled) = (0, n);
+            if n == 0 {
+                to.shutdown().await?;
+                self.ended = true;
+                return Ok(Pumped::Ended);
+            }
+        }
+    }
+
+    /// [`Pump::run`] on blocking sockets, to the end.
+    fn run_blocking(
+        &mut self,
+        mut from: &std::net::TcpStream,
+        mut to: &std::net::TcpStream,
+    ) -> std::io::Result<()> {
+        use std::io::{Read, Write};
+        to.write_all(&self.buffer[self.written..self.filled])?;
+        self.moved
+            .fetch_add((self.filled - self.written) as u64, Ordering::Relaxed);
+        self.buffer.resize(LARGEST_BUFFER, 0);
+        loop {
+            let n = match from.read(&mut self.buffer) {
+                Ok(0) => return to.shutdown(Shutdown::Write),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            to.write_all(&self.buffer[..n])?;
+            self.moved.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Carries on a busy tunnel with a thread for each direction still open.
+/// Blocking reads and writes take fewer system calls than waiting for
+/// readiness, and the system calls are most of what a download costs the
+/// proxy (`docs/proxy.md`). Stopping, and the idle limit, shut the sockets
+/// down, which wakes the threads.
+async fn on_threads(
+    client: TcpStream,
+    server: TcpStream,
+    pumps: [Pump; 2],
+    stop: &CancellationToken,
+    idle: Duration,
+) {
+    let blocking = |s: TcpStream| {
+        let s = s.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok::<_, std::io::Error>(s)
+    };
+    let (client, server) = match (blocking(client), blocking(server)) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "could not hand a busy tunnel to threads; it is closed");
+            return;
+        }
+    };
+    let cut = || {
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = server.shutdown(Shutdown::Both);
+    };
+    let moved: Vec<_> = pumps.iter().map(|p| p.moved.clone()).collect();
+    let total = || moved.iter().map(|m| m.load(Ordering::Relaxed)).sum::<u64>();
+    let [up, down] = pumps;
+    let mut done = Vec::with_capacity(2);
+    for (pump, from, to) in [(up, &client, &server), (down, &server, &client)] {
+        if pump.ended {
+            continue;
+        }
+        match spawn_copy(pump, from, to) {
+            Ok(finished) => done.push(finished),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not start a thread for a busy tunnel; it is closed");
+                cut();
+            }
+        }
+    }
+    let finished = async {
+        for finished in done {
+            let _ = finished.await;
+        }
+    };
+    tokio::pin!(finished);
+    let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
+    let mut last = total();
+    loop {
+        tokio::select! {
+            () = &mut finished => return,
+            () = stop.cancelled() => break,
+            _ = watchdog.tick() => {
+                let now = total();
+                if now == last {
+                    tracing::debug!("closing an idle tunnel");
+                    break;
+                }
+                last = now;
+            }
+        }
+    }
+    cut();
+    finished.await;
+}
+
+/// Starts a thread copying `from` to `to` with `pump`; the receiver
+/// completes when the thread is done. An error shuts both sockets down, so
+/// the other direction's thread ends too.
+fn spawn_copy(
+    mut pump: Pump,
+    from: &std::net::TcpStream,
+    to: &std::net::TcpStream,
+) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
+    let (from, to) = (from.try_clone()?, to.try_clone()?);
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("tunnel".into())
+        .stack_size(THREAD_STACK)
+        .spawn(move || {
+            if pump.run_blocking(&from, &to).is_err() {
+                let _ = from.shutdown(Shutdown::Both);
+                let _ = to.shutdown(Shutdown::Both);
+            }
+            drop(done);
+        })?;
+    Ok(finished)
 }

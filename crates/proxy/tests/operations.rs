@@ -459,19 +459,8 @@ async fn shutdown_cuts_tunnels_after_the_grace_period() {
         .settings(|s| s.shutdown_grace_seconds = 1)
         .start()
         .await;
-    let mut stream = TcpStream::connect(p.addr).await.expect("connect");
     let target = format!("www.wikipedia.org:{}", web.port());
-    stream
-        .write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).await.expect("read");
-        head.push(byte[0]);
-    }
-    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 200"));
+    let _stream = open_tunnel(&p, &target).await;
     // The tunnel stays open and idle; shutdown waits the grace period, then
     // cuts it.
     let started = Instant::now();

@@ -292,3 +292,177 @@ async fn bulk_transfers_through_a_tunnel_arrive_whole_both_ways() {
     assert!(tunnels[0].bytes > 12_000_000, "{:?}", tunnels[0]);
     assert!(tunnels[1].bytes > 7_000_000, "{:?}", tunnels[1]);
 }
+
+/// Sends `size` bytes down a tunnel to the echo server and reads them
+/// back; after `check_at` bytes have come back, `check` is called once.
+async fn echo_through(
+    tunnel: tokio::net::TcpStream,
+    size: usize,
+    check_at: usize,
+    check: impl FnOnce(),
+) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sent: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let (mut from, mut to) = tunnel.into_split();
+    let sending = sent.clone();
+    let writer = tokio::spawn(async move {
+        for chunk in sending.chunks(64 * 1024) {
+            to.write_all(chunk).await.expect("send");
+        }
+        to.shutdown().await.expect("end");
+    });
+    let mut got = Vec::with_capacity(size);
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut check = Some(check);
+    loop {
+        let n = from.read(&mut buffer).await.expect("receive");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buffer[..n]);
+        if got.len() >= check_at
+            && let Some(check) = check.take()
+        {
+            check();
+        }
+    }
+    writer.await.expect("writer");
+    assert!(
+        got == sent,
+        "{} bytes came back of {size}, or not as sent",
+        got.len()
+    );
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_tunnel_goes_on_with_threads_of_its_own_and_loses_nothing() {
+    let echo = echo_server().await;
+    for places in [64, 0] {
+        let mut p = proxy()
+            .profile("staff")
+            .settings(|s| s.tunnel_threads = places)
+            .start()
+            .await;
+        let target = format!("learning.example.org:{echo}");
+        let tunnel = open_tunnel(&p, &target).await;
+        let metrics = p.gate.metrics.clone();
+        // Both ways at once, well past the mebibyte that makes a tunnel busy.
+        echo_through(tunnel, 6 << 20, 3 << 20, || {
+            let expected = if places > 0 { (1, 1) } else { (0, 0) };
+            assert_eq!(metrics.threaded_tunnels(), expected, "with {places} places");
+        })
+        .await;
+        let events = p.events().await;
+        assert_eq!(
+            p.gate.metrics.threaded_tunnels().1,
+            0,
+            "the threads have ended"
+        );
+        let tunnel = event(&events, &target);
+        assert_eq!(tunnel.bytes, 2 * (6 << 20), "{tunnel:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_tunnel_threads_busy_tunnels_get_threads() {
+    let echo = echo_server().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| s.tunnel_threads = 1)
+        .start()
+        .await;
+    let target = format!("learning.example.org:{echo}");
+    let mut first = open_tunnel(&p, &target).await;
+    busy(&mut first).await;
+    let metrics = p.gate.metrics.clone();
+    assert_eq!(metrics.threaded_tunnels(), (1, 1));
+    // The second tunnel gets busy while the first holds the one place, and
+    // is carried whole by the shared workers.
+    let second = open_tunnel(&p, &target).await;
+    echo_through(second, 4 << 20, 0, || {}).await;
+    assert_eq!(metrics.threaded_tunnels(), (1, 1));
+    drop(first);
+    let events = p.events().await;
+    assert_eq!(metrics.threaded_tunnels(), (1, 0));
+    let tunnels: Vec<_> = events.iter().filter(|e| e.method == "CONNECT").collect();
+    assert_eq!(tunnels.len(), 2);
+    assert_eq!(tunnels[1].bytes, 2 * (4 << 20), "{tunnels:?}");
+}
+
+/// Sends two mebibytes down a tunnel to the echo server and reads them
+/// back, which makes it busy; the tunnel stays open.
+async fn busy(tunnel: &mut tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let block = vec![7u8; 2 << 20];
+    let mut back = vec![0u8; block.len()];
+    let (mut from, mut to) = tunnel.split();
+    tokio::try_join!(to.write_all(&block), from.read_exact(&mut back)).expect("echoed");
+    assert_eq!(back, block);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_tunnel_on_threads_is_still_closed_when_idle_and_on_shutdown() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let echo = echo_server().await;
+    let mut p = proxy()
+        .profile("staff")
+        .settings(|s| {
+            s.idle_timeout_seconds = 1;
+            s.shutdown_grace_seconds = 1;
+        })
+        .start()
+        .await;
+    let target = format!("learning.example.org:{echo}");
+    for ending in ["idle", "shutdown"] {
+        let mut tunnel = open_tunnel(&p, &target).await;
+        busy(&mut tunnel).await;
+        assert_eq!(p.gate.metrics.threaded_tunnels().1, 1, "{ending}");
+        let started = std::time::Instant::now();
+        if ending == "idle" {
+            // Nothing more is sent: the idle limit closes it.
+            let mut rest = Vec::new();
+            let _ = tunnel.read_to_end(&mut rest).await;
+            let waited = started.elapsed();
+            assert!(
+                waited >= Duration::from_millis(900),
+                "closed after {waited:?}"
+            );
+            assert!(waited < Duration::from_secs(4), "closed after {waited:?}");
+        } else {
+            // Busy to the end: shutdown cuts it after the grace period.
+            let sending = tokio::spawn(async move {
+                let block = vec![7u8; 64 * 1024];
+                let mut sink = vec![0u8; 64 * 1024];
+                loop {
+                    if tunnel.write_all(&block).await.is_err() {
+                        break;
+                    }
+                    match tunnel.read(&mut sink).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+            });
+            p.events().await;
+            let waited = started.elapsed();
+            assert!(
+                waited >= Duration::from_millis(900),
+                "stopped after {waited:?}"
+            );
+            assert!(waited < Duration::from_secs(5), "stopped after {waited:?}");
+            tokio::time::timeout(Duration::from_secs(5), sending)
+                .await
+                .expect("the tunnel was cut")
+                .expect("sender");
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while p.gate.metrics.threaded_tunnels().1 != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{ending}: the threads did not end"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}

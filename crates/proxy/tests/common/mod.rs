@@ -655,21 +655,7 @@ pub async fn tls_through(
     target: &str,
     sni: &str,
 ) -> (String, Result<String, String>) {
-    let mut stream = TcpStream::connect(proxy.addr).await.expect("connect");
-    stream
-        .write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
-        .await
-        .expect("write");
-    // Read the answer to CONNECT up to the end of its head.
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte).await {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
+    let (stream, head) = send_connect(proxy, target).await;
     let status_line = head.lines().next().unwrap_or("").to_owned();
     if !status_line.contains(" 200 ") {
         return (status_line, Err("no tunnel".into()));
@@ -747,4 +733,49 @@ pub fn map(entries: &[(&str, &str)]) -> BTreeMap<String, IpAddr> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.parse().expect("ip")))
         .collect()
+}
+
+/// Sends `CONNECT target` through the proxy and reads the answer up to
+/// the end of its head (or until the proxy closes); returns the stream and
+/// that head.
+pub async fn send_connect(proxy: &TestProxy, target: &str) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(proxy.addr).await.expect("connect");
+    stream
+        .write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    (stream, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Opens a CONNECT tunnel to `target` (`host:port`) through the proxy; the
+/// stream is then the tunnel.
+pub async fn open_tunnel(proxy: &TestProxy, target: &str) -> TcpStream {
+    let (stream, head) = send_connect(proxy, target).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
+
+/// A plain TCP server that sends back whatever it is sent, and ends its
+/// side when the client ends its own.
+pub async fn echo_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut from, mut to) = stream.into_split();
+                let _ = tokio::io::copy(&mut from, &mut to).await;
+                let _ = to.shutdown().await;
+            });
+        }
+    });
+    port
 }
