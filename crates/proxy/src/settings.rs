@@ -340,8 +340,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(&str, &str); 9] = [
+        let cases: [(&str, &str); 10] = [
             ("max_connections = 0", "proxy.max_connections"),
+            ("tunnel_threads = 5000", "proxy.tunnel_threads"),
             ("answer_timeout_seconds = 0", "proxy.answer_timeout_seconds"),
             ("max_connections_per_ip = 0", "proxy.max_connections_per_ip"),
             ("max_header_bytes = 10", "proxy.max_header_bytes"),
