@@ -450,7 +450,7 @@ impl<S> Tunnel<'_, S> {
         }
         let mut up = Pump::new(hello.len() as u64);
         let mut down = Pump::new(0);
-        let (up_moved, down_moved) = (up.moved.clone(), down.moved.clone());
+        let carried = Carried([up.moved.clone(), down.moved.clone()]);
         let mut threads = if C::THREADABLE {
             shared.tunnel_threads.clone()
         } else {
@@ -468,12 +468,10 @@ impl<S> Tunnel<'_, S> {
                 moved = down.run(&mut from_server, &mut to_client, threads.is_some()), if !down.ended => moved,
                 () = shared.hard_stop.cancelled() => break None,
                 _ = watchdog.tick() => {
-                    let moved = up_moved.load(Ordering::Relaxed) + down_moved.load(Ordering::Relaxed);
-                    if moved == last {
+                    if carried.nothing_since(&mut last) {
                         tracing::debug!(client = %self.conn.peer, host = self.host, "closing an idle tunnel");
                         break None;
                     }
-                    last = moved;
                     continue;
                 }
             };
@@ -496,11 +494,18 @@ impl<S> Tunnel<'_, S> {
         {
             tracing::debug!(client = %self.conn.peer, host = self.host, "a busy tunnel goes on with threads of its own");
             let counted = shared.gate.metrics.tunnel_threaded();
-            on_threads(client, upstream, [up, down], &shared.hard_stop, idle).await;
+            on_threads(
+                client,
+                upstream,
+                [up, down],
+                &carried,
+                &shared.hard_stop,
+                idle,
+            )
+            .await;
             drop((counted, permit));
         }
-        let bytes = up_moved.load(Ordering::Relaxed) + down_moved.load(Ordering::Relaxed);
-        draft.finish(200, bytes);
+        draft.finish(200, carried.total());
     }
 }
 
@@ -523,6 +528,23 @@ impl ClientStream for TokioIo<hyper::upgrade::Upgraded> {
     const THREADABLE: bool = false;
     fn into_tcp(self) -> Option<TcpStream> {
         None
+    }
+}
+
+/// What both directions of a tunnel have carried, read by its watchdog
+/// and logged at the end.
+struct Carried([Arc<AtomicU64>; 2]);
+
+impl Carried {
+    fn total(&self) -> u64 {
+        self.0.iter().map(|m| m.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Whether nothing has moved since the total was `last`; notes the
+    /// total now for next time.
+    fn nothing_since(&self, last: &mut u64) -> bool {
+        let now = self.total();
+        std::mem::replace(last, now) == now
     }
 }
 
@@ -632,6 +654,7 @@ async fn on_threads(
     client: TcpStream,
     server: TcpStream,
     pumps: [Pump; 2],
+    carried: &Carried,
     stop: &CancellationToken,
     idle: Duration,
 ) {
@@ -651,8 +674,6 @@ async fn on_threads(
         let _ = client.shutdown(Shutdown::Both);
         let _ = server.shutdown(Shutdown::Both);
     };
-    let moved: Vec<_> = pumps.iter().map(|p| p.moved.clone()).collect();
-    let total = || moved.iter().map(|m| m.load(Ordering::Relaxed)).sum::<u64>();
     let [up, down] = pumps;
     let mut done = Vec::with_capacity(2);
     for (pump, from, to) in [(up, &client, &server), (down, &server, &client)] {
@@ -674,18 +695,16 @@ async fn on_threads(
     };
     tokio::pin!(finished);
     let mut watchdog = tokio::time::interval_at(tokio::time::Instant::now() + idle, idle);
-    let mut last = total();
+    let mut last = carried.total();
     loop {
         tokio::select! {
             () = &mut finished => return,
             () = stop.cancelled() => break,
             _ = watchdog.tick() => {
-                let now = total();
-                if now == last {
+                if carried.nothing_since(&mut last) {
                     tracing::debug!("closing an idle tunnel");
                     break;
                 }
-                last = now;
             }
         }
     }
