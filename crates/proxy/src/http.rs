@@ -588,7 +588,7 @@ async fn take_or_connect<S>(
         return Ok((upstream, true));
     }
     // Then one another client connection left in the shared pool.
-    if let Some(upstream) = conn.shared.pool.take(host, port) {
+    if let Some(upstream) = conn.home.pool.take(host, port) {
         return Ok((upstream, true));
     }
     connect_new(conn, host, port).await.map(|u| (u, false))

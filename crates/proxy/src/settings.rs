@@ -92,9 +92,13 @@ pub struct Settings {
     pub shutdown_grace_seconds: u64,
     /// Busy tunnels (ones that have carried a mebibyte one way, such as
     /// downloads) that may go on with two threads of their own, which
-    /// copies faster than the shared workers; the rest stay on the shared
-    /// workers. 0 keeps every tunnel there.
+    /// copies faster than the serving threads; the rest stay on their serving
+    /// thread. 0 keeps every tunnel there.
     pub tunnel_threads: usize,
+    /// Threads that serve client connections, each running an event loop
+    /// of its own with its own idle upstream connections; 0 means one for
+    /// each core.
+    pub serving_threads: usize,
     pub authentication: Authentication,
     /// The login agent's shared secret; the `/login-agent` endpoint is off
     /// when there is none.
@@ -130,6 +134,7 @@ impl Default for Settings {
             answer_timeout_seconds: 120,
             shutdown_grace_seconds: 10,
             tunnel_threads: 64,
+            serving_threads: 0,
             authentication: Authentication::Off,
             agent_secret: None,
             session_minutes: 8 * 60,
@@ -154,6 +159,7 @@ impl fmt::Debug for Settings {
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
             .field("answer_timeout_seconds", &self.answer_timeout_seconds)
             .field("tunnel_threads", &self.tunnel_threads)
+            .field("serving_threads", &self.serving_threads)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("authentication", &self.authentication)
             .field(
@@ -186,7 +192,20 @@ impl Settings {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_seconds)
     }
+
+    /// How many threads serve client connections: `serving_threads`, or
+    /// one for each core.
+    pub fn serving_threads(&self) -> usize {
+        match self.serving_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(MAX_SERVING_THREADS)
+    }
 }
+
+/// The most `serving_threads` may be.
+const MAX_SERVING_THREADS: usize = 256;
 
 /// One entry of `school_addresses`, as the PAC file tests it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,8 +284,14 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
     }
     if settings.tunnel_threads > 4096 {
         return Err(format!(
-            "proxy.tunnel_threads: {} is too many; use a number from 0 to 4096 (64 suits most schools, 0 keeps every tunnel on the shared workers)",
+            "proxy.tunnel_threads: {} is too many; use a number from 0 to 4096 (64 suits most schools, 0 keeps every tunnel on the serving threads)",
             settings.tunnel_threads
+        ));
+    }
+    if settings.serving_threads > MAX_SERVING_THREADS {
+        return Err(format!(
+            "proxy.serving_threads: {} is too many; use a number from 1 to {MAX_SERVING_THREADS}, or 0 for one for each core",
+            settings.serving_threads
         ));
     }
     if settings.session_minutes == 0 || settings.session_minutes > 7 * 24 * 60 {
@@ -340,8 +365,9 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(&str, &str); 10] = [
+        let cases: [(&str, &str); 11] = [
             ("max_connections = 0", "proxy.max_connections"),
+            ("serving_threads = 1000", "proxy.serving_threads"),
             ("tunnel_threads = 5000", "proxy.tunnel_threads"),
             ("answer_timeout_seconds = 0", "proxy.answer_timeout_seconds"),
             ("max_connections_per_ip = 0", "proxy.max_connections_per_ip"),
