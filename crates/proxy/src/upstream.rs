@@ -23,8 +23,8 @@ use crate::origin::Origin;
 /// Upstream connections a client connection keeps for reuse.
 const KEPT_PER_CONNECTION: usize = 4;
 
-/// Idle upstream connections the shared pool holds for one `host:port`,
-/// and in all.
+/// Idle upstream connections a serving thread's pool holds for one
+/// `host:port`, and in all.
 pub const POOL_PER_HOST: usize = 16;
 pub const POOL_TOTAL: usize = 1024;
 
