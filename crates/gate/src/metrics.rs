@@ -234,18 +234,20 @@ impl Metrics {
             );
         }
         let (threaded, threaded_now) = self.threaded_tunnels();
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_tunnels_threaded_total Busy CONNECT tunnels that went on with threads of their own."
+        single(
+            &mut out,
+            "schoolgate_tunnels_threaded_total",
+            "counter",
+            "Busy CONNECT tunnels that went on with threads of their own.",
+            threaded,
         );
-        let _ = writeln!(out, "# TYPE schoolgate_tunnels_threaded_total counter");
-        let _ = writeln!(out, "schoolgate_tunnels_threaded_total {threaded}");
-        let _ = writeln!(
-            out,
-            "# HELP schoolgate_tunnels_threaded Busy CONNECT tunnels on threads of their own now (at most tunnel_threads)."
+        single(
+            &mut out,
+            "schoolgate_tunnels_threaded",
+            "gauge",
+            "Busy CONNECT tunnels on threads of their own now (at most tunnel_threads).",
+            threaded_now,
         );
-        let _ = writeln!(out, "# TYPE schoolgate_tunnels_threaded gauge");
-        let _ = writeln!(out, "schoolgate_tunnels_threaded {threaded_now}");
         let _ = writeln!(
             out,
             "# HELP schoolgate_request_seconds Time from request to decision and answer."
