@@ -3,7 +3,8 @@
 //! and how far monitoring has got through the activity log.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use policy::Verdict;
@@ -38,6 +39,9 @@ pub struct Metrics {
     /// Busy tunnels handed to threads of their own, ever and now.
     threaded_tunnels: AtomicU64,
     threaded_tunnels_now: AtomicU64,
+    /// Client connections open on each of the proxy's serving threads, in
+    /// thread order (empty until the proxy starts).
+    serving: Mutex<Vec<Arc<AtomicUsize>>>,
     monitor: MonitorProgress,
 }
 
@@ -144,6 +148,22 @@ impl Metrics {
         )
     }
 
+    /// The proxy's serving threads, each with its count of open client
+    /// connections; replaces any given before.
+    pub fn serving_threads(&self, open: Vec<Arc<AtomicUsize>>) {
+        *self.serving.lock().unwrap_or_else(|e| e.into_inner()) = open;
+    }
+
+    /// Client connections open on each serving thread now.
+    pub fn serving_open(&self) -> Vec<usize> {
+        self.serving
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|open| open.load(Ordering::Relaxed))
+            .collect()
+    }
+
     fn refusals(&self, why: Refusal) -> &AtomicU64 {
         match why {
             Refusal::Busy => &self.refused_busy,
@@ -248,6 +268,20 @@ impl Metrics {
             "Busy CONNECT tunnels on threads of their own now (at most tunnel_threads).",
             threaded_now,
         );
+        let serving = self.serving_open();
+        if !serving.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP schoolgate_proxy_connections_open Client connections open on each of the proxy's serving threads."
+            );
+            let _ = writeln!(out, "# TYPE schoolgate_proxy_connections_open gauge");
+            for (thread, open) in serving.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "schoolgate_proxy_connections_open{{thread=\"{thread}\"}} {open}"
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP schoolgate_request_seconds Time from request to decision and answer."
@@ -354,6 +388,28 @@ fn single(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serving_threads_render_once_the_proxy_gives_them() {
+        let m = Metrics::default();
+        assert!(!m.render(0, 0, 0, 0).contains("connections_open"));
+        let open: Vec<Arc<AtomicUsize>> = [4, 0, 7]
+            .into_iter()
+            .map(|n| Arc::new(AtomicUsize::new(n)))
+            .collect();
+        m.serving_threads(open.clone());
+        open[1].fetch_add(2, Ordering::Relaxed);
+        assert_eq!(m.serving_open(), [4, 2, 7]);
+        let text = m.render(0, 0, 0, 0);
+        for line in [
+            "# TYPE schoolgate_proxy_connections_open gauge",
+            "schoolgate_proxy_connections_open{thread=\"0\"} 4",
+            "schoolgate_proxy_connections_open{thread=\"1\"} 2",
+            "schoolgate_proxy_connections_open{thread=\"2\"} 7",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+    }
 
     #[test]
     fn counters_and_histogram_render() {

@@ -279,6 +279,10 @@ pub async fn run<S: store::Store + Clone + 'static>(
             }
         }
     }
+    shared
+        .gate
+        .metrics
+        .serving_threads(serving.iter().map(|t| t.open.clone()).collect());
     shared.aup.reload(&shared.store).await;
     let agreements = {
         let shared = shared.clone();

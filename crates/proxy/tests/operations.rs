@@ -596,6 +596,58 @@ async fn one_address_over_its_share_gets_503_at_once() {
     );
 }
 
+/// Waits up to two seconds for the open connections of every serving
+/// thread to add up to `total`, and gives the counts.
+async fn serving_open_reaches(p: &TestProxy, total: usize) -> Vec<usize> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let open = p.gate.metrics.serving_open();
+        if open.iter().sum::<usize>() == total || Instant::now() > deadline {
+            return open;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_connections_are_counted_for_each_serving_thread() {
+    let web = origin("web").start().await;
+    let p = proxy()
+        .profile("staff")
+        .settings(|s| s.serving_threads = 2)
+        .start()
+        .await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(TcpStream::connect(p.addr).await.expect("connect"));
+    }
+    let mut open = serving_open_reaches(&p, 5).await;
+    // Each connection goes to the thread with the fewest open.
+    open.sort_unstable();
+    assert_eq!(open, [2, 3]);
+    let text = p.gate.metrics.render(0, 0, 0, 0);
+    assert!(
+        text.contains("# TYPE schoolgate_proxy_connections_open gauge"),
+        "{text}"
+    );
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("schoolgate_proxy_connections_open{"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines.contains(&"schoolgate_proxy_connections_open{thread=\"0\"} 3")
+            || lines.contains(&"schoolgate_proxy_connections_open{thread=\"1\"} 3"),
+        "{lines:?}"
+    );
+    // A request on a connection of its own counts while it is open, and a
+    // closed connection no longer counts.
+    let got = curl(&p, &http_url("learning.example.org", &web, "/"), &[]).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    drop(held);
+    assert_eq!(serving_open_reaches(&p, 0).await, [0, 0]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_connections_are_shared_between_client_connections() {
     let web = origin("web").start().await;
