@@ -75,6 +75,56 @@ async fn nothing_is_dropped_at_a_sustained_rate_well_above_a_schools_peak() {
     assert_eq!(stored.len() as u64, total);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_writer_writes_on_its_own_thread_and_finishes_the_queue() {
+    let (_d, store) = store().await;
+    let (prepared_on, seen) = std::sync::mpsc::channel();
+    let writer_store = store.clone();
+    let (log, finished) = ActivityLog::start_in_background(
+        move || {
+            let _ = prepared_on.send(std::thread::current().name().map(str::to_owned));
+        },
+        move || async move { writer_store },
+        QueueSettings::default(),
+    )
+    .expect("writer thread");
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).expect("prepared"),
+        Some("activity-writer".to_owned()),
+        "prepare runs on the writer's own thread"
+    );
+    for i in 0..2_500 {
+        log.record(event(i));
+    }
+    // Written in the background, a fraction of a second later.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while log.written() < 1_000 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(log.written() >= 1_000, "written: {}", log.written());
+    for i in 2_500..3_000 {
+        log.record(event(i));
+    }
+    // Whatever is still queued at shutdown is written before it ends.
+    log.shut_down();
+    finished.await.expect("the writer ended");
+    assert_eq!(log.written(), 3_000);
+    assert_eq!(log.dropped(), 0);
+    let stored = store
+        .search_activity(&ActivityQuery {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(stored.len(), 3_000);
+    let mut stored_urls: Vec<String> = stored.into_iter().map(|e| e.url).collect();
+    let mut sent: Vec<String> = (0..3_000).map(|i| event(i).url).collect();
+    stored_urls.sort();
+    sent.sort();
+    assert_eq!(stored_urls, sent, "every event, unchanged");
+}
+
 #[tokio::test]
 async fn a_full_queue_drops_and_counts_but_never_waits() {
     let (_d, store) = store().await;

@@ -177,8 +177,12 @@ pub struct ActivitySettings {
     /// How often the purge runs, in minutes.
     pub purge_every_minutes: u32,
     /// Events the queue holds before new ones are dropped (and counted).
+    /// The writer runs at the lowest priority, so on a machine whose cores
+    /// are all busy the queue takes the whole burst; each waiting event is
+    /// a few hundred bytes.
     pub queue_capacity: usize,
-    /// Events written in one transaction at most.
+    /// Events written in one transaction at most: small enough that a
+    /// writer held back by busy cores holds the write lock only briefly.
     pub batch: usize,
 }
 
@@ -187,8 +191,8 @@ impl Default for ActivitySettings {
         ActivitySettings {
             retention_days: 365,
             purge_every_minutes: 60,
-            queue_capacity: 131_072,
-            batch: 10_000,
+            queue_capacity: 1_048_576,
+            batch: 1_000,
         }
     }
 }

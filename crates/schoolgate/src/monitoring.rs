@@ -255,9 +255,15 @@ pub async fn library_in_force(store: &SqliteStore) -> anyhow::Result<(i64, Libra
 /// otherwise showed in the proxy's slowest answers. Where the system does
 /// not allow it, the thread keeps its priority.
 pub fn background_priority() {
+    lower_priority(10);
+}
+
+/// Sets the calling thread's nice value to `nice` (0 normal, 19 lowest);
+/// where the system does not allow it, the thread keeps its priority.
+pub fn lower_priority(nice: i32) {
     let thread = rustix::thread::gettid();
-    if let Err(e) = rustix::process::setpriority_process(Some(thread), 10) {
-        tracing::debug!(error = %e, "could not lower a background thread's priority");
+    if let Err(e) = rustix::process::setpriority_process(Some(thread), nice) {
+        tracing::debug!(error = %e, nice, "could not lower a background thread's priority");
     }
 }
 

@@ -141,33 +141,84 @@ fn threads(pid: u32) -> Vec<(String, i64)> {
     found
 }
 
-#[test]
-fn monitoring_reads_the_log_on_a_connection_of_lower_priority_than_the_proxys() {
+/// Threads of a running `serve`: the nice values of its SQLite threads,
+/// and every thread's name and nice value.
+struct Threads {
+    serve: Running,
+    sqlite: Vec<i64>,
+    all: Vec<(String, i64)>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts `serve` with `config`, and reads its threads once one of SQLite's
+/// is at `nice` (each connection opens its thread as it starts), or after
+/// ten seconds.
+fn sqlite_threads_once_one_is_at(config: &str, nice: i64) -> Threads {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let config = dir.path().join("schoolgate.toml");
-    std::fs::write(
-        &config,
-        "[proxy]\nlisten = [\"127.0.0.1:0\"]\n[monitoring]\npoll_seconds = 1\n",
-    )
-    .expect("write");
-    let serve = Running::start(&data, &config);
+    let path = dir.path().join("schoolgate.toml");
+    std::fs::write(&path, config).expect("write");
+    let serve = Running::start(&data, &path);
     serve.wait_for("schoolgate is running");
-    // SQLite runs each connection on a thread of its own: the proxy's (the
-    // activity log's writer among them) at normal priority, the monitor's
-    // at the monitor's own lowered priority.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let sqlite = loop {
-        let sqlite: Vec<i64> = threads(serve.pid())
-            .into_iter()
+    loop {
+        let all = threads(serve.pid());
+        let sqlite: Vec<i64> = all
+            .iter()
             .filter(|(name, _)| name.starts_with("sqlx-sqlite"))
-            .map(|(_, nice)| nice)
+            .map(|(_, nice)| *nice)
             .collect();
-        if sqlite.contains(&10) || std::time::Instant::now() > deadline {
-            break sqlite;
+        if sqlite.contains(&nice) || std::time::Instant::now() > deadline {
+            return Threads {
+                serve,
+                sqlite,
+                all,
+                _dir: dir,
+            };
         }
         std::thread::sleep(Duration::from_millis(100));
-    };
+    }
+}
+
+#[test]
+fn the_activity_log_is_written_at_the_lowest_priority_on_a_connection_of_its_own() {
+    // `_dir` is bound, so the data folder lasts until the end of the test.
+    let Threads {
+        serve,
+        sqlite,
+        all,
+        _dir,
+    } = sqlite_threads_once_one_is_at(
+        "[proxy]\nlisten = [\"127.0.0.1:0\"]\n[monitoring]\nenabled = false\n",
+        19,
+    );
+    let writer: Vec<i64> = all
+        .iter()
+        .filter(|(name, _)| name == "activity-writer")
+        .map(|(_, nice)| *nice)
+        .collect();
+    assert_eq!(writer, [19], "{all:?}");
+    // SQLite's thread for the writer's connection took its priority; the
+    // others' stay at normal priority.
+    assert_eq!(sqlite.iter().filter(|&&n| n == 19).count(), 1, "{all:?}");
+    assert!(sqlite.contains(&0), "{all:?}");
+    serve.stop();
+}
+
+#[test]
+fn monitoring_reads_the_log_on_a_connection_of_lower_priority_than_the_proxys() {
+    // SQLite runs each connection on a thread of its own: the shared
+    // pool's at normal priority, the monitor's at the monitor's own lowered
+    // priority (and the activity log writer's at the lowest, tested above).
+    let Threads {
+        serve,
+        sqlite,
+        _dir,
+        ..
+    } = sqlite_threads_once_one_is_at(
+        "[proxy]\nlisten = [\"127.0.0.1:0\"]\n[monitoring]\npoll_seconds = 1\n",
+        10,
+    );
     assert!(
         sqlite.contains(&10),
         "no SQLite thread at nice 10: {sqlite:?}"

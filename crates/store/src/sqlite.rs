@@ -208,6 +208,17 @@ impl SqliteStore {
         })
     }
 
+    /// The activity log's writer's own way into a database that
+    /// [`SqliteStore::open`] has already brought up to date: one
+    /// connection, opened from the writer's thread so that SQLite's thread
+    /// for it takes the writer's lowered priority, with the 32 MiB of page
+    /// cache [`SqliteStore::open`] gives for the log's indexes.
+    pub async fn open_writer(path: &Path) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            pool: connect(path, 1, 32 * 1024).await?,
+        })
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
