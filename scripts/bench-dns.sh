@@ -181,7 +181,7 @@ print("activity log after the run: {} events written, {} waiting, {} dropped".fo
 PY
 }
 # As shipped: the activity log's defaults, every blocked query logged.
-for queue in 131072; do
+for queue in 1048576; do
     port=$((port + 1))
     cat >"$work/schoolgate.toml" <<EOF
 [activity]

@@ -12,12 +12,15 @@
 //! event is counted as dropped and a warning is logged at most every ten
 //! seconds; traffic still flows.
 //!
-//! `serve` runs the writer on a thread of its own at the lowest CPU
-//! priority ([`ActivityLog::start_in_background`]): writing the log gives
-//! way to traffic, so on a machine whose cores are all busy the events wait
-//! in the queue until a core is free, rather than the pupil waiting for a
-//! page. Each waiting event is packed into one allocation ([`Packed`]), so
-//! the queue holds a long burst in little memory.
+//! `serve` writes through a lane of the lowest CPU priority, a thread and
+//! database connection of its own ([`ActivityLog::start_with_lane`]):
+//! writing the log gives way to traffic, so on a machine whose cores are
+//! all busy the events wait in the queue until a core is free, rather than
+//! the pupil waiting for a page. Once the queue is half full the writer
+//! writes at normal priority instead, so a long flood slows traffic a
+//! little rather than losing events. Each waiting event is packed into one
+//! allocation ([`Packed`]), so the queue holds a long burst in little
+//! memory.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -53,6 +56,8 @@ impl Default for QueueSettings {
 
 #[derive(Debug, Default)]
 struct Counters {
+    /// Batches written at normal priority because the queue was deep.
+    escalated: AtomicU64,
     dropped: AtomicU64,
     written: AtomicU64,
     failed: AtomicU64,
@@ -79,25 +84,31 @@ impl ActivityLog {
         (log, tokio::spawn(writer.run(store)))
     }
 
-    /// Starts the writer on a thread of its own, named `activity-writer`,
-    /// which first calls `prepare` (to lower its own priority, say) and
-    /// then writes through the store `open` gives. A store that starts a
-    /// thread of its own for the database (SQLite's connections do) should
-    /// be opened here, so that thread takes this one's priority. The
-    /// receiver completes when the writer has written what was queued at
-    /// [`ActivityLog::shut_down`] and ended.
-    pub fn start_in_background<S, F, Fut>(
+    /// Starts the writer task on the current runtime, writing through
+    /// `store` at the runtime's priority only when the queue is half full,
+    /// and otherwise through a lane of lower priority: a thread of its own,
+    /// named `activity-writer`, which first calls `prepare` (to lower its
+    /// own priority) and then writes through the store `open` gives. A
+    /// store that starts a thread of its own for the database (SQLite's
+    /// connections do) should be opened there, so that thread takes the
+    /// lane's priority. So the log gives way to traffic while the queue
+    /// can hold the burst, and catches up at normal priority before it
+    /// would drop events.
+    pub fn start_with_lane<S, L, F, Fut>(
+        store: S,
         prepare: impl FnOnce() + Send + 'static,
         open: F,
         settings: QueueSettings,
-    ) -> std::io::Result<(ActivityLog, oneshot::Receiver<()>)>
+    ) -> std::io::Result<(ActivityLog, JoinHandle<()>)>
     where
-        S: Store + 'static,
+        S: Store + Clone + 'static,
+        L: Store + 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = S>,
+        Fut: Future<Output = L>,
     {
-        let (log, writer) = ActivityLog::queue(settings);
-        let (done, finished) = oneshot::channel();
+        let (log, mut writer) = ActivityLog::queue(settings);
+        let (lane, work) = std::sync::mpsc::channel::<LaneWork>();
+        let counters = writer.counters.clone();
         std::thread::Builder::new()
             .name("activity-writer".into())
             .spawn(move || {
@@ -108,15 +119,22 @@ impl ActivityLog {
                 {
                     Ok(runtime) => runtime.block_on(async move {
                         let store = open().await;
-                        writer.run(store).await;
+                        let mut events = Vec::new();
+                        // Ends when the writer drops its side.
+                        while let Ok((mut batch, done)) = work.recv() {
+                            events.extend(batch.drain(..).map(Packed::unpack));
+                            write(&store, &events, &counters).await;
+                            events.clear();
+                            let _ = done.send(batch);
+                        }
                     }),
                     Err(e) => {
-                        tracing::error!(error = %e, "the activity log's writer could not start its runtime; nothing will be written")
+                        tracing::error!(error = %e, "the activity log's low-priority writer could not start its runtime; the log is written at normal priority")
                     }
                 }
-                let _ = done.send(());
             })?;
-        Ok((log, finished))
+        writer.lane = Some(lane);
+        Ok((log, tokio::spawn(writer.run(store))))
     }
 
     fn queue(settings: QueueSettings) -> (ActivityLog, Writer) {
@@ -126,8 +144,10 @@ impl ActivityLog {
         let writer = Writer {
             receiver,
             batch_size: settings.batch.max(1),
+            deep: settings.capacity.max(1) / 2,
             counters: counters.clone(),
             shutdown: shutdown.clone(),
+            lane: None,
         };
         let log = ActivityLog {
             sender,
@@ -173,6 +193,12 @@ impl ActivityLog {
         self.counters.written.load(Ordering::Relaxed)
     }
 
+    /// Batches written at normal priority, not through the lane of lower
+    /// priority, because the queue was at least half full.
+    pub fn escalated(&self) -> u64 {
+        self.counters.escalated.load(Ordering::Relaxed)
+    }
+
     /// Events lost because the database refused a batch.
     pub fn failed(&self) -> u64 {
         self.counters.failed.load(Ordering::Relaxed)
@@ -184,12 +210,20 @@ impl ActivityLog {
     }
 }
 
+/// A batch for the lane of lower priority, and where it sends the emptied
+/// batch back once written.
+type LaneWork = (Vec<Packed>, oneshot::Sender<Vec<Packed>>);
+
 /// The receiving side, until it runs.
 struct Writer {
     receiver: mpsc::Receiver<Packed>,
     batch_size: usize,
+    /// Events waiting from which the writer writes at its own priority
+    /// rather than through the lane.
+    deep: usize,
     counters: Arc<Counters>,
     shutdown: Arc<Notify>,
+    lane: Option<std::sync::mpsc::Sender<LaneWork>>,
 }
 
 impl Writer {
@@ -197,8 +231,10 @@ impl Writer {
         let Writer {
             mut receiver,
             batch_size,
+            deep,
             counters,
             shutdown,
+            mut lane,
         } = self;
         let mut batch = Vec::with_capacity(batch_size);
         let mut events = Vec::with_capacity(batch_size);
@@ -243,6 +279,37 @@ impl Writer {
                 }
             }
             last_write = Some(tokio::time::Instant::now());
+            if receiver.len() < deep
+                && let Some(to_lane) = &lane
+            {
+                let (done, written) = oneshot::channel();
+                match to_lane.send((std::mem::take(&mut batch), done)) {
+                    Ok(()) => match written.await {
+                        Ok(emptied) => {
+                            batch = emptied;
+                            continue;
+                        }
+                        Err(_) => {
+                            // The lane's thread ended with the batch; it is
+                            // lost, and what follows is written here.
+                            tracing::error!(
+                                "the activity log's low-priority writer stopped; the log is written at normal priority from now on"
+                            );
+                            lane = None;
+                            continue;
+                        }
+                    },
+                    Err(std::sync::mpsc::SendError((returned, _))) => {
+                        tracing::error!(
+                            "the activity log's low-priority writer is not running; the log is written at normal priority"
+                        );
+                        batch = returned;
+                        lane = None;
+                    }
+                }
+            } else if lane.is_some() {
+                counters.escalated.fetch_add(1, Ordering::Relaxed);
+            }
             events.extend(batch.drain(..).map(Packed::unpack));
             write(&store, &events, &counters).await;
             events.clear();

@@ -76,22 +76,23 @@ async fn nothing_is_dropped_at_a_sustained_rate_well_above_a_schools_peak() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_background_writer_writes_on_its_own_thread_and_finishes_the_queue() {
+async fn the_lane_writes_on_its_own_thread_and_the_queue_is_finished_at_shutdown() {
     let (_d, store) = store().await;
     let (prepared_on, seen) = std::sync::mpsc::channel();
-    let writer_store = store.clone();
-    let (log, finished) = ActivityLog::start_in_background(
+    let lane_store = store.clone();
+    let (log, writer) = ActivityLog::start_with_lane(
+        store.clone(),
         move || {
             let _ = prepared_on.send(std::thread::current().name().map(str::to_owned));
         },
-        move || async move { writer_store },
+        move || async move { lane_store },
         QueueSettings::default(),
     )
-    .expect("writer thread");
+    .expect("lane thread");
     assert_eq!(
         seen.recv_timeout(Duration::from_secs(5)).expect("prepared"),
         Some("activity-writer".to_owned()),
-        "prepare runs on the writer's own thread"
+        "prepare runs on the lane's own thread"
     );
     for i in 0..2_500 {
         log.record(event(i));
@@ -107,9 +108,10 @@ async fn the_background_writer_writes_on_its_own_thread_and_finishes_the_queue()
     }
     // Whatever is still queued at shutdown is written before it ends.
     log.shut_down();
-    finished.await.expect("the writer ended");
+    writer.await.expect("the writer ended");
     assert_eq!(log.written(), 3_000);
     assert_eq!(log.dropped(), 0);
+    assert_eq!(log.escalated(), 0, "the queue was never half full");
     let stored = store
         .search_activity(&ActivityQuery {
             limit: 10_000,
@@ -117,12 +119,51 @@ async fn the_background_writer_writes_on_its_own_thread_and_finishes_the_queue()
         })
         .await
         .expect("search");
-    assert_eq!(stored.len(), 3_000);
     let mut stored_urls: Vec<String> = stored.into_iter().map(|e| e.url).collect();
     let mut sent: Vec<String> = (0..3_000).map(|i| event(i).url).collect();
     stored_urls.sort();
     sent.sort();
-    assert_eq!(stored_urls, sent, "every event, unchanged");
+    assert_eq!(stored_urls, sent, "every event, once, unchanged");
+}
+
+/// A lane held back (as the lowest priority is when every core is busy)
+/// leaves the queue to fill; once the lane gives back its batch, the writer
+/// writes at its own priority while the queue is half full or more, and
+/// nothing is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_queue_is_written_at_normal_priority_rather_than_dropped() {
+    let (_d, store) = store().await;
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let lane_store = store.clone();
+    let (log, writer) = ActivityLog::start_with_lane(
+        store.clone(),
+        move || {
+            // Held until the test lets go: starved of the processor.
+            let _ = held.recv();
+        },
+        move || async move { lane_store },
+        QueueSettings {
+            capacity: 2_000,
+            batch: 100,
+        },
+    )
+    .expect("lane thread");
+    // The first batch goes to the lane, which cannot take it yet.
+    log.record(event(0));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(log.written(), 0);
+    for i in 1..1_500 {
+        log.record(event(i));
+    }
+    let _ = release.send(());
+    log.shut_down();
+    writer.await.expect("the writer ended");
+    assert_eq!(log.dropped(), 0);
+    assert_eq!(log.written(), 1_500);
+    // 1,499 waiting when the lane let go: batches of 100 at normal priority
+    // while 1,000 (half the queue) or more were left behind them, that is
+    // with 1,399, 1,299, 1,199 and 1,099 left; then the lane again.
+    assert_eq!(log.escalated(), 4);
 }
 
 #[tokio::test]

@@ -105,12 +105,14 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         .await
         .context("schoolgate will not start without its people, devices and networks")?;
     // The activity log is written at the lowest priority, through a
-    // connection of its own whose SQLite thread inherits that priority:
-    // when every core is busy, events wait in the queue and pages do not
-    // wait for the log (docs/proxy.md, "The activity log").
+    // connection of its own whose SQLite thread inherits that priority,
+    // until the queue is half full: when every core is busy, events wait in
+    // the queue and pages do not wait for the log (docs/proxy.md, "The
+    // activity log").
     let shared_store = dir.store.clone();
     let db = crate::datadir::DataDir::db_path(&dir.root);
-    let (activity, writer) = ActivityLog::start_in_background(
+    let (activity, writer) = ActivityLog::start_with_lane(
+        dir.store.clone(),
         || crate::monitoring::lower_priority(ACTIVITY_WRITER_NICE),
         move || async move {
             match store::sqlite::SqliteStore::open_writer(&db).await {
