@@ -122,9 +122,7 @@ impl ActivityLog {
                         let mut events = Vec::new();
                         // Ends when the writer drops its side.
                         while let Ok((mut batch, done)) = work.recv() {
-                            events.extend(batch.drain(..).map(Packed::unpack));
-                            write(&store, &events, &counters).await;
-                            events.clear();
+                            write_packed(&store, &mut batch, &mut events, &counters).await;
                             let _ = done.send(batch);
                         }
                     }),
@@ -310,9 +308,7 @@ impl Writer {
             } else if lane.is_some() {
                 counters.escalated.fetch_add(1, Ordering::Relaxed);
             }
-            events.extend(batch.drain(..).map(Packed::unpack));
-            write(&store, &events, &counters).await;
-            events.clear();
+            write_packed(&store, &mut batch, &mut events, &counters).await;
         }
     }
 }
@@ -407,6 +403,19 @@ impl Packed {
             reference: next(),
         }
     }
+}
+
+/// Unpacks `batch` into `events` (both left empty, their room kept for the
+/// next batch) and writes it.
+async fn write_packed<S: Store>(
+    store: &S,
+    batch: &mut Vec<Packed>,
+    events: &mut Vec<ActivityEvent>,
+    counters: &Counters,
+) {
+    events.extend(batch.drain(..).map(Packed::unpack));
+    write(store, events, counters).await;
+    events.clear();
 }
 
 async fn write<S: Store>(store: &S, batch: &[ActivityEvent], counters: &Counters) {
