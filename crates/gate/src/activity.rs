@@ -121,8 +121,9 @@ impl ActivityLog {
                         let store = open().await;
                         let mut events = Vec::new();
                         // Ends when the writer drops its side.
-                        while let Ok((mut batch, done)) = work.recv() {
-                            write_packed(&store, &mut batch, &mut events, &counters).await;
+                        while let Ok((batch, done)) = work.recv() {
+                            write_packed(&store, &batch, &mut events, &counters).await;
+                            // The writer frees the batch (see [`Packed`]).
                             let _ = done.send(batch);
                         }
                     }),
@@ -208,7 +209,7 @@ impl ActivityLog {
     }
 }
 
-/// A batch for the lane of lower priority, and where it sends the emptied
+/// A batch for the lane of lower priority, and where it sends the written
 /// batch back once written.
 type LaneWork = (Vec<Packed>, oneshot::Sender<Vec<Packed>>);
 
@@ -283,8 +284,9 @@ impl Writer {
                 let (done, written) = oneshot::channel();
                 match to_lane.send((std::mem::take(&mut batch), done)) {
                     Ok(()) => match written.await {
-                        Ok(emptied) => {
-                            batch = emptied;
+                        Ok(written) => {
+                            batch = written;
+                            batch.clear();
                             continue;
                         }
                         Err(_) => {
@@ -308,7 +310,8 @@ impl Writer {
             } else if lane.is_some() {
                 counters.escalated.fetch_add(1, Ordering::Relaxed);
             }
-            write_packed(&store, &mut batch, &mut events, &counters).await;
+            write_packed(&store, &batch, &mut events, &counters).await;
+            batch.clear();
         }
     }
 }
@@ -316,7 +319,11 @@ impl Writer {
 /// An event waiting in the queue: its numbers as they are and its text in
 /// one allocation, about a third of the memory of an [`ActivityEvent`]
 /// with a dozen strings of its own, and one allocation to free instead of
-/// a dozen (freed on the writer's thread, not the one that made it).
+/// a dozen. It is freed by the writer task at normal priority, never on
+/// the lane: freeing memory that a serving thread allocated touches that
+/// thread's allocator state, and a thread at nice 19 interrupted halfway
+/// through could hold a serving thread up for as long as busy cores keep it
+/// waiting.
 #[derive(Debug)]
 struct Packed {
     at: Timestamp,
@@ -374,7 +381,7 @@ impl Packed {
         }
     }
 
-    fn unpack(self) -> ActivityEvent {
+    fn to_event(&self) -> ActivityEvent {
         let mut start = 0;
         let mut fields = self.ends.iter().enumerate().map(|(i, &end)| {
             let end = (end as usize).min(self.text.len());
@@ -405,15 +412,15 @@ impl Packed {
     }
 }
 
-/// Unpacks `batch` into `events` (both left empty, their room kept for the
-/// next batch) and writes it.
+/// Unpacks `batch` into `events` (left empty, its room kept for the next
+/// batch) and writes it; the caller frees the batch.
 async fn write_packed<S: Store>(
     store: &S,
-    batch: &mut Vec<Packed>,
+    batch: &[Packed],
     events: &mut Vec<ActivityEvent>,
     counters: &Counters,
 ) {
-    events.extend(batch.drain(..).map(Packed::unpack));
+    events.extend(batch.iter().map(Packed::to_event));
     write(store, events, counters).await;
     events.clear();
 }
@@ -478,7 +485,7 @@ mod tests {
     fn a_packed_event_comes_back_as_it_went_in() {
         for optional in [true, false] {
             let e = event(optional);
-            assert_eq!(Packed::new(&e).unpack(), e, "optional fields: {optional}");
+            assert_eq!(Packed::new(&e).to_event(), e, "optional fields: {optional}");
         }
         // Every text field empty, and an optional one present but empty.
         let mut blank = event(true);
@@ -494,7 +501,7 @@ mod tests {
         ] {
             field.clear();
         }
-        let unpacked = Packed::new(&blank).unpack();
+        let unpacked = Packed::new(&blank).to_event();
         assert_eq!(unpacked, blank);
         assert_eq!(unpacked.reference.as_deref(), Some(""));
     }
