@@ -30,7 +30,8 @@ mod schedule;
 /// proxy's CPU there, much of it consolidating its fast bins whenever a
 /// header map of more than 1 KiB was allocated; mimalloc's per-thread free
 /// lists took a fiftieth, and the proxy answered about 8% more requests on
-/// the same cores (docs/benchmarks.md).
+/// the same cores ("The allocator" in docs/proxy.md). The crate builds
+/// mimalloc 3 from its own copy of the source.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
