@@ -54,6 +54,17 @@ impl Default for QueueSettings {
     }
 }
 
+/// The activity log's counts as the metrics endpoint shows them; see
+/// [`ActivityLog::counts`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActivityCounts {
+    pub queue_depth: u64,
+    pub dropped: u64,
+    pub written: u64,
+    pub failed: u64,
+    pub escalated: u64,
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     /// Batches written at normal priority because the queue was deep.
@@ -201,6 +212,17 @@ impl ActivityLog {
     /// Events lost because the database refused a batch.
     pub fn failed(&self) -> u64 {
         self.counters.failed.load(Ordering::Relaxed)
+    }
+
+    /// Every count at once, for the metrics endpoint.
+    pub fn counts(&self) -> ActivityCounts {
+        ActivityCounts {
+            queue_depth: self.queue_depth() as u64,
+            dropped: self.dropped(),
+            written: self.written(),
+            failed: self.failed(),
+            escalated: self.escalated(),
+        }
     }
 
     /// Asks the writer to write what is queued and stop; await its handle.

@@ -20,7 +20,7 @@ pub mod identity;
 pub mod metrics;
 pub mod search;
 
-pub use activity::{ActivityLog, QueueSettings};
+pub use activity::{ActivityCounts, ActivityLog, QueueSettings};
 pub use identity::{Basis, IdentityTable, Session, Who};
 pub use metrics::Metrics;
 

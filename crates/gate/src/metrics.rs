@@ -10,6 +10,8 @@ use std::time::Duration;
 use policy::Verdict;
 use store::Source;
 
+use crate::activity::ActivityCounts;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
@@ -205,8 +207,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter, with the activity
-    /// queue's depth and losses.
-    pub fn render(&self, queue_depth: usize, dropped: u64, written: u64, failed: u64) -> String {
+    /// log's queue depth, losses and escalations.
+    pub fn render(&self, activity: &ActivityCounts) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -321,25 +323,31 @@ impl Metrics {
                 "schoolgate_activity_queue_depth",
                 "gauge",
                 "Activity events waiting to be written.",
-                queue_depth as u64,
+                activity.queue_depth,
             ),
             (
                 "schoolgate_activity_dropped_total",
                 "counter",
                 "Activity events dropped because the queue was full.",
-                dropped,
+                activity.dropped,
             ),
             (
                 "schoolgate_activity_written_total",
                 "counter",
                 "Activity events written to the store.",
-                written,
+                activity.written,
             ),
             (
                 "schoolgate_activity_failed_total",
                 "counter",
                 "Activity events the store refused.",
-                failed,
+                activity.failed,
+            ),
+            (
+                "schoolgate_activity_escalated_batches_total",
+                "counter",
+                "Batches of activity written at normal priority because the queue was at least half full.",
+                activity.escalated,
             ),
         ] {
             single(&mut out, name, kind, help, value);
@@ -392,7 +400,10 @@ mod tests {
     #[test]
     fn serving_threads_render_once_the_proxy_gives_them() {
         let m = Metrics::default();
-        assert!(!m.render(0, 0, 0, 0).contains("connections_open"));
+        assert!(
+            !m.render(&ActivityCounts::default())
+                .contains("connections_open")
+        );
         let open: Vec<Arc<AtomicUsize>> = [4, 0, 7]
             .into_iter()
             .map(|n| Arc::new(AtomicUsize::new(n)))
@@ -400,7 +411,7 @@ mod tests {
         m.serving_threads(open.clone());
         open[1].fetch_add(2, Ordering::Relaxed);
         assert_eq!(m.serving_open(), [4, 2, 7]);
-        let text = m.render(0, 0, 0, 0);
+        let text = m.render(&ActivityCounts::default());
         for line in [
             "# TYPE schoolgate_proxy_connections_open gauge",
             "schoolgate_proxy_connections_open{thread=\"0\"} 4",
@@ -420,7 +431,13 @@ mod tests {
         m.malformed(Source::Dns);
         m.refused(Refusal::PerIp);
         m.refused(Refusal::PerIp);
-        let text = m.render(7, 1, 2, 0);
+        let text = m.render(&ActivityCounts {
+            queue_depth: 7,
+            dropped: 1,
+            written: 2,
+            failed: 0,
+            escalated: 3,
+        });
         assert!(
             text.contains("schoolgate_requests_total{edge=\"proxy\",verdict=\"block\"} 1"),
             "{text}"
@@ -460,6 +477,14 @@ mod tests {
             text.contains("schoolgate_activity_dropped_total 1"),
             "{text}"
         );
+        assert!(
+            text.contains("schoolgate_activity_written_total 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE schoolgate_activity_escalated_batches_total counter\nschoolgate_activity_escalated_batches_total 3\n"),
+            "{text}"
+        );
         // Monitoring has not said anything: none of its lines.
         assert!(!text.contains("schoolgate_monitor"), "{text}");
     }
@@ -468,7 +493,7 @@ mod tests {
     fn monitoring_progress_renders_once_monitoring_reports() {
         let m = Metrics::default();
         m.monitor_read(1_000);
-        let text = m.render(0, 0, 0, 0);
+        let text = m.render(&ActivityCounts::default());
         assert!(
             text.contains("schoolgate_monitor_backlog_events 1000"),
             "{text}"
@@ -481,7 +506,7 @@ mod tests {
         m.monitor_caught_up(1_795_000_000);
         assert_eq!(m.monitor_passes(), 1);
         assert_eq!(m.monitor_last_pass(), 1_795_000_000);
-        let text = m.render(0, 0, 0, 0);
+        let text = m.render(&ActivityCounts::default());
         assert!(
             text.contains("schoolgate_monitor_backlog_events 0"),
             "{text}"

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gate::{ActivityLog, Gate, IdentityTable, QueueSettings, Session};
+use gate::{ActivityCounts, ActivityLog, Gate, IdentityTable, QueueSettings, Session};
 use jiff::{Timestamp, ToSpan};
 use policy::defaults::default_policy;
 use policy::{Engine, Lists};
@@ -164,6 +164,16 @@ async fn a_deep_queue_is_written_at_normal_priority_rather_than_dropped() {
     // while 1,000 (half the queue) or more were left behind them, that is
     // with 1,399, 1,299, 1,199 and 1,099 left; then the lane again.
     assert_eq!(log.escalated(), 4);
+    assert_eq!(
+        log.counts(),
+        ActivityCounts {
+            queue_depth: 0,
+            dropped: 0,
+            written: 1_500,
+            failed: 0,
+            escalated: 4,
+        }
+    );
 }
 
 #[tokio::test]

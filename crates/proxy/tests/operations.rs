@@ -625,7 +625,7 @@ async fn open_connections_are_counted_for_each_serving_thread() {
     // Each connection goes to the thread with the fewest open.
     open.sort_unstable();
     assert_eq!(open, [2, 3]);
-    let text = p.gate.metrics.render(0, 0, 0, 0);
+    let text = p.gate.metrics.render(&gate::ActivityCounts::default());
     assert!(
         text.contains("# TYPE schoolgate_proxy_connections_open gauge"),
         "{text}"

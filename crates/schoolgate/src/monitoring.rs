@@ -958,7 +958,7 @@ mod tests {
         let mut running = None;
         warm.pass(&mut running, &stopped).await.expect("pass");
         assert_eq!(store.monitor_cursor().await.expect("cursor"), 2);
-        let text = warm.metrics.render(0, 0, 0, 0);
+        let text = warm.metrics.render(&gate::ActivityCounts::default());
         assert!(
             text.contains("schoolgate_monitor_backlog_events 1\n"),
             "{text}"
@@ -972,7 +972,7 @@ mod tests {
             .await
             .expect("pass");
         assert_eq!(store.monitor_cursor().await.expect("cursor"), 3);
-        let text = warm.metrics.render(0, 0, 0, 0);
+        let text = warm.metrics.render(&gate::ActivityCounts::default());
         assert!(
             text.contains("schoolgate_monitor_backlog_events 0\n"),
             "{text}"

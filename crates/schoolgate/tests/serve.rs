@@ -56,6 +56,10 @@ fn serve_listens_reloads_on_change_and_stops_cleanly() {
         metrics.contains("schoolgate_activity_dropped_total 0"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("schoolgate_activity_escalated_batches_total 0\n"),
+        "{metrics}"
+    );
     assert!(get(&address, "/other").starts_with("HTTP/1.1 404"));
     // Monitoring says how far it has read through the activity log: its
     // first pass comes at once.

@@ -528,12 +528,10 @@ mod metrics {
 
     fn answer(gate: &Gate, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
         let (status, kind, body) = if request.uri().path() == "/metrics" {
-            let a = &gate.activity;
             (
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
-                gate.metrics
-                    .render(a.queue_depth(), a.dropped(), a.written(), a.failed()),
+                gate.metrics.render(&gate.activity.counts()),
             )
         } else {
             (
