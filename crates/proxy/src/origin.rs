@@ -32,8 +32,13 @@ use crate::upstream::{Kept, Pool};
 /// The most a response head may take, and the most headers it may have.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 128;
-/// How much is read from a web server at a time.
+/// How much is read from a web server at a time: a head, or a short body.
 const READ_SIZE: usize = 16 * 1024;
+/// The most read at a time while a long body is still to come, so a large
+/// download takes a quarter of the reads (and of the frames handed on).
+/// Measured against 256 KiB, which was no faster and holds four times the
+/// memory for each download in flight (`docs/proxy.md`).
+const LARGEST_READ: usize = 64 * 1024;
 /// The longest chunk-size line accepted (hex digits and extensions).
 const MAX_CHUNK_LINE: usize = 4096;
 /// Pieces of a body up to this size are copied out of the read buffer, so
@@ -305,10 +310,15 @@ impl OriginBody {
     /// connection home once the body is whole.
     fn settle(&mut self) {
         if self.length == Length::Done
-            && let Some(origin) = self.origin.take()
+            && let Some(mut origin) = self.origin.take()
             && self.keep
             && origin.buffer.is_empty()
         {
+            if origin.buffer.capacity() > READ_SIZE {
+                // What is left of a long body's buffer: an idle connection
+                // need not keep it.
+                origin.buffer = BytesMut::new();
+            }
             self.home.welcome(origin);
         }
     }
@@ -320,6 +330,17 @@ impl OriginBody {
             Some(origin) => decode(&mut self.length, &mut origin.buffer),
             None => Ok(None),
         }
+    }
+}
+
+/// How much room to make before reading more of a body: what is known to
+/// be still to come, between [`READ_SIZE`] and [`LARGEST_READ`].
+fn read_size(length: Length) -> usize {
+    match length {
+        Length::Exact(left) | Length::InChunk(left) => usize::try_from(left)
+            .unwrap_or(usize::MAX)
+            .clamp(READ_SIZE, LARGEST_READ),
+        _ => READ_SIZE,
     }
 }
 
@@ -470,7 +491,7 @@ impl Body for OriginBody {
             let Some(origin) = this.origin.as_mut() else {
                 return Poll::Ready(None);
             };
-            origin.buffer.reserve(READ_SIZE);
+            origin.buffer.reserve(read_size(this.length));
             // Through AsyncRead, which marks the socket drained after a
             // short read, so `is_usable` need not ask it again.
             let read = ready!(tokio_util::io::poll_read_buf(
@@ -770,6 +791,16 @@ mod tests {
             }
             other => panic!("not a whole head: {other:?}"),
         }
+    }
+
+    #[test]
+    fn long_bodies_are_read_in_larger_pieces() {
+        assert_eq!(read_size(Length::Exact(100)), READ_SIZE);
+        assert_eq!(read_size(Length::Exact(40_000)), 40_000);
+        assert_eq!(read_size(Length::Exact(5_000_000)), LARGEST_READ);
+        assert_eq!(read_size(Length::InChunk(u64::MAX)), LARGEST_READ);
+        assert_eq!(read_size(Length::UntilClose), READ_SIZE);
+        assert_eq!(read_size(Length::ChunkLine { after_data: true }), READ_SIZE);
     }
 
     #[test]

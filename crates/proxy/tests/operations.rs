@@ -315,6 +315,23 @@ async fn large_bodies_stream_both_ways() {
     let got = curl(&p, &download, &[]).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.body.len(), 5_000_000);
+    assert!(
+        got.body == pattern(5_000_000),
+        "every byte as sent, in order"
+    );
+    // After a long body the connection to the web server is kept, and the
+    // next request on it is answered whole.
+    let again = origin("again").start().await;
+    let long = http_url("learning.example.org", &again, "/bytes/5000000");
+    let short = http_url("learning.example.org", &again, "/bytes/300000");
+    let got = curl(&p, &long, &[&short]).await;
+    assert_eq!(got.status, 200);
+    assert!(got.body == pattern(300_000), "every byte as sent, in order");
+    assert_eq!(
+        again.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one connection to the web server for both"
+    );
     // An upload large enough that curl asks for 100 Continue first.
     let posted = http_url("learning.example.org", &web, "/upload");
     let got = upload(&p, &posted, 3_000_000).await;

@@ -212,8 +212,14 @@ pub struct OriginBuilder {
     tls: bool,
 }
 
+/// The body of `/bytes/N`: letters in a cycle of 23, which no power-of-two
+/// piece divides, so a piece lost, repeated or moved shows.
+pub fn pattern(n: usize) -> String {
+    (0..n).map(|i| char::from(b'a' + (i % 23) as u8)).collect()
+}
+
 /// An origin that answers `<label> <METHOD> <path>` to everything, and
-/// `/bytes/N` with N bytes.
+/// `/bytes/N` with N bytes of [`pattern`].
 pub fn origin(label: &str) -> OriginBuilder {
     OriginBuilder {
         label: label.to_owned(),
@@ -334,7 +340,7 @@ where
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_else(|| "/".to_owned());
             let body = match path.strip_prefix("/bytes/") {
-                Some(n) => Bytes::from(vec![b'x'; n.parse::<usize>().unwrap_or(0)]),
+                Some(n) => Bytes::from(pattern(n.parse::<usize>().unwrap_or(0))),
                 None if method == http::Method::POST => {
                     use http_body_util::BodyExt;
                     let received = request
