@@ -51,6 +51,28 @@ pub fn parse_basic(value: &[u8]) -> Option<Basic> {
     })
 }
 
+/// `Basic <base64 of user:password>`, for signing in to a parent proxy.
+pub fn basic_value(credentials: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = credentials.as_bytes();
+    let mut out = String::with_capacity(6 + bytes.len().div_ceil(3) * 4);
+    out.push_str("Basic ");
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     fn value(c: u8) -> Option<u32> {
         Some(match c {
@@ -150,6 +172,19 @@ impl SignIns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_values_read_back() {
+        for credentials in ["a:b", "school:pa55", "trust-user:p\u{e4}ss:w0rd", "x:"] {
+            let value = basic_value(credentials);
+            let back = parse_basic(value.as_bytes()).expect(credentials);
+            assert_eq!(format!("{}:{}", back.user, back.password), credentials);
+        }
+        assert_eq!(
+            basic_value("Aladdin:open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+    }
 
     #[test]
     fn basic_credentials_are_read() {

@@ -18,6 +18,7 @@ use store::{ActivityEvent, Source};
 use crate::event::{Draft, ProxyBody, categories, rule_id};
 use crate::origin::{Origin, OriginError, signs_in_on_connection};
 use crate::pages::{self, BlockPage, Why};
+use crate::parent::Parent;
 use crate::server::{Conn, RecentBlock};
 use crate::settings::Authentication;
 use crate::upstream::{self, ConnectError};
@@ -461,13 +462,26 @@ async fn forward<S>(
         Some((_, enforced)) => enforced,
         None => canon.host(),
     };
+    let route = route(conn, host, decision.safe_search.is_some());
     let (mut head, body) = request.into_parts();
     prepare_request(conn, &mut head);
-    // The request target in origin form.
-    let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    // The request target: in origin form for a web server, in absolute form
+    // for a parent proxy.
+    let absolute;
+    let target = match route {
+        Route::Parent(parent) => {
+            if let Some(value) = &parent.authorization {
+                head.headers
+                    .insert(header::PROXY_AUTHORIZATION, value.clone());
+            }
+            absolute = logged_url(&head.uri);
+            absolute.as_str()
+        }
+        _ => head.uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    };
     let signs_in = signs_in_on_connection(head.headers.get(header::AUTHORIZATION));
 
-    let (mut upstream, reused) = match take_or_connect(conn, host, port).await {
+    let (mut upstream, reused) = match take_or_connect(conn, host, port, route).await {
         Ok(u) => u,
         Err(e) => return unreachable(conn, asker, canon.host(), e, draft),
     };
@@ -490,7 +504,7 @@ async fn forward<S>(
         )
         .await;
     if reused && let Err((_, true)) = &result {
-        match connect_new(conn, host, port).await {
+        match connect_new(conn, host, port, route).await {
             Ok(mut fresh) => {
                 fresh.pinned |= signs_in;
                 result = fresh
@@ -509,6 +523,23 @@ async fn forward<S>(
     }
     drop(waiting);
     match result {
+        Ok((parts, _))
+            if parts.status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                && let Route::Parent(parent) = route =>
+        {
+            // The browser cannot sign in to the parent: its credentials
+            // are the school's to configure.
+            unreachable(
+                conn,
+                asker,
+                canon.host(),
+                ConnectError::ParentAnswered {
+                    parent: parent.shown.clone(),
+                    status: 407,
+                },
+                draft,
+            )
+        }
         Ok((mut parts, body)) => {
             strip_hop_by_hop(&mut parts.headers);
             parts.headers.append(header::VIA, conn.shared.via.clone());
@@ -573,11 +604,43 @@ fn prepare_request<S>(conn: &Conn<S>, head: &mut http::request::Parts) {
     headers.append(header::VIA, conn.shared.via.clone());
 }
 
+/// How a request reaches its web server.
+#[derive(Clone, Copy)]
+enum Route<'a> {
+    /// Straight to the web server.
+    Direct,
+    /// To the parent proxy, in absolute form, on kept connections to it.
+    Parent(&'a Parent),
+    /// Through a tunnel the parent opens to the web server, for a safe
+    /// search host: a request in absolute form would have the parent
+    /// replace the browser's `Host` with the enforcing host's name.
+    ParentTunnel(&'a Parent),
+}
+
+fn route<'a, S>(conn: &'a Conn<S>, host: &str, safe_search: bool) -> Route<'a> {
+    match &conn.shared.parent {
+        Some(parent) if !parent.is_direct(host) => {
+            if safe_search {
+                Route::ParentTunnel(parent)
+            } else {
+                Route::Parent(parent)
+            }
+        }
+        _ => Route::Direct,
+    }
+}
+
 async fn take_or_connect<S>(
     conn: &Conn<S>,
     host: &str,
     port: u16,
+    route: Route<'_>,
 ) -> Result<(Origin, bool), ConnectError> {
+    // Requests to a parent share its connections, whatever their host.
+    let (host, port) = match route {
+        Route::Parent(parent) => (parent.host.as_str(), parent.port),
+        _ => (host, port),
+    };
     let kept = conn
         .home
         .kept
@@ -591,20 +654,30 @@ async fn take_or_connect<S>(
     if let Some(upstream) = conn.home.pool.take(host, port) {
         return Ok((upstream, true));
     }
-    connect_new(conn, host, port).await.map(|u| (u, false))
+    connect_new(conn, host, port, route)
+        .await
+        .map(|u| (u, false))
 }
 
-async fn connect_new<S>(conn: &Conn<S>, host: &str, port: u16) -> Result<Origin, ConnectError> {
-    let settings = &conn.shared.settings;
-    let stream = upstream::connect(
-        &conn.shared.resolver,
-        host,
-        port,
-        settings.connect_timeout(),
-        &conn.shared.listeners,
-        conn.local,
-    )
-    .await?;
+async fn connect_new<S>(
+    conn: &Conn<S>,
+    host: &str,
+    port: u16,
+    route: Route<'_>,
+) -> Result<Origin, ConnectError> {
+    let through = match route {
+        Route::Parent(parent) => {
+            let shared = &conn.shared;
+            let timeout = shared.settings.connect_timeout();
+            let stream = parent
+                .connect(&shared.resolver, timeout, &shared.listeners, conn.local)
+                .await?;
+            return Ok(Origin::new(stream, &parent.host, parent.port));
+        }
+        Route::ParentTunnel(parent) => Some(parent),
+        Route::Direct => None,
+    };
+    let stream = conn.open(host, port, through).await?;
     Ok(Origin::new(stream, host, port))
 }
 
@@ -646,6 +719,47 @@ fn unreachable<S>(
             "This address leads back to the web filter",
             format!("{host} is the address of the school's web filter itself."),
             "Open the address without going through the proxy, or tell the school's IT team.",
+        ),
+        ConnectError::Parent { parent, error } => (
+            if matches!(**error, ConnectError::TimedOut) {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+            "The school's internet connection is not working",
+            format!(
+                "schoolgate allowed {host}, but websites are reached through another proxy ({parent}), and {}.",
+                match **error {
+                    ConnectError::TimedOut => "it did not answer in time".to_owned(),
+                    ConnectError::NotFound => "its name could not be found".to_owned(),
+                    ConnectError::Loop => "that address is schoolgate itself".to_owned(),
+                    _ => format!("it could not be reached ({error})"),
+                }
+            ),
+            "Tell the school's IT team: no website outside the school can be reached until that proxy answers (the setting is proxy.parent).",
+        ),
+        ConnectError::ParentAnswered {
+            parent,
+            status: 407,
+        } => (
+            StatusCode::BAD_GATEWAY,
+            "The school's internet connection is not working",
+            format!(
+                "schoolgate allowed {host}, but the proxy websites are reached through ({parent}) asked schoolgate to sign in."
+            ),
+            "Tell the school's IT team: proxy.parent_credentials needs the user name and password that proxy expects.",
+        ),
+        ConnectError::ParentAnswered { parent, status } => (
+            if *status == 403 {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+            "This website could not be reached",
+            format!(
+                "schoolgate allowed {host}, but the proxy websites are reached through ({parent}) would not connect to it (it answered {status})."
+            ),
+            "That proxy is run outside the school, for example by the trust or the local network. If the website is needed, tell the school's IT team.",
         ),
     };
     let html = pages::problem_page(title, &what, next, &time);

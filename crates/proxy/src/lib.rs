@@ -18,6 +18,9 @@
 //! * every request becomes one activity event, queued when its answer is
 //!   done ([`event`]); traffic never waits for the log.
 //!
+//! With a parent proxy configured, allowed traffic goes on through it
+//! ([`parent`]); the school's own addresses are still reached directly.
+//!
 //! Requests aimed at the proxy itself are answered by its own small site
 //! ([`local`]): the PAC file, the review form and the login agent.
 //!
@@ -32,6 +35,7 @@ mod local;
 pub mod origin;
 pub mod pac;
 pub mod pages;
+pub mod parent;
 pub mod reference;
 mod server;
 pub mod settings;

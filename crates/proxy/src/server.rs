@@ -155,6 +155,8 @@ pub struct Shared<S> {
     pub store: S,
     pub settings: Arc<Settings>,
     pub resolver: Resolver,
+    /// Where allowed traffic goes on to, when there is a parent proxy.
+    pub parent: Option<crate::parent::Parent>,
     pub references: References,
     pub sign_ins: SignIns,
     pub recent: RecentBlocks,
@@ -198,6 +200,29 @@ pub struct Conn<S> {
 }
 
 impl<S> Conn<S> {
+    /// Connects to `host:port` for this client: directly, or through a
+    /// tunnel `through` a parent proxy opens, within the connect timeout.
+    pub async fn open(
+        &self,
+        host: &str,
+        port: u16,
+        through: Option<&crate::parent::Parent>,
+    ) -> Result<TcpStream, crate::upstream::ConnectError> {
+        let shared = &self.shared;
+        let timeout = shared.settings.connect_timeout();
+        let (resolver, listeners) = (&shared.resolver, &shared.listeners[..]);
+        match through {
+            Some(parent) => {
+                parent
+                    .tunnel(resolver, host, port, timeout, listeners, self.local)
+                    .await
+            }
+            None => {
+                crate::upstream::connect(resolver, host, port, timeout, listeners, self.local).await
+            }
+        }
+    }
+
     /// The `host:port` browsers reach the proxy at, for links.
     pub fn proxy_address(&self) -> String {
         match &self.shared.settings.public_address {
@@ -238,6 +263,7 @@ pub async fn run<S: store::Store + Clone + 'static>(
         .collect::<std::io::Result<Vec<_>>>()?;
     let shared = Arc::new(Shared {
         resolver: Resolver::new(&settings.resolve),
+        parent: crate::parent::Parent::from_settings(&settings),
         gate,
         store,
         references: References::default(),

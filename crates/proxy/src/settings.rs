@@ -117,6 +117,14 @@ pub struct Settings {
     pub public_address: Option<String>,
     /// Ports CONNECT may reach (HTTPS is 443). Empty allows every port.
     pub connect_ports: Vec<u16>,
+    /// A parent proxy (`host:port`, such as a trust's or a regional
+    /// network's) that allowed traffic goes on through; `school_addresses`
+    /// and private addresses are still reached directly. schoolgate decides
+    /// every request before the parent sees it.
+    pub parent: Option<String>,
+    /// `user:password` for a parent proxy that asks for a sign-in (sent as
+    /// Basic `Proxy-Authorization`).
+    pub parent_credentials: Option<String>,
     /// The time decisions are made at; the system clock unless a test sets it.
     #[serde(skip)]
     pub clock: Clock,
@@ -142,6 +150,8 @@ impl Default for Settings {
             resolve: BTreeMap::new(),
             public_address: None,
             connect_ports: vec![443],
+            parent: None,
+            parent_credentials: None,
             clock: Clock::default(),
         }
     }
@@ -171,6 +181,11 @@ impl fmt::Debug for Settings {
             .field("resolve", &self.resolve)
             .field("public_address", &self.public_address)
             .field("connect_ports", &self.connect_ports)
+            .field("parent", &self.parent)
+            .field(
+                "parent_credentials",
+                &self.parent_credentials.as_ref().map(|_| "(hidden)"),
+            )
             .field("clock", &self.clock)
             .finish()
     }
@@ -332,6 +347,31 @@ pub fn validate(settings: &Settings) -> Result<(), String> {
     if settings.connect_ports.contains(&0) {
         return Err("proxy.connect_ports: 0 is not a port".into());
     }
+    if let Some(parent) = &settings.parent
+        && split_host_port(parent)
+            .is_none_or(|(host, _)| classify::canon::canonical_host(host).is_err())
+    {
+        return Err(format!(
+            "proxy.parent: '{parent}' is not host:port (such as proxy.trust.example:8080); leave it out to reach websites directly"
+        ));
+    }
+    if let Some(credentials) = &settings.parent_credentials {
+        if settings.parent.is_none() {
+            return Err(
+                "proxy.parent_credentials: there is no proxy.parent to sign in to; set parent as well, or remove the credentials"
+                    .into(),
+            );
+        }
+        if !credentials.contains(':')
+            || credentials.starts_with(':')
+            || credentials.chars().any(char::is_control)
+        {
+            return Err(
+                "proxy.parent_credentials: write them as \"user:password\" (the user name may not be empty)"
+                    .into(),
+            );
+        }
+    }
     Ok(())
 }
 
@@ -365,7 +405,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: [(&str, &str); 11] = [
+        let cases: [(&str, &str); 14] = [
+            ("parent = \"proxy.trust.example\"", "proxy.parent"),
+            ("parent_credentials = \"a:b\"", "proxy.parent_credentials"),
+            (
+                "parent = \"p.example:3128\"\nparent_credentials = \"nocolon\"",
+                "proxy.parent_credentials",
+            ),
             ("max_connections = 0", "proxy.max_connections"),
             ("serving_threads = 1000", "proxy.serving_threads"),
             ("tunnel_threads = 5000", "proxy.tunnel_threads"),
@@ -392,10 +438,12 @@ mod tests {
     fn the_secret_stays_out_of_debug() {
         let s = Settings {
             agent_secret: Some("a-very-secret-value-123".into()),
+            parent_credentials: Some("trust:another-secret".into()),
             ..Settings::default()
         };
         let shown = format!("{s:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(!shown.contains("another-secret"), "{shown}");
         assert!(shown.contains("(hidden)"), "{shown}");
     }
 

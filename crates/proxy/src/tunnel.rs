@@ -30,7 +30,7 @@ use crate::http::{Asker, block_headers, blocked, draft, identify, sign_in, text}
 use crate::io::Watched;
 use crate::server::Conn;
 use crate::sni::{Hello, MAX_HELLO_BYTES, parse_client_hello};
-use crate::upstream::{self, ConnectError};
+use crate::upstream::ConnectError;
 
 /// The buffer each direction of a tunnel starts with, and the most it
 /// grows to.
@@ -219,15 +219,8 @@ async fn connect_upstream<S>(
     host: &str,
     port: u16,
 ) -> Result<TcpStream, ConnectError> {
-    upstream::connect(
-        &conn.shared.resolver,
-        host,
-        port,
-        conn.shared.settings.connect_timeout(),
-        &conn.shared.listeners,
-        conn.local,
-    )
-    .await
+    let through = conn.shared.parent.as_ref().filter(|p| !p.is_direct(host));
+    conn.open(host, port, through).await
 }
 
 /// The 403 for a CONNECT blocked on its host.
@@ -302,6 +295,32 @@ fn unreachable<S>(
         ConnectError::Loop => (
             StatusCode::LOOP_DETECTED,
             format!("{host} is the web filter itself: the tunnel would go round in a loop.\n"),
+        ),
+        ConnectError::Parent { parent, error } => (
+            if matches!(*error, ConnectError::TimedOut) {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+            format!(
+                "schoolgate allowed {host}, but websites are reached through another proxy ({parent}), which could not be reached: {error}. Tell the school's IT team (the setting is proxy.parent).\n"
+            ),
+        ),
+        ConnectError::ParentAnswered { parent, status } => (
+            if status == 403 {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_GATEWAY
+            },
+            if status == 407 {
+                format!(
+                    "schoolgate allowed {host}, but the proxy websites are reached through ({parent}) asked schoolgate to sign in. Tell the school's IT team: proxy.parent_credentials needs the user name and password that proxy expects.\n"
+                )
+            } else {
+                format!(
+                    "schoolgate allowed {host}, but the proxy websites are reached through ({parent}) would not connect to it (it answered {status}). That proxy is run outside the school; if the website is needed, tell the school's IT team.\n"
+                )
+            },
         ),
     };
     let code = status.as_u16();

@@ -46,6 +46,14 @@ pub enum ConnectError {
     TimedOut,
     /// The name leads back to this proxy.
     Loop,
+    /// The parent proxy (`host:port`) could not be reached, for this reason.
+    Parent {
+        parent: String,
+        error: Box<ConnectError>,
+    },
+    /// The parent proxy answered a CONNECT with this status instead of
+    /// opening the tunnel.
+    ParentAnswered { parent: String, status: u16 },
 }
 
 impl std::fmt::Display for ConnectError {
@@ -55,6 +63,12 @@ impl std::fmt::Display for ConnectError {
             ConnectError::Refused(e) => write!(f, "the connection failed: {e}"),
             ConnectError::TimedOut => f.write_str("nothing answered in time"),
             ConnectError::Loop => f.write_str("the address is this proxy's own"),
+            ConnectError::Parent { parent, error } => {
+                write!(f, "the parent proxy {parent} could not be reached: {error}")
+            }
+            ConnectError::ParentAnswered { parent, status } => {
+                write!(f, "the parent proxy {parent} answered {status}")
+            }
         }
     }
 }

@@ -65,12 +65,7 @@ async fn oversized_request_heads_get_431() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_gets_a_502_page() {
-    let closed = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let (_held, closed) = closed_port();
     let mut p = proxy().profile("staff").start().await;
     let url = format!("http://www.wikipedia.org:{closed}/");
     let got = curl(&p, &url, &[]).await;

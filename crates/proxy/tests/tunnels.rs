@@ -254,12 +254,7 @@ async fn youtube_is_strict_for_pupils_and_moderate_for_staff() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connect_to_a_closed_port_gets_502() {
-    let closed = {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let (_held, closed) = closed_port();
     let mut p = proxy().profile("staff").start().await;
     let got = curl(&p, &format!("https://www.wikipedia.org:{closed}/"), &[]).await;
     assert_eq!(got.connect_status, 502, "{got:?}");

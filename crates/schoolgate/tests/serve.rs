@@ -285,6 +285,19 @@ fn check_config_names_bad_keys_and_values() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("activity.retention_days"));
 
+    // Credentials for a parent proxy that is not set.
+    std::fs::write(&config, "[proxy]\nparent_credentials = \"hillside:pw\"\n").expect("write");
+    let out = run(
+        &data,
+        &["check-config", "--config", config.to_str().expect("path")],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("proxy.parent_credentials") && stderr.contains("no proxy.parent"),
+        "{stderr}"
+    );
+
     let good = dir.path().join("good.toml");
     std::fs::write(&good, include_str!("../../../docs/schoolgate.example.toml")).expect("write");
     let out = run(

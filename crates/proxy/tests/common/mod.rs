@@ -726,6 +726,17 @@ pub fn event<'a>(events: &'a [ActivityEvent], url: &str) -> &'a ActivityEvent {
     matching[0]
 }
 
+/// A loopback port that refuses connections: bound but not listening, and
+/// held while the socket lives, so that no other test's listener takes it.
+pub fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
+}
+
 pub fn http_url(host: &str, origin: &Origin, path: &str) -> String {
     format!("http://{host}:{}{path}", origin.port())
 }

@@ -177,6 +177,9 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
     ));
 
     let proxy_listeners = bind_tcp("proxy", &config.proxy.listen).await?;
+    if let Some(parent) = &config.proxy.parent {
+        println!("proxy sends allowed traffic on through the parent proxy {parent}");
+    }
     edges.spawn(proxy::serve(
         proxy_listeners,
         gate.clone(),
