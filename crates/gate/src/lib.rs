@@ -22,7 +22,7 @@ pub mod search;
 
 pub use activity::{ActivityCounts, ActivityLog, QueueSettings};
 pub use identity::{Basis, IdentityTable, Session, Who};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, Unreachable};
 
 /// The shared state; one per running schoolgate, behind an `Arc`.
 pub struct Gate {

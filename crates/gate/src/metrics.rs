@@ -38,6 +38,10 @@ pub struct Metrics {
     /// Proxy connections turned away because their address already held
     /// its share of places.
     refused_per_ip: AtomicU64,
+    /// Connections the proxy could not make: to a website, and to the
+    /// parent proxy.
+    unreachable_website: AtomicU64,
+    unreachable_parent: AtomicU64,
     /// Busy tunnels handed to threads of their own, ever and now.
     threaded_tunnels: AtomicU64,
     threaded_tunnels_now: AtomicU64,
@@ -77,6 +81,15 @@ pub enum Refusal {
     Busy,
     /// The client's address already held `max_connections_per_ip`.
     PerIp,
+}
+
+/// Where the proxy could not connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreachable {
+    /// A website: its name did not resolve, it refused or did not answer.
+    Website,
+    /// The parent proxy (`[proxy] parent`): down, or refusing the tunnel.
+    Parent,
 }
 
 impl Metrics {
@@ -166,6 +179,22 @@ impl Metrics {
             .collect()
     }
 
+    /// Counts a connection the proxy could not make.
+    pub fn unreachable(&self, to: Unreachable) {
+        self.unreachables(to).fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn unreachable_count(&self, to: Unreachable) -> u64 {
+        self.unreachables(to).load(Ordering::Relaxed)
+    }
+
+    fn unreachables(&self, to: Unreachable) -> &AtomicU64 {
+        match to {
+            Unreachable::Website => &self.unreachable_website,
+            Unreachable::Parent => &self.unreachable_parent,
+        }
+    }
+
     fn refusals(&self, why: Refusal) -> &AtomicU64 {
         match why {
             Refusal::Busy => &self.refused_busy,
@@ -253,6 +282,21 @@ impl Metrics {
                 out,
                 "schoolgate_connections_refused_total{{edge=\"proxy\",reason=\"{reason}\"}} {}",
                 self.refused_count(why)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP schoolgate_upstream_failures_total Connections the proxy could not make, to a website or to the parent proxy."
+        );
+        let _ = writeln!(out, "# TYPE schoolgate_upstream_failures_total counter");
+        for (to, which) in [
+            ("website", Unreachable::Website),
+            ("parent", Unreachable::Parent),
+        ] {
+            let _ = writeln!(
+                out,
+                "schoolgate_upstream_failures_total{{edge=\"proxy\",to=\"{to}\"}} {}",
+                self.unreachable_count(which)
             );
         }
         let (threaded, threaded_now) = self.threaded_tunnels();
@@ -431,6 +475,7 @@ mod tests {
         m.malformed(Source::Dns);
         m.refused(Refusal::PerIp);
         m.refused(Refusal::PerIp);
+        m.unreachable(Unreachable::Parent);
         let text = m.render(&ActivityCounts {
             queue_depth: 7,
             dropped: 1,
@@ -472,6 +517,12 @@ mod tests {
             text.contains("schoolgate_connections_refused_total{edge=\"proxy\",reason=\"busy\"} 0"),
             "{text}"
         );
+        for line in [
+            "schoolgate_upstream_failures_total{edge=\"proxy\",to=\"website\"} 0",
+            "schoolgate_upstream_failures_total{edge=\"proxy\",to=\"parent\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
         assert!(text.contains("schoolgate_activity_queue_depth 7"), "{text}");
         assert!(
             text.contains("schoolgate_activity_dropped_total 1"),

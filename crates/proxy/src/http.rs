@@ -690,6 +690,7 @@ fn unreachable<S>(
     draft: Draft,
 ) -> Response<ProxyBody> {
     tracing::info!(client = %conn.peer, host, error = %error, "could not reach the web server");
+    error.count(&conn.shared.gate.metrics);
     let time = local_time(&asker.engine, asker.now);
     let seconds = conn.shared.settings.connect_timeout_seconds;
     let (status, title, what, next) = match &error {

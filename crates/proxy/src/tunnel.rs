@@ -275,6 +275,7 @@ fn unreachable<S>(
     draft: Draft,
 ) -> Response<ProxyBody> {
     tracing::info!(client = %conn.peer, host, error = %error, "could not open a tunnel");
+    error.count(&conn.shared.gate.metrics);
     let seconds = conn.shared.settings.connect_timeout_seconds;
     let (status, body) = match error {
         ConnectError::TimedOut => (

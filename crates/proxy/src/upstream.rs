@@ -56,6 +56,19 @@ pub enum ConnectError {
     ParentAnswered { parent: String, status: u16 },
 }
 
+impl ConnectError {
+    /// Counts the failure on the metrics endpoint, as the parent proxy's
+    /// or a website's.
+    pub fn count(&self, metrics: &gate::Metrics) {
+        metrics.unreachable(match self {
+            ConnectError::Parent { .. } | ConnectError::ParentAnswered { .. } => {
+                gate::Unreachable::Parent
+            }
+            _ => gate::Unreachable::Website,
+        });
+    }
+}
+
 impl std::fmt::Display for ConnectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

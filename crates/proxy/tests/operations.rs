@@ -71,6 +71,10 @@ async fn a_refused_connection_gets_a_502_page() {
     let got = curl(&p, &url, &[]).await;
     assert_eq!(got.status, 502);
     assert!(got.body.contains("refused the connection"), "{}", got.body);
+    assert_eq!(
+        p.gate.metrics.unreachable_count(gate::Unreachable::Website),
+        1
+    );
     let events = p.events().await;
     let e = event(&events, &url);
     assert_eq!((e.verdict.as_str(), e.status), ("allow", Some(502)));

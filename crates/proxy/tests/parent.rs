@@ -269,6 +269,10 @@ async fn the_school_s_own_addresses_go_direct_and_a_dead_parent_is_named() {
     let got = curl(&child, &https_url("www.wikipedia.org", &tls, "/"), &[]).await;
     assert_eq!(got.connect_status, 502, "{got:?}");
     assert_eq!(web.seen().len(), 1, "only the school's own was fetched");
+    // A technician watching the metrics sees whose fault it was.
+    let metrics = &child.gate.metrics;
+    assert_eq!(metrics.unreachable_count(gate::Unreachable::Parent), 2);
+    assert_eq!(metrics.unreachable_count(gate::Unreachable::Website), 0);
     let events = child.events().await;
     let e = event(&events, &http_url("www.wikipedia.org", &web, "/"));
     assert_eq!((e.verdict.as_str(), e.status), ("allow", Some(502)));
