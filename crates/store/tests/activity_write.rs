@@ -63,3 +63,70 @@ async fn batches_of_every_size_are_stored_whole() {
         assert_eq!(got, want);
     }
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_part_way_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    // The activity writer's own connection, as `serve` opens it.
+    let writer = SqliteStore::open_writer(&path).await.expect("writer");
+    let start = Timestamp::from_second(1_800_000_000).expect("time");
+    // Both ways SQLite can stop a statement: ABORT undoes the statement,
+    // FAIL keeps its earlier rows; neither may leave any of the batch.
+    for (how, create, drop) in [
+        (
+            "ABORT",
+            "CREATE TRIGGER refuse BEFORE INSERT ON activity WHEN NEW.url = 'http://refused.example/' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            "DROP TRIGGER refuse",
+        ),
+        (
+            "FAIL",
+            "CREATE TRIGGER refuse BEFORE INSERT ON activity WHEN NEW.url = 'http://refused.example/' \
+             BEGIN SELECT RAISE(FAIL, 'refused'); END",
+            "DROP TRIGGER refuse",
+        ),
+    ] {
+        // On the writer's one connection, which then knows of the trigger.
+        sqlx::query(create)
+            .execute(writer.pool())
+            .await
+            .expect("trigger");
+        // Row 280 is in the second statement (after 256 rows) and is not
+        // its first row.
+        let mut batch: Vec<ActivityEvent> =
+            (0..293).map(|k| event(start + k.seconds(), k)).collect();
+        batch[280].url = "http://refused.example/".to_owned();
+        let result = writer.record_activity(&batch).await;
+        assert!(result.is_err(), "{how}: the batch must fail");
+        let stored = store
+            .search_activity(&ActivityQuery {
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert!(stored.is_empty(), "{how}: {} events kept", stored.len());
+        let categories: i64 = sqlx::query_scalar("SELECT count(*) FROM activity_category")
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+        assert_eq!(categories, 0, "{how}");
+        sqlx::query(drop)
+            .execute(writer.pool())
+            .await
+            .expect("drop");
+    }
+    // And the writer goes on writing afterwards.
+    let batch: Vec<ActivityEvent> = (0..10).map(|k| event(start + k.seconds(), k)).collect();
+    writer.record_activity(&batch).await.expect("record");
+    let stored = store
+        .search_activity(&ActivityQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(stored.len(), 10);
+}
