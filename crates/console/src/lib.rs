@@ -67,6 +67,19 @@ impl Clock for SystemClock {
     }
 }
 
+/// Where the school's time zone comes from while the console runs: the
+/// policy in force (`school.timezone`), so a change to it shows at once.
+pub trait SchoolTimeZone: Send + Sync + 'static {
+    fn time_zone(&self) -> TimeZone;
+}
+
+/// A zone that does not change: for commands run once, and tests.
+impl SchoolTimeZone for TimeZone {
+    fn time_zone(&self) -> TimeZone {
+        self.clone()
+    }
+}
+
 /// How the console behaves; [`Settings::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -88,7 +101,8 @@ pub struct Settings {
     pub first_run_link_valid: SignedDuration,
     /// How long a new account's set-up link works.
     pub account_link_valid: SignedDuration,
-    /// Times are shown in the school's time.
+    /// Times are shown in the school's time: this zone, unless
+    /// [`Console::with_time_zone`] gives the policy's in force.
     pub time_zone: TimeZone,
     /// Reports: the school's name on them, and its own platforms the
     /// filter self-test must find reachable (`[reports]` in schoolgate.toml).
@@ -109,7 +123,7 @@ impl Settings {
             address_limit: throttle::Limit::ADDRESS,
             first_run_link_valid: SignedDuration::from_hours(24),
             account_link_valid: SignedDuration::from_hours(72),
-            time_zone: TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC),
+            time_zone: TimeZone::get(&policy::model::default_timezone()).unwrap_or(TimeZone::UTC),
             school_name: String::new(),
             school_platforms: Vec::new(),
         }
@@ -126,6 +140,8 @@ pub struct Console<S> {
     /// Checks URLs against the engine in force, for "Test a URL"; none when
     /// the console runs without a filter.
     checker: Option<Arc<dyn UrlChecker>>,
+    /// The school's time zone in force; none: `settings.time_zone`.
+    zone: Option<Arc<dyn SchoolTimeZone>>,
 }
 
 impl<S: Store> Console<S> {
@@ -136,7 +152,28 @@ impl<S: Store> Console<S> {
             clock: Arc::new(SystemClock),
             routes: OnceLock::new(),
             checker: None,
+            zone: None,
         }
+    }
+
+    /// Shows times in the zone `zone` gives each time (`serve` gives the
+    /// policy in force's).
+    pub fn with_time_zone(mut self, zone: Arc<dyn SchoolTimeZone>) -> Console<S> {
+        self.zone = Some(zone);
+        self
+    }
+
+    /// The school's time zone now.
+    pub fn time_zone(&self) -> TimeZone {
+        match &self.zone {
+            Some(zone) => zone.time_zone(),
+            None => self.settings.time_zone.clone(),
+        }
+    }
+
+    /// The time now, in the school's time zone.
+    pub fn school_now(&self) -> jiff::Zoned {
+        self.now().to_zoned(self.time_zone())
     }
 
     /// Checks "Test a URL" with this (`serve` gives the engine in force).
@@ -165,16 +202,14 @@ impl<S: Store> Console<S> {
 
     /// A time as people at the school read it: "Tuesday 3 March 2026, 14:05".
     pub fn show_time(&self, at: Timestamp) -> String {
-        at.to_zoned(self.settings.time_zone.clone())
+        at.to_zoned(self.time_zone())
             .strftime("%A %-d %B %Y, %H:%M")
             .to_string()
     }
 
     /// A time today, briefly: "14:05".
     pub fn show_clock(&self, at: Timestamp) -> String {
-        at.to_zoned(self.settings.time_zone.clone())
-            .strftime("%H:%M")
-            .to_string()
+        at.to_zoned(self.time_zone()).strftime("%H:%M").to_string()
     }
 }
 

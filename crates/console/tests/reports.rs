@@ -46,7 +46,10 @@ fn blocked(at: Timestamp, who: &str, host: &str, categories: &str) -> ActivityEv
 }
 
 async fn seeded() -> School {
-    let school = School::new().await;
+    seed(School::new().await).await
+}
+
+async fn seed(school: School) -> School {
     for (name, role) in [
         ("dsl", "dsl"),
         ("governor", "governor"),
@@ -138,6 +141,45 @@ async fn the_weekly_report_and_its_csv_for_the_dsl() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// The policy's `school.timezone`, changed by the test as a reload would.
+struct PolicyZone(std::sync::Mutex<jiff::tz::TimeZone>);
+
+impl console::SchoolTimeZone for PolicyZone {
+    fn time_zone(&self) -> jiff::tz::TimeZone {
+        self.0.lock().expect("zone").clone()
+    }
+}
+
+#[tokio::test]
+async fn the_weekly_report_follows_the_schools_time_zone() {
+    let zone = |name| jiff::tz::TimeZone::get(name).expect("zone");
+    let policy = Arc::new(PolicyZone(std::sync::Mutex::new(zone("Europe/London"))));
+    let school = seed(School::with_time_zone(policy.clone()).await).await;
+    // 01:30 on Monday 2 November in London is 20:30 on Sunday 1 November
+    // in New York: in London's week, not New York's.
+    let early = at("2026-11-02", 0) + SignedDuration::from_mins(90);
+    school
+        .store
+        .record_activity(&[blocked(early, "early.bird", "bet.example", "gambling")])
+        .await
+        .expect("record");
+    let mut dsl = school.signed_in("dsl").await;
+    let london = dsl.get("/reports/weekly.csv?from=2026-11-02").await.body;
+    assert!(london.contains("early.bird"), "{london}");
+    // Six attempts from 09:00 to 14:00.
+    assert!(london.contains("Mon 2 Nov 2026 14:00"), "{london}");
+
+    *policy.0.lock().expect("zone") = zone("America/New_York");
+    let new_york = dsl.get("/reports/weekly.csv?from=2026-11-02").await.body;
+    assert!(!new_york.contains("early.bird"), "{new_york}");
+    // 09:00 to 14:00 in London is 04:00 to 09:00 in New York.
+    assert!(
+        new_york.contains("Mon 2 Nov 2026 04:00,Mon 2 Nov 2026 09:00"),
+        "{new_york}"
+    );
+    assert!(!new_york.contains("14:00"), "{new_york}");
 }
 
 #[tokio::test]

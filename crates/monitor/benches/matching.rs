@@ -6,7 +6,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
-use monitor::{Activity, Contact, ContactRole, Matcher, Monitor, Rules, SignalSettings, Watcher};
+use monitor::{
+    Activity, Contact, ContactRole, Matcher, Monitor, Rules, SchoolHours, SignalSettings, Watcher,
+};
 
 const INNOCENT: &[&str] = &[
     "how to make slime",
@@ -56,7 +58,11 @@ fn benches(c: &mut Criterion) {
     }];
     let mut monitor = Monitor::new(
         Watcher::new(matcher.clone(), SignalSettings::default()),
-        Rules::new(dsl, vec![]),
+        Rules::new(
+            SchoolHours::weekdays(jiff::tz::TimeZone::get("Europe/London").expect("zone")),
+            dsl,
+            vec![],
+        ),
         1,
     );
     let start: Timestamp = "2026-11-23T09:00:00Z".parse().expect("time");

@@ -71,11 +71,11 @@ pub struct SchoolHours {
 }
 
 impl SchoolHours {
-    /// Monday to Friday, 08:00 to 17:00 UK time.
-    pub fn uk_default() -> SchoolHours {
+    /// Monday to Friday, 08:00 to 17:00 in the school's time zone
+    /// (`school.timezone` in the policy).
+    pub fn weekdays(zone: TimeZone) -> SchoolHours {
         SchoolHours {
-            zone: TimeZone::get("Europe/London")
-                .expect("Europe/London is in the bundled time zone database"),
+            zone,
             days: vec![
                 Weekday::Monday,
                 Weekday::Tuesday,
@@ -128,7 +128,8 @@ pub struct Rules {
 impl Rules {
     /// Sensible starting rules: severity 4 and 5 at once, 3 daily, 1 and 2
     /// weekly; one blocked attempt matters most for self-harm and extremism.
-    pub fn new(in_hours: Vec<Contact>, out_of_hours: Vec<Contact>) -> Rules {
+    /// School hours are `hours`, such as [`SchoolHours::weekdays`].
+    pub fn new(hours: SchoolHours, in_hours: Vec<Contact>, out_of_hours: Vec<Contact>) -> Rules {
         let level = |n| Severity::new(n).expect("1 to 5");
         let blocked = [
             ("self-harm", 3),
@@ -153,7 +154,7 @@ impl Rules {
             circumvention: level(2),
             repeated: level(3),
             throttle: SignedDuration::from_hours(1),
-            hours: SchoolHours::uk_default(),
+            hours,
             in_hours,
             out_of_hours,
         }

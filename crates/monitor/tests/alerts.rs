@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use monitor::alert::REPEATED_CATEGORY;
 use monitor::{
     Activity, Contact, ContactRole, Digest, Matcher, Monitor, Outcome, Period, Reason, Route,
-    Rules, SignalKind, SignalSettings, Subject, TriageState, Watcher,
+    Rules, SchoolHours, SignalKind, SignalSettings, Subject, TriageState, Watcher,
 };
 
 /// Compiled once: each test takes a copy.
@@ -16,6 +16,11 @@ static STARTER: LazyLock<Matcher> = LazyLock::new(Matcher::starter);
 
 fn at(text: &str) -> Timestamp {
     text.parse().expect("timestamp")
+}
+
+/// Monday to Friday, 08:00 to 17:00 in a school in England.
+fn london() -> SchoolHours {
+    SchoolHours::weekdays(jiff::tz::TimeZone::get("Europe/London").expect("zone"))
 }
 
 fn contact(account: &str, role: ContactRole) -> Contact {
@@ -43,7 +48,7 @@ fn out_of_hours() -> Vec<Contact> {
 fn school_monitor() -> Monitor {
     Monitor::new(
         Watcher::new(STARTER.clone(), SignalSettings::default()),
-        Rules::new(in_hours(), out_of_hours()),
+        Rules::new(london(), in_hours(), out_of_hours()),
         1,
     )
 }
@@ -164,7 +169,7 @@ fn out_of_hours_the_schools_contact_order_is_used() {
 
 #[test]
 fn a_closed_day_is_out_of_hours_and_summer_time_is_local_time() {
-    let mut rules = Rules::new(in_hours(), out_of_hours());
+    let mut rules = Rules::new(london(), in_hours(), out_of_hours());
     let severe = monitor::Severity::new(5).unwrap();
     // 07:30 UTC in July is 08:30 in London: open.
     assert!(
@@ -203,8 +208,35 @@ fn a_closed_day_is_out_of_hours_and_summer_time_is_local_time() {
 }
 
 #[test]
+fn school_hours_are_the_schools_own() {
+    // A British international school in Dubai (UTC+4): 05:30 UTC on a
+    // Monday is 09:30 there, open, but 05:30 in London, closed; 14:00 UTC
+    // is 18:00 in Dubai, closed, but 14:00 in London, open.
+    let dubai = SchoolHours::weekdays(jiff::tz::TimeZone::get("Asia/Dubai").expect("zone"));
+    let rules = Rules::new(dubai, in_hours(), out_of_hours());
+    let london_rules = Rules::new(london(), in_hours(), out_of_hours());
+    let severe = monitor::Severity::new(5).unwrap();
+    let morning = at("2026-11-23T05:30:00Z");
+    let afternoon = at("2026-11-23T14:00:00Z");
+    assert!(rules.hours.is_open(morning) && !london_rules.hours.is_open(morning));
+    assert!(!rules.hours.is_open(afternoon) && london_rules.hours.is_open(afternoon));
+    assert_eq!(
+        rules.route(severe, afternoon),
+        Route::OutOfHours {
+            order: out_of_hours()
+        }
+    );
+    assert_eq!(
+        london_rules.route(severe, afternoon),
+        Route::Now {
+            contacts: in_hours()
+        }
+    );
+}
+
+#[test]
 fn lower_severities_wait_for_digests() {
-    let rules = Rules::new(in_hours(), out_of_hours());
+    let rules = Rules::new(london(), in_hours(), out_of_hours());
     let level = |n| monitor::Severity::new(n).unwrap();
     assert_eq!(
         rules.route(level(3), at(MONDAY_MORNING)),
@@ -476,7 +508,7 @@ fn signal_settings_and_rules_name_real_categories() {
         circumvention.len(),
         SignalSettings::default().circumvention.len()
     );
-    for id in Rules::new(vec![], vec![]).blocked.keys() {
+    for id in Rules::new(london(), vec![], vec![]).blocked.keys() {
         assert!(Category::from_id(id).is_some(), "{id} is a category");
     }
 }
@@ -545,22 +577,25 @@ fn a_digest_groups_a_week_by_category_and_person() {
 #[test]
 fn rules_are_checked_before_use() {
     use monitor::alert::RulesError;
-    assert_eq!(Rules::new(in_hours(), out_of_hours()).check(), Ok(()));
     assert_eq!(
-        Rules::new(vec![], out_of_hours()).check(),
+        Rules::new(london(), in_hours(), out_of_hours()).check(),
+        Ok(())
+    );
+    assert_eq!(
+        Rules::new(london(), vec![], out_of_hours()).check(),
         Err(RulesError::NoContacts)
     );
-    let mut rules = Rules::new(in_hours(), vec![]);
+    let mut rules = Rules::new(london(), in_hours(), vec![]);
     rules.daily_from = monitor::Severity::new(5).unwrap();
     let err = rules.check().unwrap_err();
     assert_eq!(
         err.to_string(),
         "the daily digest starts at severity 5, above immediate alerts at 4; set it to 4 or lower"
     );
-    let mut rules = Rules::new(in_hours(), vec![]);
+    let mut rules = Rules::new(london(), in_hours(), vec![]);
     rules.throttle = SignedDuration::from_mins(-1);
     assert_eq!(rules.check(), Err(RulesError::NegativeThrottle));
-    let mut rules = Rules::new(in_hours(), vec![]);
+    let mut rules = Rules::new(london(), in_hours(), vec![]);
     rules.hours.opens = jiff::civil::Time::constant(18, 0, 0, 0);
     assert_eq!(rules.check(), Err(RulesError::Hours));
 }

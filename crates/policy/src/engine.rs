@@ -224,11 +224,7 @@ impl Engine {
     /// Validates and compiles a policy against a set of lists.
     pub fn new(policy: Policy, lists: Arc<Lists>) -> Result<Engine, PolicyError> {
         policy.validate()?;
-        let timezone =
-            TimeZone::get(&policy.school.timezone).map_err(|e| PolicyError::Invalid {
-                place: "school.timezone".into(),
-                problem: e.to_string(),
-            })?;
+        let timezone = policy.time_zone()?;
         let mut profiles = Vec::with_capacity(policy.profiles.len());
         for profile in &policy.profiles {
             profiles.push(CompiledProfile {
@@ -261,6 +257,12 @@ impl Engine {
 
     pub fn lists(&self) -> &Lists {
         &self.lists
+    }
+
+    /// The school's time zone (`school.timezone`): schedules are read in
+    /// it, and every date and time people read is shown in it.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.timezone
     }
 
     /// The profile for an id, or for people schoolgate cannot identify.

@@ -36,7 +36,8 @@ pub struct School {
     pub unidentified_profile: String,
 }
 
-fn default_timezone() -> String {
+/// The `school.timezone` of a policy that names none.
+pub fn default_timezone() -> String {
     "Europe/London".to_owned()
 }
 
@@ -260,6 +261,15 @@ pub fn parse_override(text: &str) -> Result<OverrideEntry, String> {
 }
 
 impl Policy {
+    /// The school's time zone (`school.timezone`): schedules are read in
+    /// it, and every date and time people read is shown in it.
+    pub fn time_zone(&self) -> Result<jiff::tz::TimeZone, PolicyError> {
+        jiff::tz::TimeZone::get(&self.school.timezone).map_err(|e| PolicyError::Invalid {
+            place: "school.timezone".into(),
+            problem: e.to_string(),
+        })
+    }
+
     /// Reads a policy from TOML and validates it.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let policy: Policy =

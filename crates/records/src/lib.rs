@@ -54,6 +54,13 @@ pub use referral::{Agency, DirectoryContact, NewReferral, Referral, ReferralResp
 pub use retention::{LegalHold, PurgePlan, RetentionClass, RetentionItem, RetentionSchedule};
 pub use role::Role;
 
+/// The zone for the few callers with no policy at hand (the store's own
+/// checks): the policy's default `school.timezone`. Everything else is
+/// given the school's zone from the policy.
+pub(crate) fn default_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/London").unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// Why a records action was refused. Every message is for the member of
 /// staff who tried it, and says what to do instead.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

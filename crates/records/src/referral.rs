@@ -7,8 +7,7 @@
 //! follow it up; a referral past that date with no response is overdue.
 
 use jiff::civil::Weekday;
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 use serde::{Deserialize, Serialize};
 
 use crate::{RecordsError, Role, required};
@@ -98,12 +97,12 @@ pub enum FollowUp {
     WorkingDays(i64),
 }
 
-/// `days` working days (Monday to Friday) after `from`, in UK time. Bank
-/// holidays are not known here: a referral made before one falls due a
-/// day early, which errs on the side of chasing it.
-pub fn add_working_days(from: Timestamp, days: i64) -> Timestamp {
-    let tz = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
-    let mut at = from.to_zoned(tz);
+/// `days` working days (Monday to Friday) after `from`, counted in the
+/// time zone `from` is in (the school's). Bank holidays are not known
+/// here: a referral made before one falls due a day early, which errs on
+/// the side of chasing it.
+pub fn add_working_days(from: &Zoned, days: i64) -> Timestamp {
+    let mut at = from.clone();
     let mut left = days;
     while left > 0 {
         at = match at.checked_add(1.day()) {
@@ -117,12 +116,19 @@ pub fn add_working_days(from: Timestamp, days: i64) -> Timestamp {
     at.timestamp()
 }
 
-/// The date a referral made at `made_at` is due for follow-up by default.
-pub fn default_due(agency: Agency, made_at: Timestamp) -> Timestamp {
+/// The date a referral made at `made_at`, in the school's time zone, is
+/// due for follow-up by default.
+pub fn default_due_in(agency: Agency, made_at: &Zoned) -> Timestamp {
     match agency.follow_up() {
-        FollowUp::Hours(h) => made_at + SignedDuration::from_hours(h),
+        FollowUp::Hours(h) => made_at.timestamp() + SignedDuration::from_hours(h),
         FollowUp::WorkingDays(d) => add_working_days(made_at, d),
     }
+}
+
+/// [`default_due_in`] the policy's default time zone, for callers with no
+/// policy at hand.
+pub fn default_due(agency: Agency, made_at: Timestamp) -> Timestamp {
+    default_due_in(agency, &made_at.to_zoned(crate::default_zone()))
 }
 
 /// One entry in the school's directory of agencies.
@@ -333,14 +339,44 @@ mod tests {
         }
     }
 
+    fn in_zone(text: &str, zone: &str) -> Zoned {
+        at(text).to_zoned(jiff::tz::TimeZone::get(zone).expect("zone"))
+    }
+
     #[test]
     fn working_days_skip_the_weekend() {
         // Friday 6 March 2026, 15:00 UK time.
-        let friday = at("2026-03-06T15:00:00Z");
-        assert_eq!(add_working_days(friday, 1), at("2026-03-09T15:00:00Z"));
-        assert_eq!(add_working_days(friday, 5), at("2026-03-13T15:00:00Z"));
-        let wednesday = at("2026-03-04T10:00:00Z");
-        assert_eq!(add_working_days(wednesday, 2), at("2026-03-06T10:00:00Z"));
+        let friday = in_zone("2026-03-06T15:00:00Z", "Europe/London");
+        assert_eq!(add_working_days(&friday, 1), at("2026-03-09T15:00:00Z"));
+        assert_eq!(add_working_days(&friday, 5), at("2026-03-13T15:00:00Z"));
+        let wednesday = in_zone("2026-03-04T10:00:00Z", "Europe/London");
+        assert_eq!(add_working_days(&wednesday, 2), at("2026-03-06T10:00:00Z"));
+    }
+
+    #[test]
+    fn working_days_are_counted_in_the_schools_zone() {
+        // 21:00 on Friday 6 March in London is already Saturday 01:00 in
+        // Dubai: a LADO referral then is due at 21:00 on Monday in London,
+        // but at 01:00 on Monday in Dubai, the first working day after it
+        // was made at the weekend.
+        let made = "2026-03-06T21:00:00Z";
+        assert_eq!(
+            default_due_in(Agency::Lado, &in_zone(made, "Europe/London")),
+            at("2026-03-09T21:00:00Z")
+        );
+        assert_eq!(
+            default_due_in(Agency::Lado, &in_zone(made, "Asia/Dubai")),
+            at("2026-03-08T21:00:00Z")
+        );
+        assert_eq!(
+            default_due(Agency::Lado, at(made)),
+            at("2026-03-09T21:00:00Z")
+        );
+        // Hours are hours anywhere.
+        assert_eq!(
+            default_due_in(Agency::Police999, &in_zone(made, "Asia/Dubai")),
+            at("2026-03-07T01:00:00Z")
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
+use jiff::{Timestamp, ToSpan, Zoned};
 use serde::{Deserialize, Serialize};
 
 use crate::{RecordsError, Role, required};
@@ -291,9 +291,9 @@ pub struct RegisterEntry {
     pub entry: Entry,
 }
 
-fn date(at: Timestamp) -> Date {
-    let tz = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
-    at.to_zoned(tz).date()
+/// The school's date of an instant, in its time zone.
+fn date(at: Timestamp, zone: &TimeZone) -> Date {
+    at.to_zoned(zone.clone()).date()
 }
 
 impl RegisterEntry {
@@ -423,7 +423,9 @@ impl RegisterEntry {
                         "training must be valid for between 1 and 60 months (12 for annual safeguarding and online safety updates)".into(),
                     ));
                 }
-                if *completed_on > date(self.at) {
+                // The store checks this with no policy at hand, so in the
+                // policy's default zone: a day's difference at most.
+                if *completed_on > date(self.at, &crate::default_zone()) {
                     return Err(RecordsError::Invalid(
                         "the training date is in the future; record it once it is done".into(),
                     ));
@@ -552,9 +554,9 @@ pub fn latest_by<'a, K: PartialEq>(
 }
 
 /// Access in force (the latest grant or removal for each person and
-/// system) whose review is due at `at` (§7.5.1).
-pub fn access_reviews_due(entries: &[RegisterEntry], at: Timestamp) -> Vec<&RegisterEntry> {
-    let today = date(at);
+/// system) whose review is due at `at`, in the school's zone (§7.5.1).
+pub fn access_reviews_due<'a>(entries: &'a [RegisterEntry], at: &Zoned) -> Vec<&'a RegisterEntry> {
+    let today = at.date();
     let mut latest = latest_by(entries, |e| match e {
         Entry::SystemAccess { person, system, .. } => Some((person, system)),
         _ => None,
@@ -623,9 +625,14 @@ pub fn not_accepted<'a>(
         .collect()
 }
 
-/// Devices confiscated and not released (on or before `day`, if given):
-/// what the office must account for at the end of the day.
-pub fn still_held(entries: &[RegisterEntry], day: Option<Date>) -> Vec<(i64, &RegisterEntry)> {
+/// Devices confiscated and not released (on or before `day` in the
+/// school's time zone `zone`, if given): what the office must account for
+/// at the end of the day.
+pub fn still_held_in<'a>(
+    entries: &'a [RegisterEntry],
+    day: Option<Date>,
+    zone: &TimeZone,
+) -> Vec<(i64, &'a RegisterEntry)> {
     unclosed(
         entries,
         |e| matches!(e, Entry::Confiscation { .. }),
@@ -635,9 +642,15 @@ pub fn still_held(entries: &[RegisterEntry], day: Option<Date>) -> Vec<(i64, &Re
         },
     )
     .into_iter()
-    .filter(|e| day.is_none_or(|d| date(e.at) <= d))
+    .filter(|e| day.is_none_or(|d| date(e.at, zone) <= d))
     .map(|e| (e.id, e))
     .collect()
+}
+
+/// [`still_held_in`] the policy's default time zone, for callers with no
+/// policy at hand.
+pub fn still_held(entries: &[RegisterEntry], day: Option<Date>) -> Vec<(i64, &RegisterEntry)> {
+    still_held_in(entries, day, &crate::default_zone())
 }
 
 fn loan_serial(e: &RegisterEntry) -> Option<&str> {
@@ -666,15 +679,16 @@ pub fn training_expires(completed_on: Date, valid_months: i32) -> Date {
         .unwrap_or(Date::MAX)
 }
 
-/// Of `people`, those whose `course` has expired at `at` or was never done
-/// (§5.3: updated at least annually), with the date it ran out if it did.
+/// Of `people`, those whose `course` has expired at `at`, in the school's
+/// zone, or was never done (§5.3: updated at least annually), with the
+/// date it ran out if it did.
 pub fn training_overdue<'a>(
     entries: &[RegisterEntry],
     course: &str,
     people: &'a [String],
-    at: Timestamp,
+    at: &Zoned,
 ) -> Vec<(&'a str, Option<Date>)> {
-    let today = date(at);
+    let today = at.date();
     people
         .iter()
         .filter_map(|p| {
@@ -715,12 +729,13 @@ pub fn consent(entries: &[RegisterEntry], pupil: &str, kind: ConsentKind) -> Opt
 }
 
 /// Technology in use whose review is due, or that lacks a risk assessment
-/// or a data protection assessment (§7.11), by name, with what is missing.
-pub fn technology_attention(
-    entries: &[RegisterEntry],
-    at: Timestamp,
-) -> Vec<(&str, Vec<&'static str>)> {
-    let today = date(at);
+/// or a data protection assessment (§7.11), by name, with what is missing;
+/// `at` in the school's zone.
+pub fn technology_attention<'a>(
+    entries: &'a [RegisterEntry],
+    at: &Zoned,
+) -> Vec<(&'a str, Vec<&'static str>)> {
+    let today = at.date();
     latest_by(entries, |e| match e {
         Entry::Technology { name, .. } => Some(name),
         _ => None,
@@ -752,9 +767,10 @@ pub fn technology_attention(
     .collect()
 }
 
-/// Policies whose next review date has passed (§3), with that date.
-pub fn reviews_overdue(entries: &[RegisterEntry], at: Timestamp) -> Vec<(&str, Date)> {
-    let today = date(at);
+/// Policies whose next review date has passed at `at`, in the school's
+/// zone (§3), with that date.
+pub fn reviews_overdue<'a>(entries: &'a [RegisterEntry], at: &Zoned) -> Vec<(&'a str, Date)> {
+    let today = at.date();
     latest_by(entries, |e| match e {
         Entry::PolicyReview { policy, .. } => Some(policy),
         _ => None,
@@ -770,17 +786,25 @@ pub fn reviews_overdue(entries: &[RegisterEntry], at: Timestamp) -> Vec<(&str, D
 }
 
 /// Whether the filtering and monitoring checks are overdue: none in the
-/// last `every_days` days.
-pub fn filtering_check_overdue(entries: &[RegisterEntry], at: Timestamp, every_days: i64) -> bool {
-    let since = date(at).checked_sub(every_days.days()).unwrap_or(Date::MIN);
-    !entries
-        .iter()
-        .any(|e| matches!(e.entry, Entry::FilteringCheck { .. }) && date(e.at) > since)
+/// last `every_days` days, counted in the school's zone (`at`'s).
+pub fn filtering_check_overdue(entries: &[RegisterEntry], at: &Zoned, every_days: i64) -> bool {
+    let since = at
+        .date()
+        .checked_sub(every_days.days())
+        .unwrap_or(Date::MIN);
+    !entries.iter().any(|e| {
+        matches!(e.entry, Entry::FilteringCheck { .. }) && date(e.at, at.time_zone()) > since
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An instant as the school sees it, in London.
+    fn london(s: &str) -> Zoned {
+        at(s).to_zoned(TimeZone::get("Europe/London").expect("zone"))
+    }
 
     fn at(s: &str) -> Timestamp {
         s.parse().expect("timestamp")
@@ -916,6 +940,12 @@ mod tests {
             .collect();
         assert_eq!(held, vec![2]);
         assert!(still_held(&r, Some("2026-03-01".parse().unwrap())).is_empty());
+        // 22:30 UTC on 1 March is already 2 March in Dubai.
+        let late = build(vec![confiscate(1, "2026-03-01T22:30:00Z")]);
+        let first = Some("2026-03-01".parse().unwrap());
+        let dubai = TimeZone::get("Asia/Dubai").expect("zone");
+        assert_eq!(still_held(&late, first).len(), 1, "1 March in London");
+        assert!(still_held_in(&late, first, &dubai).is_empty());
         assert!(
             release(4, 1, ReleasedTo::Pupil).validate(&r).is_err(),
             "already released"
@@ -1014,7 +1044,7 @@ mod tests {
             &r,
             "Online safety update",
             &people,
-            at("2026-03-01T12:00:00Z"),
+            &london("2026-03-01T12:00:00Z"),
         );
         assert_eq!(
             overdue,
@@ -1079,7 +1109,7 @@ mod tests {
             tech(3, "Maths app", Some("2025-01-01"), "2026-02-01"),
         ]);
         assert_eq!(
-            technology_attention(&r, at("2026-03-01T00:00:00Z")),
+            technology_attention(&r, &london("2026-03-01T00:00:00Z")),
             vec![("Maths app", vec!["review"])]
         );
         let review = |id, policy: &str, due: &str| {
@@ -1101,7 +1131,7 @@ mod tests {
             review(2, "Mobile phones", "2027-03-01"),
         ]);
         assert_eq!(
-            reviews_overdue(&p, at("2026-03-02T00:00:00Z")),
+            reviews_overdue(&p, &london("2026-03-02T00:00:00Z")),
             vec![("Online safety", "2026-03-01".parse().unwrap())]
         );
         assert!(review(3, "x", "2025-01-01").validate(&p).is_err());
@@ -1117,9 +1147,32 @@ mod tests {
             },
         );
         let c = build(vec![check]);
-        assert!(!filtering_check_overdue(&c, at("2026-03-01T00:00:00Z"), 90));
-        assert!(filtering_check_overdue(&c, at("2026-05-01T00:00:00Z"), 90));
-        assert!(filtering_check_overdue(&[], at("2026-05-01T00:00:00Z"), 90));
+        assert!(!filtering_check_overdue(
+            &c,
+            &london("2026-03-01T00:00:00Z"),
+            90
+        ));
+        assert!(filtering_check_overdue(
+            &c,
+            &london("2026-05-01T00:00:00Z"),
+            90
+        ));
+        assert!(filtering_check_overdue(
+            &[],
+            &london("2026-05-01T00:00:00Z"),
+            90
+        ));
+        // At 01:00 UTC on 10 April it is 10 April in London, when the
+        // check of 10 January falls 90 days back, but still 9 April in
+        // New York.
+        let new_york =
+            at("2026-04-10T01:00:00Z").to_zoned(TimeZone::get("America/New_York").expect("zone"));
+        assert!(filtering_check_overdue(
+            &c,
+            &london("2026-04-10T01:00:00Z"),
+            90
+        ));
+        assert!(!filtering_check_overdue(&c, &new_york, 90));
     }
 
     #[test]
@@ -1140,12 +1193,15 @@ mod tests {
             )
         };
         let a = build(vec![access(1, true, "2026-01-01")]);
-        assert_eq!(access_reviews_due(&a, at("2026-02-01T00:00:00Z")).len(), 1);
+        assert_eq!(
+            access_reviews_due(&a, &london("2026-02-01T00:00:00Z")).len(),
+            1
+        );
         let a = build([a, vec![access(2, true, "2027-01-01")]].concat());
-        assert!(access_reviews_due(&a, at("2026-02-01T00:00:00Z")).is_empty());
+        assert!(access_reviews_due(&a, &london("2026-02-01T00:00:00Z")).is_empty());
         let a = build([a, vec![access(3, false, "2026-01-01")]].concat());
         assert!(
-            access_reviews_due(&a, at("2026-02-01T00:00:00Z")).is_empty(),
+            access_reviews_due(&a, &london("2026-02-01T00:00:00Z")).is_empty(),
             "removed"
         );
 

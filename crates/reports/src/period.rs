@@ -1,49 +1,119 @@
 //! Report periods: a week from a date, and school terms. Days begin at
-//! midnight in Europe/London, the school's time, so a week's report matches
+//! midnight in the school's time zone (`school.timezone` in the policy,
+//! carried by each period as a [`SchoolZone`]), so a week's report matches
 //! the school week whatever the clocks did.
+
+use std::sync::{Mutex, PoisonError};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-/// From the start of `first` to the start of the day after `last`.
+/// The zone of a period made without one: the policy's default
+/// `school.timezone`. The commands and the console give the policy's own.
+const DEFAULT_ZONE: &str = "Europe/London";
+
+/// The school's time zone, in which days begin and times are shown. A
+/// `Copy` handle, so that periods and terms made in it stay plain values:
+/// each distinct zone is kept once for the life of the program (a school
+/// has one and seldom changes it).
+#[derive(Clone, Copy)]
+pub struct SchoolZone(&'static TimeZone);
+
+impl SchoolZone {
+    pub fn new(zone: &TimeZone) -> SchoolZone {
+        static KEPT: Mutex<Vec<&'static TimeZone>> = Mutex::new(Vec::new());
+        let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = kept.iter().find(|z| **z == zone) {
+            return SchoolZone(known);
+        }
+        let zone: &'static TimeZone = Box::leak(Box::new(zone.clone()));
+        kept.push(zone);
+        SchoolZone(zone)
+    }
+
+    pub fn time_zone(self) -> &'static TimeZone {
+        self.0
+    }
+
+    /// The instant a school day begins.
+    pub fn day_start(self, day: Date) -> Timestamp {
+        day.to_zoned(self.0.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+    }
+
+    /// The school's date of an instant.
+    pub fn date(self, at: Timestamp) -> Date {
+        at.to_zoned(self.0.clone()).date()
+    }
+
+    /// Day and time as the school reads it: "Mon 2 Nov 2026 09:14".
+    pub fn time(self, at: Timestamp) -> String {
+        at.to_zoned(self.0.clone())
+            .strftime("%a %-d %b %Y %H:%M")
+            .to_string()
+    }
+}
+
+impl Default for SchoolZone {
+    fn default() -> SchoolZone {
+        SchoolZone::new(&TimeZone::get(DEFAULT_ZONE).unwrap_or(TimeZone::UTC))
+    }
+}
+
+/// Zones are kept once each, so the same zone is the same reference.
+impl PartialEq for SchoolZone {
+    fn eq(&self, other: &SchoolZone) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for SchoolZone {}
+
+impl std::fmt::Debug for SchoolZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.iana_name().unwrap_or("(unnamed zone)"))
+    }
+}
+
+/// From the start of `first` to the start of the day after `last`, in
+/// `zone`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Period {
     pub first: Date,
     pub last: Date,
+    #[serde(skip)]
+    pub zone: SchoolZone,
 }
 
-fn london() -> TimeZone {
-    TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC)
-}
-
-/// The instant a school day begins.
+/// The instant a school day begins, in the policy's default zone (for
+/// callers with no policy at hand; [`SchoolZone::day_start`] otherwise).
 pub fn day_start(day: Date) -> Timestamp {
-    day.to_zoned(london())
-        .map(|z| z.timestamp())
-        .unwrap_or_else(|_| Timestamp::UNIX_EPOCH)
+    SchoolZone::default().day_start(day)
 }
 
-/// The school's date of an instant.
+/// The date of an instant in the policy's default zone (for callers with
+/// no policy at hand; [`SchoolZone::date`] otherwise).
 pub fn school_date(at: Timestamp) -> Date {
-    at.to_zoned(london()).date()
-}
-
-/// Day and time as the school reads it: "Mon 2 Nov 2026 09:14".
-pub fn school_time(at: Timestamp) -> String {
-    at.to_zoned(london())
-        .strftime("%a %-d %b %Y %H:%M")
-        .to_string()
+    SchoolZone::default().date(at)
 }
 
 impl Period {
-    /// Seven days from `first`.
+    /// Seven days from `first`, in the policy's default zone; see
+    /// [`Period::in_zone`].
     pub fn week_from(first: Date) -> Period {
         Period {
             first,
             last: first.checked_add(6.days()).unwrap_or(first),
+            zone: SchoolZone::default(),
         }
+    }
+
+    /// The same days in the school's zone.
+    pub fn in_zone(self, zone: SchoolZone) -> Period {
+        Period { zone, ..self }
     }
 
     /// Parses a `YYYY-MM-DD` date, naming the problem if it is not one.
@@ -55,12 +125,13 @@ impl Period {
 
     /// The first instant in the period.
     pub fn from(&self) -> Timestamp {
-        day_start(self.first)
+        self.zone.day_start(self.first)
     }
 
     /// The first instant after the period.
     pub fn until(&self) -> Timestamp {
-        day_start(self.last.checked_add(1.day()).unwrap_or(self.last))
+        self.zone
+            .day_start(self.last.checked_add(1.day()).unwrap_or(self.last))
     }
 
     pub fn describe(&self) -> String {
@@ -85,10 +156,13 @@ pub enum Season {
 /// years, so a term here covers its holidays too: autumn is September to
 /// December, spring January to March, summer April to August. Every day of
 /// the year belongs to exactly one term, and the terms follow each other.
+/// Its days begin in `zone`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Term {
     pub year: i16,
     pub season: Season,
+    #[serde(skip)]
+    pub zone: SchoolZone,
 }
 
 impl Term {
@@ -109,7 +183,17 @@ impl Term {
             "summer" => Season::Summer,
             _ => return Err(bad()),
         };
-        Ok(Term { year, season })
+        Ok(Term {
+            year,
+            season,
+            zone: SchoolZone::default(),
+        })
+    }
+
+    /// The same term in the school's zone (a term is read or found in the
+    /// policy's default zone).
+    pub fn in_zone(self, zone: SchoolZone) -> Term {
+        Term { zone, ..self }
     }
 
     /// The term a day falls in.
@@ -122,6 +206,7 @@ impl Term {
         Term {
             year: day.year(),
             season,
+            zone: SchoolZone::default(),
         }
     }
 
@@ -151,22 +236,27 @@ impl Term {
             Season::Summer => (d(4, 1), d(8, 31)),
             Season::Autumn => (d(9, 1), d(12, 31)),
         };
-        Period { first, last }
+        Period {
+            first,
+            last,
+            zone: self.zone,
+        }
     }
 
     pub fn previous(&self) -> Term {
         match self.season {
             Season::Autumn => Term {
-                year: self.year,
                 season: Season::Summer,
+                ..*self
             },
             Season::Summer => Term {
-                year: self.year,
                 season: Season::Spring,
+                ..*self
             },
             Season::Spring => Term {
                 year: self.year - 1,
                 season: Season::Autumn,
+                ..*self
             },
         }
     }
@@ -206,5 +296,29 @@ mod tests {
                 .unwrap_err()
                 .contains("year-month-day")
         );
+    }
+
+    #[test]
+    fn a_week_in_dubai_begins_at_dubai_midnight() {
+        let dubai = SchoolZone::new(&TimeZone::get("Asia/Dubai").unwrap());
+        let london = Period::week_from(date(2026, 10, 19));
+        let p = london.in_zone(dubai);
+        assert_eq!((p.first, p.last), (london.first, london.last));
+        // Midnight in Dubai (UTC+4, no summer time) is 20:00 UTC the day before.
+        assert_eq!(p.from(), "2026-10-18T20:00:00Z".parse().unwrap());
+        assert_eq!(london.from(), "2026-10-18T23:00:00Z".parse().unwrap());
+        assert_eq!(p.until().as_second() - p.from().as_second(), 7 * 86_400);
+        // A term keeps its zone as it goes back.
+        let term = Term::parse("2027-spring").unwrap().in_zone(dubai);
+        assert_eq!(
+            term.previous().period().from(),
+            "2026-08-31T20:00:00Z".parse().unwrap()
+        );
+        assert_eq!(dubai.time(p.from()), "Mon 19 Oct 2026 00:00");
+        assert_eq!(
+            dubai,
+            SchoolZone::new(&TimeZone::get("Asia/Dubai").unwrap())
+        );
+        assert_ne!(dubai, SchoolZone::default());
     }
 }

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::html::{escape, page};
-use crate::period::{Period, school_time};
+use crate::period::Period;
 
 /// Attempts in one category this many times or more in the period are
 /// "repeated".
@@ -279,8 +279,8 @@ impl WeeklyReport {
                     p.class_group.clone().unwrap_or_default(),
                     c.category.clone(),
                     c.attempts.to_string(),
-                    school_time(c.first),
-                    school_time(c.last),
+                    self.period.zone.time(c.first),
+                    self.period.zone.time(c.last),
                     if c.repeated { "yes" } else { "no" }.to_owned(),
                     if c.circumvention { "yes" } else { "no" }.to_owned(),
                     listed(&p.top_sites),
@@ -357,8 +357,8 @@ impl WeeklyReport {
                     "<td>{}{badges}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td>",
                     escape(&c.category),
                     c.attempts,
-                    escape(&school_time(c.first)),
-                    escape(&school_time(c.last))
+                    escape(&self.period.zone.time(c.first)),
+                    escape(&self.period.zone.time(c.last))
                 ));
                 if i == 0 {
                     b.push_str(&format!(
@@ -534,5 +534,20 @@ mod tests {
             weekly_report(p, &seeded_week()).to_csv(),
             weekly_report(p, &shuffled).to_csv()
         );
+    }
+
+    #[test]
+    fn times_are_shown_in_the_schools_zone() {
+        let week = Period::week_from(date(2026, 11, 2));
+        let london = weekly_report(week, &seeded_week()).to_csv();
+        // 09:00 in London on Monday 2 November (GMT) is 04:00 in New York.
+        assert!(london.contains("Mon 2 Nov 2026 09:00"), "{london}");
+        let zone =
+            crate::period::SchoolZone::new(&jiff::tz::TimeZone::get("America/New_York").unwrap());
+        let new_york = weekly_report(week.in_zone(zone), &seeded_week());
+        let csv = new_york.to_csv();
+        assert!(csv.contains("Mon 2 Nov 2026 04:00"), "{csv}");
+        assert!(!csv.contains("Mon 2 Nov 2026 09:00"), "{csv}");
+        assert!(new_york.to_html().contains("Mon 2 Nov 2026 04:00"));
     }
 }

@@ -96,8 +96,8 @@ pub enum Command {
     /// again. `serve` sends them through [mail].
     Schedule {
         /// Do what was due at this time instead of now (RFC 3339, such as
-        /// 2026-11-16T07:45:00Z, or a date and time in [monitoring]
-        /// time_zone, such as 2026-11-16T07:45).
+        /// 2026-11-16T07:45:00Z, or a date and time in the policy's
+        /// school.timezone, such as 2026-11-16T07:45).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
         #[arg(long, value_name = "FILE")]

@@ -115,7 +115,7 @@ pub struct ReportsSettings {
     /// `serve` emails the weekly report for the seven days before this day
     /// of the week ("monday")...
     pub weekly_report_day: String,
-    /// ...at this time, in `[monitoring] time_zone` ("07:30").
+    /// ...at this time, in the policy's `school.timezone` ("07:30").
     pub weekly_report_at: String,
 }
 

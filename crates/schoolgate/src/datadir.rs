@@ -260,6 +260,16 @@ impl DataDir {
     }
 
     /// The policy in force compiled with the lists: what every decision uses.
+    /// The school's time zone: `school.timezone` in the policy in force.
+    pub async fn school_zone(&self) -> Result<jiff::tz::TimeZone> {
+        let revision = self
+            .store
+            .current_policy()
+            .await?
+            .context("the data folder has no policy; import one with `schoolgate policy import FILE --reason TEXT`")?;
+        Ok(revision.policy()?.time_zone()?)
+    }
+
     pub async fn engine(&self) -> Result<Engine> {
         let revision = self
             .store

@@ -50,10 +50,16 @@ pub struct MonitoringSettings {
     pub repeated_count: usize,
     /// ...within this many minutes.
     pub repeated_window_minutes: u64,
-    /// School hours, in `time_zone`, Monday to Friday ("08:00").
+    /// School hours, in the policy's `school.timezone`, Monday to Friday
+    /// ("08:00").
     pub school_opens: String,
     pub school_closes: String,
-    pub time_zone: String,
+    /// No longer used: the time zone is set once, in the policy's
+    /// `school.timezone`. Accepted when it names the same zone, so that
+    /// older files still load; refused when it names another
+    /// ([`MonitoringSettings::check_time_zone`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Console usernames to alert out of hours, in the order to try them;
     /// empty: the DSL and deputies.
     pub out_of_hours: Vec<String>,
@@ -65,7 +71,7 @@ pub struct MonitoringSettings {
     /// Immediate alerts about events older than this many hours (read
     /// late, after a long stop) are stored but not mailed.
     pub mail_within_hours: u64,
-    /// When, in `time_zone`, the daily digest goes out each school day
+    /// When, in the policy's `school.timezone`, the daily digest goes out each school day
     /// (Monday to Friday) and the weekly one on Mondays ("07:30"); see
     /// `schedule.rs`.
     pub digest_at: String,
@@ -84,7 +90,7 @@ impl Default for MonitoringSettings {
             repeated_window_minutes: 10,
             school_opens: "08:00".into(),
             school_closes: "17:00".into(),
-            time_zone: "Europe/London".into(),
+            time_zone: None,
             out_of_hours: Vec::new(),
             out_of_hours_next_after_minutes: 15,
             mail_within_hours: 24,
@@ -125,29 +131,37 @@ impl MonitoringSettings {
     /// Checks values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), (String, String)> {
         self.digest_time()?;
-        self.rules(Vec::new()).map(|_| ())
+        self.rules(Vec::new(), TimeZone::UTC).map(|_| ())
     }
 
-    /// When the digests go out, in [`MonitoringSettings::zone`].
+    /// When the digests go out, in the school's time zone.
     pub fn digest_time(&self) -> Result<Time, (String, String)> {
         time("digest_at", &self.digest_at)
     }
 
-    /// The school's time zone.
-    pub fn zone(&self) -> Result<TimeZone, (String, String)> {
-        TimeZone::get(&self.time_zone).map_err(|_| {
-            (
-                "monitoring.time_zone".to_owned(),
-                format!(
-                    "\"{}\" is not a time zone; use a name such as Europe/London",
-                    self.time_zone
-                ),
-            )
-        })
+    /// Refuses a `time_zone` other than the policy's `school.timezone`
+    /// (`policy`): the zone is set once, in the policy, and a line naming
+    /// another would otherwise look as if it still counted.
+    pub fn check_time_zone(&self, policy: &TimeZone) -> Result<(), (String, String)> {
+        let Some(name) = &self.time_zone else {
+            return Ok(());
+        };
+        let same = TimeZone::get(name.trim()).is_ok_and(|zone| zone == *policy);
+        if same {
+            return Ok(());
+        }
+        Err((
+            "monitoring.time_zone".to_owned(),
+            format!(
+                "\"{name}\" is not the school's time zone in the policy ({}); the time zone is now set once, in the policy's school.timezone, so remove the time_zone line from [monitoring]",
+                policy.iana_name().unwrap_or("unnamed")
+            ),
+        ))
     }
 
-    /// The monitor's rules, with these DSL and deputy contacts.
-    fn rules(&self, in_hours: Vec<Contact>) -> Result<Rules, (String, String)> {
+    /// The monitor's rules, with these DSL and deputy contacts and school
+    /// hours in `zone`.
+    fn rules(&self, in_hours: Vec<Contact>, zone: TimeZone) -> Result<Rules, (String, String)> {
         let key = |k: &str| format!("monitoring.{k}");
         if self.poll_seconds == 0 {
             return Err((key("poll_seconds"), "must be at least 1".into()));
@@ -175,7 +189,6 @@ impl MonitoringSettings {
                 ),
             ));
         }
-        let zone = self.zone()?;
         let opens = time("school_opens", &self.school_opens)?;
         let closes = time("school_closes", &self.school_closes)?;
         if opens >= closes {
@@ -191,6 +204,11 @@ impl MonitoringSettings {
             ));
         }
         let mut rules = Rules::new(
+            SchoolHours {
+                opens,
+                closes,
+                ..SchoolHours::weekdays(zone)
+            },
             in_hours,
             self.out_of_hours
                 .iter()
@@ -203,12 +221,6 @@ impl MonitoringSettings {
         rules.immediate_from = immediate;
         rules.daily_from = daily;
         rules.throttle = minutes(self.throttle_minutes);
-        rules.hours = SchoolHours {
-            zone,
-            opens,
-            closes,
-            ..SchoolHours::uk_default()
-        };
         Ok(rules)
     }
 
@@ -322,6 +334,10 @@ pub struct Outputs {
     pub metrics: Arc<gate::Metrics>,
 }
 
+/// The school's time zone in force (`school.timezone` in the policy):
+/// school hours and the times in alerts are in it.
+pub type ZoneInForce = Arc<dyn console::SchoolTimeZone>;
+
 /// The running task.
 pub struct Monitoring {
     task: JoinHandle<()>,
@@ -339,6 +355,7 @@ impl Monitoring {
         store: SqliteStore,
         db: std::path::PathBuf,
         settings: MonitoringSettings,
+        zone: ZoneInForce,
         console_url: String,
         outputs: Outputs,
         stop: CancellationToken,
@@ -354,6 +371,7 @@ impl Monitoring {
         let mut warm = WarmPath {
             store,
             settings,
+            zone,
             console_url,
             outbox: outputs.outbox,
             wake: outputs.wake,
@@ -398,6 +416,7 @@ impl Monitoring {
 struct WarmPath {
     store: SqliteStore,
     settings: MonitoringSettings,
+    zone: ZoneInForce,
     console_url: String,
     outbox: Arc<notify::Outbox<SqliteStore>>,
     wake: Arc<Notify>,
@@ -410,6 +429,8 @@ struct Running {
     monitor: Monitor,
     library: Library,
     revision: i64,
+    /// The school's time zone its hours are in.
+    zone: TimeZone,
     audit_mark: i64,
 }
 
@@ -432,12 +453,12 @@ impl WarmPath {
         }
     }
 
-    async fn build(&self, audit_mark: i64) -> anyhow::Result<Running> {
+    async fn build(&self, audit_mark: i64, zone: TimeZone) -> anyhow::Result<Running> {
         let (revision, library) = library_in_force(&self.store).await?;
         let matcher = Matcher::new(library.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let rules = self
             .settings
-            .rules(Vec::new())
+            .rules(Vec::new(), zone.clone())
             .map_err(|(key, problem)| anyhow::anyhow!("{key}: {problem}"))?;
         let next = u64::try_from(self.store.last_alert_id().await?).unwrap_or(0) + 1;
         let monitor = Monitor::new(Watcher::new(matcher, self.settings.signals()), rules, next);
@@ -445,6 +466,7 @@ impl WarmPath {
             monitor,
             library,
             revision,
+            zone,
             audit_mark,
         })
     }
@@ -464,8 +486,17 @@ impl WarmPath {
             *running = None;
             println!("monitoring: the phrase library changed; reloaded");
         }
+        // A policy reloaded with another school.timezone moves school hours.
+        let zone = self.zone.time_zone();
+        if running.as_ref().is_some_and(|r| r.zone != zone) {
+            *running = None;
+            println!(
+                "monitoring: the school's time zone is now {}; reloaded",
+                zone_name(&zone)
+            );
+        }
         if running.is_none() {
-            *running = Some(self.build(mark).await?);
+            *running = Some(self.build(mark, zone).await?);
         }
         let r = running.as_mut().expect("built above");
         r.audit_mark = mark;
@@ -512,7 +543,7 @@ impl WarmPath {
             r.monitor.tidy(now);
             let mut queued = false;
             for alert in &batch.raised {
-                queued |= self.send(alert, &r.library, now).await;
+                queued |= self.send(alert, &r.library, &r.zone, now).await;
             }
             self.store.record_alerts(&batch).await?;
             if queued {
@@ -528,7 +559,7 @@ impl WarmPath {
             self.metrics
                 .monitor_caught_up(u64::try_from(Timestamp::now().as_second()).unwrap_or(0));
         }
-        if self.pass_on(&r.library, Timestamp::now()).await? {
+        if self.pass_on(&r.library, &r.zone, Timestamp::now()).await? {
             self.wake.notify_one();
         }
         Ok(())
@@ -538,7 +569,12 @@ impl WarmPath {
     /// contact in the school's order, one every
     /// `out_of_hours_next_after_minutes`; true when something was queued.
     /// A triage decision of any kind in the console stops it.
-    async fn pass_on(&self, library: &Library, now: Timestamp) -> anyhow::Result<bool> {
+    async fn pass_on(
+        &self,
+        library: &Library,
+        zone: &TimeZone,
+        now: Timestamp,
+    ) -> anyhow::Result<bool> {
         let minutes = self.settings.out_of_hours_next_after_minutes;
         if minutes == 0 || self.settings.out_of_hours.len() < 2 {
             return Ok(false);
@@ -566,8 +602,9 @@ impl WarmPath {
             }
             let steps = usize::try_from(waited.as_secs() / step.as_secs().max(1)).unwrap_or(0);
             for (next, to) in contacts.iter().enumerate().take(steps + 1).skip(1) {
-                let mut message = passed_on_message(alert, library, &self.console_url, minutes)
-                    .dedup_key(&format!("alert:{}:next:{next}", alert.id));
+                let mut message =
+                    passed_on_message(alert, library, zone, &self.console_url, minutes)
+                        .dedup_key(&format!("alert:{}:next:{next}", alert.id));
                 message.to = vec![to.clone()];
                 match self.outbox.enqueue_email(&message, now).await {
                     Ok(ids) => queued |= !ids.is_empty(),
@@ -599,7 +636,13 @@ impl WarmPath {
 
     /// Queues an immediate alert's email and webhook calls; true when
     /// something was queued.
-    async fn send(&self, alert: &NewAlert, library: &Library, now: Timestamp) -> bool {
+    async fn send(
+        &self,
+        alert: &NewAlert,
+        library: &Library,
+        zone: &TimeZone,
+        now: Timestamp,
+    ) -> bool {
         if alert.routing != "immediate" && alert.routing != "out-of-hours" {
             return false;
         }
@@ -625,7 +668,7 @@ impl WarmPath {
                 "no DSL or deputy account has an email address; the alert is in the console only (add an email to their accounts)"
             );
         }
-        let mut message = alert_message(alert, library, &self.console_url)
+        let mut message = alert_message(alert, library, zone, &self.console_url)
             .dedup_key(&format!("alert:{}", alert.id));
         message.to = to;
         match self.outbox.enqueue(&message, now).await {
@@ -725,18 +768,37 @@ fn stored(alert: &Alert) -> NewAlert {
     }
 }
 
+/// How people at the school name its time zone: "UK time" for
+/// Europe/London, otherwise the zone's own name ("Asia/Dubai").
+pub fn zone_name(zone: &TimeZone) -> &str {
+    match zone.iana_name() {
+        Some("Europe/London") => "UK time",
+        Some(name) => name,
+        None => "the school's time",
+    }
+}
+
 /// The email (and webhook text) for an immediate alert: who, which device,
-/// when, what, and a link to it in the console.
-pub fn alert_message(alert: &NewAlert, library: &Library, console_url: &str) -> notify::Message {
+/// when (in the school's time zone, `zone`), what, and a link to it in the
+/// console.
+pub fn alert_message(
+    alert: &NewAlert,
+    library: &Library,
+    zone: &TimeZone,
+    console_url: &str,
+) -> notify::Message {
     let category = library
         .category(&alert.category)
         .map_or(alert.category.as_str(), |c| c.name.as_str());
     let who = alert.person.as_deref().unwrap_or("not signed in");
-    let when = alert
-        .first_at
-        .to_zoned(TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC))
-        .strftime("%A %-d %B %Y at %H:%M (UK time)")
-        .to_string();
+    let when = format!(
+        "{} ({})",
+        alert
+            .first_at
+            .to_zoned(zone.clone())
+            .strftime("%A %-d %B %Y at %H:%M"),
+        zone_name(zone)
+    );
     let what = match (&alert.term, &alert.phrase, &alert.url) {
         (Some(term), Some(phrase), _) => {
             format!("searched for \"{term}\" (the phrase \"{phrase}\" in {category})")
@@ -773,10 +835,11 @@ pub fn alert_message(alert: &NewAlert, library: &Library, console_url: &str) -> 
 fn passed_on_message(
     alert: &NewAlert,
     library: &Library,
+    zone: &TimeZone,
     console_url: &str,
     minutes: u64,
 ) -> notify::Message {
-    let mut message = alert_message(alert, library, console_url);
+    let mut message = alert_message(alert, library, zone, console_url);
     message.subject = format!("Not yet looked at: {}", message.subject);
     message.text = format!(
         "Nobody on the school's out-of-hours list has looked at this alert in the console yet, \
@@ -813,6 +876,29 @@ mod tests {
         assert!(MonitoringSettings::default().validate().is_ok());
     }
 
+    #[test]
+    fn a_time_zone_here_must_be_the_policys() {
+        let london = TimeZone::get("Europe/London").expect("zone");
+        let named = |zone: &str| MonitoringSettings {
+            time_zone: Some(zone.into()),
+            ..MonitoringSettings::default()
+        };
+        assert_eq!(
+            MonitoringSettings::default().check_time_zone(&london),
+            Ok(())
+        );
+        assert_eq!(named("Europe/London").check_time_zone(&london), Ok(()));
+        let (key, problem) = named("Asia/Dubai").check_time_zone(&london).unwrap_err();
+        assert_eq!(key, "monitoring.time_zone");
+        assert!(
+            problem.contains("school.timezone") && problem.contains("remove"),
+            "{problem}"
+        );
+        assert!(named("Nowhere/Else").check_time_zone(&london).is_err());
+        let dubai = TimeZone::get("Asia/Dubai").expect("zone");
+        assert!(named("Europe/London").check_time_zone(&dubai).is_err());
+    }
+
     /// Alert `id`: amara.okafor searched "how to kill myself" (event
     /// `event`) at `at`, from no known device.
     fn self_harm_alert(id: i64, at: Timestamp, event: i64, routing: &str) -> NewAlert {
@@ -843,13 +929,35 @@ mod tests {
         let at: Timestamp = "2026-11-23T10:05:00Z".parse().expect("time");
         let mut alert = self_harm_alert(7, at, 3, "immediate");
         alert.device = Some("LAPTOP-07".into());
-        let message = alert_message(&alert, &Library::starter(), "https://console.school/");
+        let zone = |name| TimeZone::get(name).expect("zone");
+        let message = alert_message(
+            &alert,
+            &Library::starter(),
+            &zone("Europe/London"),
+            "https://console.school/",
+        );
         assert!(message.text.contains("Who: amara.okafor"));
         assert!(message.text.contains("Device: LAPTOP-07 (10.0.5.17)"));
         assert!(
             message
                 .text
-                .contains("When: Monday 23 November 2026 at 10:05")
+                .contains("When: Monday 23 November 2026 at 10:05 (UK time)"),
+            "{}",
+            message.text
+        );
+        // A British international school in Dubai reads its own time.
+        let dubai = alert_message(
+            &alert,
+            &Library::starter(),
+            &zone("Asia/Dubai"),
+            "https://console.school/",
+        );
+        assert!(
+            dubai
+                .text
+                .contains("When: Monday 23 November 2026 at 14:05 (Asia/Dubai)"),
+            "{}",
+            dubai.text
         );
         assert!(message.text.contains("\"how to kill myself\""));
         assert!(message.text.contains("https://console.school/alerts/7"));
@@ -904,6 +1012,7 @@ mod tests {
         WarmPath {
             store: store.clone(),
             settings: MonitoringSettings::default(),
+            zone: Arc::new(TimeZone::get("Europe/London").expect("zone")),
             console_url: "http://console.test".into(),
             outbox: Arc::new(notify::Outbox::new(
                 store.clone(),
@@ -1121,6 +1230,7 @@ mod tests {
             .await
             .expect("record");
         let library = Library::starter();
+        let london = TimeZone::get("Europe/London").expect("zone");
         let at = |minutes: i64| raised + SignedDuration::from_mins(minutes);
         let queued = || async {
             store
@@ -1133,11 +1243,25 @@ mod tests {
         };
 
         // Within the first quarter of an hour nobody else is told.
-        assert!(!path.pass_on(&library, at(14)).await.expect("pass on"));
+        assert!(
+            !path
+                .pass_on(&library, &london, at(14))
+                .await
+                .expect("pass on")
+        );
         assert!(queued().await.is_empty());
         // Then the next on the list, once however often the monitor looks.
-        assert!(path.pass_on(&library, at(16)).await.expect("pass on"));
-        assert!(!path.pass_on(&library, at(20)).await.expect("pass on"));
+        assert!(
+            path.pass_on(&library, &london, at(16))
+                .await
+                .expect("pass on")
+        );
+        assert!(
+            !path
+                .pass_on(&library, &london, at(20))
+                .await
+                .expect("pass on")
+        );
         assert_eq!(
             queued().await,
             [(
@@ -1149,7 +1273,11 @@ mod tests {
         assert!(entry.summary.starts_with("Not yet looked at: "));
         assert!(entry.payload.contains("you are next on the list"));
         // A monitor that was stopped for a while catches up in order.
-        assert!(path.pass_on(&library, at(31)).await.expect("pass on"));
+        assert!(
+            path.pass_on(&library, &london, at(31))
+                .await
+                .expect("pass on")
+        );
         assert_eq!(queued().await.len(), 2);
         // A decision in the console stops it going further.
         assert!(
@@ -1168,7 +1296,12 @@ mod tests {
                 .await
                 .expect("triage")
         );
-        assert!(!path.pass_on(&library, at(50)).await.expect("pass on"));
+        assert!(
+            !path
+                .pass_on(&library, &london, at(50))
+                .await
+                .expect("pass on")
+        );
         assert_eq!(queued().await.len(), 2);
 
         // Passing on turned off: everyone on the list at once, as before.

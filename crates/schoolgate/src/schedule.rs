@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::commands::report;
 use crate::config::Config;
-use crate::monitoring::{alert_link, dsl_mailboxes, library_in_force};
+use crate::monitoring::{ZoneInForce, alert_link, dsl_mailboxes, library_in_force, zone_name};
 
 /// How often the schedule looks at the clock.
 const EVERY: Duration = Duration::from_secs(60);
@@ -124,6 +124,7 @@ fn describe_days(first: Date, last: Date) -> String {
 /// holiday simply covers the day before.
 #[derive(Clone, Debug)]
 pub struct Calendar {
+    /// The school's time zone (`school.timezone` in the policy).
     pub zone: TimeZone,
     /// When the digests go out; none: no digests (monitoring is off).
     pub digest_at: Option<Time>,
@@ -260,6 +261,8 @@ pub struct Scheduler {
     outbox: Arc<notify::Outbox<SqliteStore>>,
     wake: Option<Arc<Notify>>,
     pub calendar: Calendar,
+    /// Where `calendar.zone` comes from: the policy in force.
+    zone: ZoneInForce,
     console_url: String,
     school: String,
     report_to: Vec<String>,
@@ -274,12 +277,14 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// The schedule `config` asks for: digests while monitoring is on, the
-    /// weekly report when it names recipients.
+    /// weekly report when it names recipients; in the school's time zone,
+    /// as `zone` gives it at each step.
     pub fn new(
         store: SqliteStore,
         outbox: Arc<notify::Outbox<SqliteStore>>,
         config: &Config,
         console_url: &str,
+        zone: ZoneInForce,
     ) -> anyhow::Result<Scheduler> {
         let problem = |(key, problem): (String, String)| anyhow::anyhow!("{key}: {problem}");
         let m = &config.monitoring;
@@ -298,10 +303,11 @@ impl Scheduler {
             outbox,
             wake: None,
             calendar: Calendar {
-                zone: m.zone().map_err(problem)?,
+                zone: zone.time_zone(),
                 digest_at,
                 report,
             },
+            zone,
             console_url: console_url.trim_end_matches('/').to_owned(),
             school: report::school(config),
             report_to: config.reports.weekly_recipients.clone(),
@@ -326,6 +332,8 @@ impl Scheduler {
     /// Sends what is due at `now` that was not sent before: the most recent
     /// period of each job only. Returns what became of each.
     pub async fn step(&mut self, now: Timestamp) -> Vec<(Occurrence, Result<Done, String>)> {
+        // The policy may have been reloaded with another school.timezone.
+        self.calendar.zone = self.zone.time_zone();
         let mut results = Vec::new();
         let mut queued = false;
         let due = self.calendar.due(now, |key| {
@@ -394,7 +402,8 @@ impl Scheduler {
                 message
             }
             None => {
-                let period = reports::Period::week_from(occurrence.first);
+                let zone = reports::period::SchoolZone::new(&self.calendar.zone);
+                let period = reports::Period::week_from(occurrence.first).in_zone(zone);
                 let input = store::reports::weekly_input(&self.store, period, &self.school)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -606,13 +615,6 @@ impl DigestText<'_> {
             .map_or_else(|| id.to_owned(), |c| c.name().to_owned())
     }
 
-    fn zone_name(&self) -> &str {
-        match self.zone.iana_name() {
-            Some("Europe/London") | None => "UK time",
-            Some(name) => name,
-        }
-    }
-
     fn time(&self, at: Timestamp) -> String {
         at.to_zoned(self.zone.clone())
             .strftime("%a %-d %b %H:%M")
@@ -709,7 +711,7 @@ pub fn digest_message(
                 "  {who}: {}{times}, highest severity {} of 5, {span} ({})",
                 plural(line.alerts, "alert", "alerts"),
                 line.highest,
-                text.zone_name()
+                zone_name(text.zone)
             );
             for id in line.alert_ids.iter().take(LINKS_PER_LINE) {
                 let id = i64::try_from(*id).unwrap_or(i64::MAX);
@@ -783,6 +785,7 @@ pub async fn command(
         outbox,
         config,
         &configured_console_url(config),
+        Arc::new(dir.school_zone().await?),
     )?;
     let now = match at {
         Some(text) => parse_at(text, &scheduler.calendar.zone)
@@ -880,6 +883,44 @@ mod tests {
         let early = calendar.latest(at("2026-11-18T07:29:59Z"));
         let daily = find(&early, Job::DailyDigest).expect("daily");
         assert_eq!(covers(&daily), (date(2026, 11, 16), date(2026, 11, 16)));
+    }
+
+    #[test]
+    fn a_school_in_dubai_gets_its_digest_at_its_own_0730() {
+        let calendar = Calendar {
+            zone: TimeZone::get("Asia/Dubai").expect("zone"),
+            ..london(None)
+        };
+        // 07:30 in Dubai (UTC+4) is 03:30 UTC; London's 07:30 is four
+        // hours later.
+        let daily = find(
+            &calendar.latest(at("2026-11-18T03:30:00Z")),
+            Job::DailyDigest,
+        )
+        .expect("daily");
+        assert_eq!(daily.at, at("2026-11-18T03:30:00Z"));
+        assert_eq!(covers(&daily), (date(2026, 11, 17), date(2026, 11, 17)));
+        assert_eq!(
+            calendar.span(&daily),
+            (at("2026-11-16T20:00:00Z"), at("2026-11-17T20:00:00Z"))
+        );
+        let in_london = find(
+            &london(None).latest(at("2026-11-18T03:30:00Z")),
+            Job::DailyDigest,
+        )
+        .expect("daily");
+        assert_eq!(covers(&in_london), (date(2026, 11, 16), date(2026, 11, 16)));
+
+        let alerts = [stored(11, Some("amara.okafor"), "bullying", 3, "new")];
+        let message = school_digest(&daily, &alerts, &calendar.zone);
+        assert!(
+            message
+                .text
+                .contains("from Fri 20 Nov 14:16 to Sat 21 Nov 16:16 (Asia/Dubai)"),
+            "{}",
+            message.text
+        );
+        assert!(!message.text.contains("UK time"), "{}", message.text);
     }
 
     #[test]
@@ -1002,6 +1043,26 @@ mod tests {
         }
     }
 
+    /// The digest of `alerts` a school in `zone` gets, with the starter
+    /// library, at 07:30.
+    fn school_digest(
+        occurrence: &Occurrence,
+        alerts: &[StoredAlert],
+        zone: &TimeZone,
+    ) -> notify::Message {
+        digest_message(
+            occurrence,
+            alerts,
+            &DigestText {
+                library: &Library::starter(),
+                console_url: "https://console.school.example",
+                zone,
+                digest_at: "07:30",
+                immediate_from: 4,
+            },
+        )
+    }
+
     #[test]
     fn the_digest_counts_by_category_and_links_each_alert() {
         let calendar = london(None);
@@ -1017,18 +1078,7 @@ mod tests {
             stored(14, Some("ben.adeyemi"), "drugs", 3, "new"),
             stored(15, Some("ben.adeyemi"), "repeated-attempts", 3, "new"),
         ];
-        let library = Library::starter();
-        let message = digest_message(
-            &daily,
-            &alerts,
-            &DigestText {
-                library: &library,
-                console_url: "https://console.school.example",
-                zone: &calendar.zone,
-                digest_at: "07:30",
-                immediate_from: 4,
-            },
-        );
+        let message = school_digest(&daily, &alerts, &calendar.zone);
         assert_eq!(
             message.subject,
             "Daily safeguarding digest: 5 alerts, Friday 20 to Sunday 22 November 2026"
@@ -1131,7 +1181,14 @@ mod tests {
             notify::Webhooks::new(&[]).expect("no webhooks"),
             notify::DeliveryOptions::default(),
         ));
-        Scheduler::new(store.clone(), outbox, &config, "http://console.test").expect("new")
+        Scheduler::new(
+            store.clone(),
+            outbox,
+            &config,
+            "http://console.test",
+            Arc::new(TimeZone::get("Europe/London").expect("zone")),
+        )
+        .expect("new")
     }
 
     #[tokio::test]

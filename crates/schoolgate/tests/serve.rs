@@ -312,6 +312,77 @@ fn check_config_names_bad_keys_and_values() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
 }
 
+/// `[monitoring] time_zone` from older files: the zone is now the
+/// policy's `school.timezone`, so the same zone is accepted and another
+/// refused, naming the key and saying what to do.
+#[test]
+fn check_config_refuses_a_monitoring_time_zone_other_than_the_policys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("schoolgate.toml");
+    let path = config.to_str().expect("path");
+    // The default policy's zone (no data folder yet): accepted as it was.
+    std::fs::write(&config, "[monitoring]\ntime_zone = \"Europe/London\"\n").expect("write");
+    let out = run(&data, &["check-config", "--config", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!data.exists(), "check-config sets up no data folder");
+
+    std::fs::write(&config, "[monitoring]\ntime_zone = \"Asia/Dubai\"\n").expect("write");
+    for command in ["check-config", "serve"] {
+        let out = run(&data, &[command, "--config", path]);
+        assert_eq!(out.status.code(), Some(64), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("schoolgate.toml: monitoring.time_zone")
+                && stderr.contains("school.timezone")
+                && stderr.contains("remove the time_zone line"),
+            "{command}: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+    }
+
+    // A school whose policy is in Dubai: the same zone is accepted, and
+    // London is now the one refused.
+    let policy = dir.path().join("policy.toml");
+    let exported = run(&data, &["policy", "export"]);
+    assert!(exported.status.success());
+    let text = String::from_utf8_lossy(&exported.stdout)
+        .replace("timezone = \"Europe/London\"", "timezone = \"Asia/Dubai\"");
+    assert!(text.contains("Asia/Dubai"), "{text}");
+    std::fs::write(&policy, text).expect("write");
+    let imported = run(
+        &data,
+        &[
+            "--by",
+            "test",
+            "policy",
+            "import",
+            policy.to_str().expect("path"),
+            "--reason",
+            "A British international school in Dubai",
+        ],
+    );
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let out = run(&data, &["check-config", "--config", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&config, "[monitoring]\ntime_zone = \"Europe/London\"\n").expect("write");
+    let out = run(&data, &["check-config", "--config", path]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("monitoring.time_zone"));
+}
+
 fn event(at: jiff::Timestamp, user: &str, verdict: &str, url: &str) -> store::ActivityEvent {
     store::ActivityEvent {
         at,

@@ -98,7 +98,7 @@ fn school_time<S: Store>(console: &Console<S>, text: &str, end_of_day: bool) -> 
         }
     };
     civil
-        .to_zoned(console.settings.time_zone.clone())
+        .to_zoned(console.time_zone())
         .ok()
         .map(|z| z.timestamp())
 }
@@ -251,7 +251,7 @@ struct EventView {
 
 fn event_view<S: Store>(console: &Console<S>, row: &ActivityRow) -> EventView {
     let e = &row.event;
-    let zoned = e.at.to_zoned(console.settings.time_zone.clone());
+    let zoned = e.at.to_zoned(console.time_zone());
     EventView {
         when: console.show_time(e.at),
         day: zoned.strftime("%A %-d %B %Y").to_string(),
@@ -447,7 +447,7 @@ const CSV_HEADER: &str = "time (school),time (UTC),source,person,device,ip addre
 fn csv_line<S: Store>(console: &Console<S>, row: &ActivityRow, out: &mut String) {
     let e = &row.event;
     let local =
-        e.at.to_zoned(console.settings.time_zone.clone())
+        e.at.to_zoned(console.time_zone())
             .strftime("%Y-%m-%d %H:%M:%S")
             .to_string();
     let cells: [&str; 18] = [

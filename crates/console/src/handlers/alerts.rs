@@ -123,7 +123,7 @@ fn what(alert: &StoredAlert, category: &str) -> String {
 }
 
 fn local(console: &Console<impl Store>, at: Timestamp) -> String {
-    at.to_zoned(console.settings.time_zone.clone())
+    at.to_zoned(console.time_zone())
         .strftime("%Y-%m-%dT%H:%M")
         .to_string()
 }

@@ -1239,7 +1239,7 @@ pub fn parse_time<S: Store>(console: &Console<S>, text: &str) -> Result<Timestam
     }
     text.parse::<jiff::civil::DateTime>()
         .ok()
-        .and_then(|dt| dt.to_zoned(console.settings.time_zone.clone()).ok())
+        .and_then(|dt| dt.to_zoned(console.time_zone()).ok())
         .map(|z| z.timestamp())
         .ok_or_else(|| {
             format!("'{text}' is not a date and time; write it like 2026-11-18 12:15, or leave it empty for now")

@@ -28,7 +28,7 @@ use records::chronology::{chronology, visible_to};
 use records::concern::AMENDABLE_FIELDS;
 use records::incident::Decision;
 use records::procedure::IncidentType;
-use records::referral::{Agency, DirectoryContact, default_due, national_contacts};
+use records::referral::{Agency, DirectoryContact, default_due_in, national_contacts};
 use records::{
     CategoryDecision, Closure, Concern, Incident, Involvement, NewAttachment, NewConcern,
     NewIncident, NewReferral, PupilLinkChange, PupilRef, ReadLogEntry, ReadTarget, RecordsError,
@@ -192,7 +192,7 @@ async fn find_pupil<S: Store>(
 }
 
 fn local_input(console: &Console<impl Store>, at: Timestamp) -> String {
-    at.to_zoned(console.settings.time_zone.clone())
+    at.to_zoned(console.time_zone())
         .strftime("%Y-%m-%dT%H:%M")
         .to_string()
 }
@@ -200,7 +200,7 @@ fn local_input(console: &Console<impl Store>, at: Timestamp) -> String {
 fn parse_local(console: &Console<impl Store>, text: &str) -> Option<Timestamp> {
     let civil: DateTime = text.trim().parse().ok()?;
     civil
-        .to_zoned(console.settings.time_zone.clone())
+        .to_zoned(console.time_zone())
         .ok()
         .map(|z| z.timestamp())
 }
@@ -1431,7 +1431,7 @@ pub async fn refer<S: Store>(
     };
     let now = console.now();
     let due = if form.due.trim().is_empty() {
-        default_due(contact.agency, now)
+        default_due_in(contact.agency, &now.to_zoned(console.time_zone()))
     } else {
         match parse_local(&console, &form.due) {
             Some(at) => at,

@@ -23,7 +23,8 @@ use records::RecordsError;
 use records::registers::{
     Audience, ConsentKind, Entry, Register, RegisterEntry, ReleasedTo, access_reviews_due,
     awaiting_receipt, consent, current_aup, filtering_check_overdue, latest_by, not_accepted,
-    on_loan, reviews_overdue, still_held, technology_attention, training_expires, training_overdue,
+    on_loan, reviews_overdue, still_held_in, technology_attention, training_expires,
+    training_overdue,
 };
 use serde::Deserialize;
 use store::{Store, StoreError};
@@ -79,10 +80,7 @@ const ANNUAL_COURSE: &str = "Safeguarding and online safety update";
 const CHECK_EVERY_DAYS: i64 = 30;
 
 fn today(console: &Console<impl Store>) -> Date {
-    console
-        .now()
-        .to_zoned(console.settings.time_zone.clone())
-        .date()
+    console.school_now().date()
 }
 
 fn show(console: &Console<impl Store>, at: Timestamp) -> String {
@@ -185,7 +183,7 @@ async fn page<S: Store>(
         Register::PolicyReviews => (
             "Policy reviews",
             "registers_reviews.html",
-            policy_reviews(&entries, console.now()),
+            policy_reviews(&entries, &console.school_now()),
         ),
         Register::ParentalConsents => (
             "Parental consents",
@@ -246,11 +244,12 @@ async fn confiscations<S: Store>(
             .find(|p| p.username == u)
             .map_or_else(|| u.to_owned(), |p| format!("{} ({u})", p.display_name))
     };
-    let held_ids: Vec<i64> = still_held(entries, None)
+    let now = console.school_now();
+    let held_ids: Vec<i64> = still_held_in(entries, None, now.time_zone())
         .iter()
         .map(|(id, _)| *id)
         .collect();
-    let today_held: Vec<i64> = still_held(entries, Some(today(console)))
+    let today_held: Vec<i64> = still_held_in(entries, Some(now.date()), now.time_zone())
         .iter()
         .map(|(id, _)| *id)
         .collect();
@@ -450,7 +449,7 @@ async fn training<S: Store>(
     console: &Console<S>,
     entries: &[RegisterEntry],
 ) -> Result<Value, AppError> {
-    let now = console.now();
+    let now = console.school_now();
     let staff = staff(console).await?;
     let usernames: Vec<String> = staff.iter().map(|(u, _)| u.clone()).collect();
     let name_of = |u: &str| {
@@ -470,7 +469,7 @@ async fn training<S: Store>(
     let overdue: Vec<Value> = courses
         .iter()
         .map(|course| {
-            let people: Vec<Value> = training_overdue(entries, course, &usernames, now)
+            let people: Vec<Value> = training_overdue(entries, course, &usernames, &now)
                 .into_iter()
                 .map(|(who, expired)| {
                     context! {
@@ -552,7 +551,7 @@ fn checks(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value {
         .collect();
     context! {
         rows => rows,
-        overdue => filtering_check_overdue(entries, console.now(), CHECK_EVERY_DAYS),
+        overdue => filtering_check_overdue(entries, &console.school_now(), CHECK_EVERY_DAYS),
         every => CHECK_EVERY_DAYS,
     }
 }
@@ -781,7 +780,7 @@ fn technology(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Value
         _ => None,
     })
     .collect();
-    let attention: Vec<Value> = technology_attention(entries, console.now())
+    let attention: Vec<Value> = technology_attention(entries, &console.school_now())
         .into_iter()
         .map(|(name, missing)| context! { name => name, missing => missing.join(", ") })
         .collect();
@@ -832,7 +831,7 @@ fn system_access(console: &Console<impl Store>, entries: &[RegisterEntry]) -> Va
         _ => None,
     })
     .collect();
-    let due: Vec<Value> = access_reviews_due(entries, console.now())
+    let due: Vec<Value> = access_reviews_due(entries, &console.school_now())
         .into_iter()
         .filter_map(|e| match &e.entry {
             Entry::SystemAccess {
@@ -873,7 +872,7 @@ pub const REVIEW_WRITERS: &[Role] = AUP_VERSION_WRITERS;
 /// File transfers are part of a pupil's child-protection file.
 pub const TRANSFERS: &[Role] = &Role::SAFEGUARDING;
 
-fn policy_reviews(entries: &[RegisterEntry], now: Timestamp) -> Value {
+fn policy_reviews(entries: &[RegisterEntry], now: &jiff::Zoned) -> Value {
     let rows: Vec<Value> = latest_by(entries, |e| match e {
         Entry::PolicyReview { policy, .. } => Some(policy),
         _ => None,
@@ -1093,7 +1092,7 @@ async fn submit<S: Store, F: RegisterForm>(
 ) -> Result<Response, AppError> {
     let ctx = Context {
         people: console.store.people().await?,
-        time_zone: console.settings.time_zone.clone(),
+        time_zone: console.time_zone(),
         now: console.now(),
         name: caller.account.display_name.clone(),
         id,

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use minijinja::context;
 use minijinja::value::Serde;
+use reports::period::SchoolZone;
 use reports::selftest::{Observed, Outcome, ProfileResult, cases};
 use reports::{Period, Term, governors::governors_report, weekly::weekly_report};
 use serde::{Deserialize, Serialize};
@@ -52,23 +53,33 @@ fn school<S>(console: &Console<S>) -> String {
     }
 }
 
-/// The week asked for, or the last full week (Monday to Sunday).
-fn week<S: Store>(console: &Console<S>, query: &WeekQuery) -> Result<Period, String> {
-    if query.from.trim().is_empty() {
-        let today = reports::period::school_date(console.now());
-        let back = i64::from(today.weekday().to_monday_zero_offset()) + 7;
-        return Ok(Period::week_from(
-            today.checked_sub(back.days()).unwrap_or(today),
-        ));
-    }
-    Period::parse_date(&query.from).map(Period::week_from)
+fn zone<S: Store>(console: &Console<S>) -> SchoolZone {
+    SchoolZone::new(&console.time_zone())
 }
 
-fn term<S: Store>(console: &Console<S>, query: &TermQuery) -> Result<Term, String> {
-    if query.term.trim().is_empty() {
-        return Ok(Term::containing(reports::period::school_date(console.now())).previous());
+/// The week asked for, or the last full week (Monday to Sunday), in the
+/// school's time zone.
+fn week<S: Store>(console: &Console<S>, query: &WeekQuery) -> Result<Period, String> {
+    let zone = zone(console);
+    if query.from.trim().is_empty() {
+        let today = zone.date(console.now());
+        let back = i64::from(today.weekday().to_monday_zero_offset()) + 7;
+        return Ok(
+            Period::week_from(today.checked_sub(back.days()).unwrap_or(today)).in_zone(zone),
+        );
     }
-    Term::parse(&query.term)
+    Period::parse_date(&query.from).map(|first| Period::week_from(first).in_zone(zone))
+}
+
+/// The term asked for, or the last one, in the school's time zone.
+fn term<S: Store>(console: &Console<S>, query: &TermQuery) -> Result<Term, String> {
+    let zone = zone(console);
+    if query.term.trim().is_empty() {
+        return Ok(Term::containing(zone.date(console.now()))
+            .previous()
+            .in_zone(zone));
+    }
+    Term::parse(&query.term).map(|term| term.in_zone(zone))
 }
 
 fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {

@@ -286,17 +286,30 @@ impl Browser {
 // policy saved, API tokens, and JSON calls.
 
 impl School {
-    /// A school whose console tests URLs with `checker`.
-    pub async fn with_checker(checker: Arc<dyn console::UrlChecker>) -> School {
+    /// A school whose console `serve` would set up further with `and`.
+    async fn with_console(
+        and: impl FnOnce(Console<SqliteStore>) -> Console<SqliteStore>,
+    ) -> School {
         let mut school = School::new().await;
-        let console = Arc::new(
-            Console::new(school.store.clone(), Settings::new("http://console.test"))
-                .with_clock(school.clock.clone())
-                .with_checker(checker),
-        );
+        let console = Arc::new(and(Console::new(
+            school.store.clone(),
+            Settings::new("http://console.test"),
+        )
+        .with_clock(school.clock.clone())));
         school.app = console::app(console.clone());
         school.console = console;
         school
+    }
+
+    /// A school whose console tests URLs with `checker`.
+    pub async fn with_checker(checker: Arc<dyn console::UrlChecker>) -> School {
+        School::with_console(|console| console.with_checker(checker)).await
+    }
+
+    /// A school whose console shows times in the zone `zone` gives each
+    /// time it asks, as the policy in force gives it in `serve`.
+    pub async fn with_time_zone(zone: Arc<dyn console::SchoolTimeZone>) -> School {
+        School::with_console(|console| console.with_time_zone(zone)).await
     }
 
     /// Saves the shipped default policy as revision 1.

@@ -64,6 +64,41 @@ fn changes_something(command: &Command) -> bool {
     }
 }
 
+/// Refuses a `[monitoring] time_zone` other than the policy's
+/// `school.timezone` (`policy`), naming the file it is in.
+fn check_time_zone(
+    config: &Config,
+    path: Option<&std::path::Path>,
+    policy: &jiff::tz::TimeZone,
+) -> Result<(), Failure> {
+    config
+        .monitoring
+        .check_time_zone(policy)
+        .map_err(|(key, problem)| {
+            let file = path.map_or_else(String::new, |p| format!("{}: ", p.display()));
+            Failure::usage(format!("{file}{key}: {problem}"))
+        })
+}
+
+/// The policy's time zone, for `check-config`, which sets up no data
+/// folder: a folder not yet set up will start with the default policy's.
+async fn zone_before_set_up(data: &std::path::Path) -> Result<jiff::tz::TimeZone> {
+    use store::Store;
+    let db = DataDir::db_path(data);
+    let policy = if db.exists() {
+        let store = store::sqlite::SqliteStore::open(&db).await?;
+        let current = store.current_policy().await;
+        store.close().await;
+        match current? {
+            Some(revision) => revision.policy()?,
+            None => ::policy::defaults::default_policy(),
+        }
+    } else {
+        ::policy::defaults::default_policy()
+    };
+    Ok(policy.time_zone()?)
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     // A bad configuration is refused before anything else happens.
     let config = match &cli.command {
@@ -86,6 +121,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         return mail::test(config, path.as_deref(), to).await;
     }
     if let (Command::CheckConfig { .. }, Some((config, path))) = (&cli.command, &config) {
+        if config.monitoring.time_zone.is_some() {
+            check_time_zone(
+                config,
+                path.as_deref(),
+                &zone_before_set_up(&cli.data).await?,
+            )?;
+        }
         match path {
             Some(path) => out!("{} is valid.", path.display()),
             None => out!("No configuration file: the defaults apply."),
@@ -100,6 +142,18 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     // A new data folder is set up by schoolgate itself, whoever asked.
     let dir = DataDir::open(&cli.data, "schoolgate (first set-up)").await?;
+    if let Some((config, path)) = &config
+        && config.monitoring.time_zone.is_some()
+    {
+        let checked = match dir.school_zone().await {
+            Ok(zone) => check_time_zone(config, path.as_deref(), &zone).map_err(Into::into),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            dir.store.close().await;
+            return Err(e);
+        }
+    }
     let result = match &cli.command {
         Command::Check(args) => check::run(&dir, args).await,
         Command::Lists(command) => lists::run(&dir, command, &actor).await,

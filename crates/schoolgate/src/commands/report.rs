@@ -37,6 +37,8 @@ pub(crate) fn school(config: &Config) -> String {
 }
 
 pub async fn run(dir: &DataDir, config: &Config, command: &ReportCommand) -> Result<()> {
+    // Weeks and terms begin at midnight in the school's time zone.
+    let zone = reports::period::SchoolZone::new(&dir.school_zone().await?);
     match command {
         ReportCommand::Weekly {
             from,
@@ -47,7 +49,7 @@ pub async fn run(dir: &DataDir, config: &Config, command: &ReportCommand) -> Res
         } => {
             let first =
                 Period::parse_date(from).map_err(|e| Failure::usage(format!("--from: {e}")))?;
-            let period = Period::week_from(first);
+            let period = Period::week_from(first).in_zone(zone);
             let input = store::reports::weekly_input(&dir.store, period, &school(config)).await?;
             let report = weekly_report(period, &input);
             out!(
@@ -98,7 +100,9 @@ pub async fn run(dir: &DataDir, config: &Config, command: &ReportCommand) -> Res
             csv,
             ..
         } => {
-            let term = Term::parse(term).map_err(|e| Failure::usage(format!("--term: {e}")))?;
+            let term = Term::parse(term)
+                .map_err(|e| Failure::usage(format!("--term: {e}")))?
+                .in_zone(zone);
             let input = store::reports::governors_input(&dir.store, term, &school(config)).await?;
             let report = governors_report(&input);
             out!(

@@ -159,14 +159,23 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         .await?
         .remove(0);
     let console_url = console_url(&config, &listener, console_tls.is_some())?;
-    let scheduler =
-        crate::schedule::Scheduler::new(dir.store.clone(), outbox.clone(), &config, &console_url)?;
+    // Monitoring, the schedule and the console read the school's time zone
+    // from the policy in force, so a reload that changes it shows at once.
+    let zone: crate::monitoring::ZoneInForce = Arc::new(EngineInForce(gate.clone()));
+    let scheduler = crate::schedule::Scheduler::new(
+        dir.store.clone(),
+        outbox.clone(),
+        &config,
+        &console_url,
+        zone.clone(),
+    )?;
     let console_app = console_app(
         &dir,
         &config,
         &console_url,
         console_tls.is_some(),
         gate.clone(),
+        zone.clone(),
     )
     .await?;
     edges.spawn(console::serve(
@@ -223,6 +232,7 @@ pub async fn run(dir: DataDir, config: Config, config_path: Option<&Path>) -> Re
         dir.store.clone(),
         crate::datadir::DataDir::db_path(&dir.root),
         config.monitoring.clone(),
+        zone,
         console_url.clone(),
         crate::monitoring::Outputs {
             outbox,
@@ -323,6 +333,7 @@ async fn console_app(
     public_url: &str,
     tls: bool,
     gate: Arc<Gate>,
+    zone: crate::monitoring::ZoneInForce,
 ) -> Result<axum::Router> {
     let public_url = public_url.to_owned();
     let mut settings = console::Settings::new(&public_url);
@@ -339,14 +350,22 @@ async fn console_app(
     }
     let console = Arc::new(
         console::Console::new(dir.store.clone(), settings)
-            .with_checker(Arc::new(EngineInForce(gate))),
+            .with_checker(Arc::new(EngineInForce(gate)))
+            .with_time_zone(zone),
     );
     Ok(console::app(console))
 }
 
 /// The console's "Test a URL" asks the engine the filter is using at that
-/// moment, so its answers follow every reload.
+/// moment, so its answers follow every reload; so does the school's time
+/// zone everything shows times in.
 struct EngineInForce(Arc<Gate>);
+
+impl console::SchoolTimeZone for EngineInForce {
+    fn time_zone(&self) -> jiff::tz::TimeZone {
+        self.0.engine().time_zone().clone()
+    }
+}
 
 impl console::UrlChecker for EngineInForce {
     fn check(
