@@ -297,9 +297,19 @@ fn date(at: Timestamp, zone: &TimeZone) -> Date {
 }
 
 impl RegisterEntry {
-    /// Checks a new entry against the register as it stands (`existing`:
-    /// every entry of the same register, oldest first).
+    /// [`RegisterEntry::validate_in`] the policy's default time zone.
     pub fn validate(&self, existing: &[RegisterEntry]) -> Result<(), RecordsError> {
+        self.validate_in(existing, &crate::default_zone())
+    }
+
+    /// Checks a new entry against the register as it stands (`existing`:
+    /// every entry of the same register, oldest first). Dates are the
+    /// school's, in `zone`.
+    pub fn validate_in(
+        &self,
+        existing: &[RegisterEntry],
+        zone: &TimeZone,
+    ) -> Result<(), RecordsError> {
         if !self.entry.may_write(self.role, &self.actor) {
             return Err(RecordsError::NotAllowed(format!(
                 "your role cannot add to the {} register; ask the DSL or the headteacher",
@@ -423,9 +433,7 @@ impl RegisterEntry {
                         "training must be valid for between 1 and 60 months (12 for annual safeguarding and online safety updates)".into(),
                     ));
                 }
-                // The store checks this with no policy at hand, so in the
-                // policy's default zone: a day's difference at most.
-                if *completed_on > date(self.at, &crate::default_zone()) {
+                if *completed_on > date(self.at, zone) {
                     return Err(RecordsError::Invalid(
                         "the training date is in the future; record it once it is done".into(),
                     ));

@@ -203,9 +203,7 @@ pub async fn governors_input<S: Store>(
         ),
         checks_done: checks_this.len() as u64,
         checks_failed,
-        last_check: checks_this
-            .last()
-            .map(|e| reports::period::school_date(e.at)),
+        last_check: checks_this.last().map(|e| term.zone.date(e.at)),
         training: Coverage {
             covered: trained,
             total: staff.len() as u64,

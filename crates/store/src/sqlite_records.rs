@@ -1037,6 +1037,26 @@ fn register_entry(row: &SqliteRow) -> Result<RegisterEntry, StoreError> {
     })
 }
 
+/// The school's time zone: `school.timezone` of the policy in force, or
+/// the default one's before any policy is saved.
+async fn school_zone(conn: &mut SqliteConnection) -> Result<jiff::tz::TimeZone, StoreError> {
+    let latest: Option<(i64, String)> =
+        sqlx::query_as("SELECT number, document FROM policy_revision ORDER BY number DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((number, document)) = latest else {
+        return Ok(policy::defaults::default_policy()
+            .time_zone()
+            .unwrap_or(jiff::tz::TimeZone::UTC));
+    };
+    policy::Policy::from_toml(&document)
+        .and_then(|policy| policy.time_zone())
+        .map_err(|e| StoreError::BadRevision {
+            number,
+            problem: e.to_string(),
+        })
+}
+
 async fn load_register(
     conn: &mut SqliteConnection,
     register: Register,
@@ -1068,7 +1088,11 @@ pub async fn add_register_entry(
         Ok(e) => e,
         Err(e) => return Err(abandon(tx, e).await),
     };
-    let mut tx = check(tx, entry.validate(&existing)).await?;
+    let zone = match school_zone(&mut tx).await {
+        Ok(zone) => zone,
+        Err(e) => return Err(abandon(tx, e).await),
+    };
+    let mut tx = check(tx, entry.validate_in(&existing, &zone)).await?;
     let id: i64 = sqlx::query(
         "INSERT INTO register_entry (register, actor, role, at_us, body)
          VALUES (?, ?, ?, ?, ?) RETURNING id",

@@ -339,3 +339,65 @@ async fn a_term_for_governors_is_counted_and_anonymous() {
     );
     assert_eq!(again.to_csv(), csv);
 }
+
+#[tokio::test]
+async fn register_and_report_dates_are_the_school_s_own() {
+    let (_dir, store) = store().await;
+    // 21:30 UTC on 9 October: still the 9th in London, already the 10th
+    // in Dubai (a British international school, UTC+4).
+    let late = "2026-10-09T21:30:00Z".parse::<Timestamp>().expect("time");
+    let training = register(
+        late,
+        Role::Dsl,
+        Entry::Training {
+            person: "staff1".into(),
+            course: "Online safety".into(),
+            completed_on: date(2026, 10, 10),
+            valid_months: 12,
+            provider: "LA".into(),
+        },
+    );
+    // With the default policy (Europe/London) the 10th is tomorrow.
+    let refused = store.add_register_entry(&training).await;
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("in the future")),
+        "{refused:?}"
+    );
+    let mut policy = policy::defaults::default_policy();
+    policy.school.timezone = "Asia/Dubai".into();
+    store
+        .save_policy(&policy, "dsl", "the school is in Dubai")
+        .await
+        .expect("policy");
+    store
+        .add_register_entry(&training)
+        .await
+        .expect("the 10th is today in Dubai");
+
+    // The governors' report dates the last filtering check in the term's zone.
+    store
+        .add_register_entry(&register(
+            late,
+            Role::Technician,
+            Entry::FilteringCheck {
+                tested: "self-test ks2".into(),
+                result: "passed".into(),
+                actions: "none needed".into(),
+            },
+        ))
+        .await
+        .expect("check");
+    let dubai = jiff::tz::TimeZone::get("Asia/Dubai").expect("zone");
+    let term = Term::parse("2026-autumn")
+        .expect("term")
+        .in_zone(reports::period::SchoolZone::new(&dubai));
+    let input = store::reports::governors_input(&store, term, "Dubai British School")
+        .await
+        .expect("input");
+    assert_eq!(input.last_check, Some(date(2026, 10, 10)));
+    let london = Term::parse("2026-autumn").expect("term");
+    let input = store::reports::governors_input(&store, london, "Dubai British School")
+        .await
+        .expect("input");
+    assert_eq!(input.last_check, Some(date(2026, 10, 9)));
+}
