@@ -166,10 +166,13 @@ pub struct ActivityArgs {
     /// The client's IP address.
     #[arg(long, value_name = "ADDRESS")]
     pub ip: Option<String>,
-    /// From this time (RFC 3339, such as 2026-11-18T09:00:00Z).
+    /// From this time: a date (2026-11-18, from its midnight), a time on
+    /// the school's clock (2026-11-18 09:00) or RFC 3339
+    /// (2026-11-18T09:00:00Z).
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// Up to (not including) this time.
+    /// Up to (not including) this time, written as for --from: --from
+    /// 2026-11-18 --to 2026-11-19 is the whole of 18 November.
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// allow, block or safe-search.

@@ -259,7 +259,6 @@ impl DataDir {
             .collect()
     }
 
-    /// The policy in force compiled with the lists: what every decision uses.
     /// The school's time zone: `school.timezone` in the policy in force.
     pub async fn school_zone(&self) -> Result<jiff::tz::TimeZone> {
         let revision = self
@@ -270,6 +269,7 @@ impl DataDir {
         Ok(revision.policy()?.time_zone()?)
     }
 
+    /// The policy in force compiled with the lists: what every decision uses.
     pub async fn engine(&self) -> Result<Engine> {
         let revision = self
             .store

@@ -516,6 +516,7 @@ fn activity_is_searched_from_the_command_line() {
     );
     assert!(text.contains("search: \"slime recipe\""), "{text}");
     assert!(text.contains("1 events"), "{text}");
+    assert!(text.starts_with("time (UK time)"), "{text}");
 
     let from = (now - 150.minutes()).to_string();
     let out = run(

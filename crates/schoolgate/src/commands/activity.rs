@@ -4,22 +4,37 @@ use std::io::Write;
 
 use anyhow::Result;
 use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
 use store::{ActivityEvent, ActivityQuery, Source, Store};
 
 use crate::cli::ActivityArgs;
 use crate::datadir::DataDir;
 use crate::exit::Failure;
 
-fn time(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, Failure> {
-    text.as_deref()
-        .map(|t| {
-            t.parse().map_err(|e| {
-                Failure::usage(format!(
-                    "{flag} '{t}' is not an RFC 3339 time ({e}); write it like 2026-11-18T09:00:00Z"
-                ))
-            })
+/// A time given on the command line: RFC 3339 (`2026-11-18T09:00:00Z`, or
+/// with an offset), or a time on the school's clock in `zone`
+/// (`2026-11-18 09:00`, `2026-11-18T09:00`), or a date alone, meaning the
+/// midnight that begins it.
+fn time(flag: &str, text: &Option<String>, zone: &TimeZone) -> Result<Option<Timestamp>, Failure> {
+    let Some(text) = text.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(Some(at));
+    }
+    let civil = text.parse::<DateTime>().or_else(|_| {
+        text.parse::<Date>()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+    });
+    civil
+        .and_then(|civil| civil.to_zoned(zone.clone()))
+        .map(|zoned| Some(zoned.timestamp()))
+        .map_err(|_| {
+            Failure::usage(format!(
+                "{flag} '{text}' is not a date or time; write a date (2026-11-18), a time on the school's clock (2026-11-18 09:00) or an RFC 3339 time (2026-11-18T09:00:00Z)"
+            ))
         })
-        .transpose()
 }
 
 /// Quotes a CSV field when it needs it, and defuses spreadsheet formulas: a
@@ -104,12 +119,18 @@ pub async fn run(dir: &DataDir, args: &ActivityArgs) -> Result<()> {
         ))
         .into());
     }
+    // Times are read and shown on the school's clock; before any policy is
+    // saved, the default policy's.
+    let zone = match dir.school_zone().await {
+        Ok(zone) => zone,
+        Err(_) => ::policy::defaults::default_policy().time_zone()?,
+    };
     let query = ActivityQuery {
         username: args.user.clone(),
         device: args.device.clone(),
         client_ip: args.ip.clone(),
-        from: time("--from", &args.from)?,
-        to: time("--to", &args.to)?,
+        from: time("--from", &args.from, &zone)?,
+        to: time("--to", &args.to, &zone)?,
         verdict: args.verdict.clone(),
         category: args.category.clone(),
         source,
@@ -127,13 +148,18 @@ pub async fn run(dir: &DataDir, args: &ActivityArgs) -> Result<()> {
         writeln!(
             out,
             "{:<20} {:<15} {:<16} {:<14} {:<9} {:<11} url (rule)",
-            "time", "ip", "user", "device", "profile", "verdict"
+            format!("time ({})", crate::monitoring::zone_name(&zone)),
+            "ip",
+            "user",
+            "device",
+            "profile",
+            "verdict"
         )?;
         for e in &events {
             writeln!(
                 out,
                 "{:<20} {:<15} {:<16} {:<14} {:<9} {:<11} {} ({}){}",
-                e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M:%S"),
                 e.client_ip,
                 e.username.as_deref().unwrap_or("-"),
                 e.device.as_deref().unwrap_or("-"),
@@ -154,7 +180,39 @@ pub async fn run(dir: &DataDir, args: &ActivityArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{csv_field, time};
+    use jiff::Timestamp;
+    use jiff::tz::TimeZone;
+
+    #[test]
+    fn times_are_read_on_the_school_s_clock() {
+        let london = TimeZone::get("Europe/London").expect("zone");
+        let dubai = TimeZone::get("Asia/Dubai").expect("zone");
+        let read = |text: &str, zone: &TimeZone| {
+            time("--from", &Some(text.to_owned()), zone)
+                .expect(text)
+                .expect("some")
+        };
+        let utc = |text: &str| text.parse::<Timestamp>().expect("time");
+        // British Summer Time in June; Greenwich in November; Dubai is +4.
+        assert_eq!(
+            read("2026-06-18 09:00", &london),
+            utc("2026-06-18T08:00:00Z")
+        );
+        assert_eq!(
+            read("2026-11-18T09:00", &london),
+            utc("2026-11-18T09:00:00Z")
+        );
+        assert_eq!(read("2026-11-18", &dubai), utc("2026-11-17T20:00:00Z"));
+        // An RFC 3339 time says its own offset.
+        assert_eq!(
+            read("2026-06-18T09:00:00+01:00", &dubai),
+            utc("2026-06-18T08:00:00Z")
+        );
+        assert_eq!(time("--to", &None, &london).expect("none"), None);
+        let e = time("--to", &Some("18/11/2026".into()), &london).expect_err("bad");
+        assert!(e.to_string().contains("--to '18/11/2026'"), "{e}");
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
