@@ -61,6 +61,23 @@ fn activity_insert_sql(which: usize) -> &'static str {
     &all[which]
 }
 
+/// The side table's INSERT for the `which`th size of
+/// [`ACTIVITY_STATEMENT_ROWS`]; an event that names a category twice has
+/// one row for it.
+fn category_insert_sql(which: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<[String; ACTIVITY_STATEMENT_ROWS.len()]> =
+        std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        ACTIVITY_STATEMENT_ROWS.map(|rows| {
+            let values = vec!["(?, ?, ?)"; rows].join(", ");
+            format!(
+                "INSERT OR IGNORE INTO activity_category (category, at_us, activity_id) VALUES {values}"
+            )
+        })
+    });
+    &all[which]
+}
+
 /// A text value for binding in one allocation: the driver copies a bound
 /// `&str` into a new `String` inside a new `Arc`, two allocations for each
 /// of the activity log's eleven text values an event.
@@ -730,6 +747,9 @@ impl Store for SqliteStore {
         }
         let mut tx = self.pool.begin().await?;
         let mut rest = events;
+        // Each category of each event, for the side table the console's
+        // category search reads: (category, time, event id).
+        let mut categories: Vec<(&str, i64, i64)> = Vec::new();
         for (which, rows) in ACTIVITY_STATEMENT_ROWS.into_iter().enumerate() {
             while rest.len() >= rows {
                 let (chunk, after) = rest.split_at(rows);
@@ -753,6 +773,37 @@ impl Store for SqliteStore {
                         .bind(e.bytes.min(i64::MAX as u64) as i64)
                         .bind(i64::from(e.duration_ms))
                         .bind(e.reference.as_deref().map(text));
+                }
+                let done = insert.execute(&mut *tx).await?;
+                // A row without an id is given one more than the largest
+                // in the table, in turn, and this transaction is the only
+                // writer: the statement's rows have the ids up to the last.
+                let first = done.last_insert_rowid() - rows as i64 + 1;
+                for (id, e) in (first..).zip(chunk) {
+                    // Retention's delete trigger finds an event's rows by
+                    // reading its categories as a JSON array: a list it
+                    // could not read gets no rows, so none are left behind.
+                    if !e
+                        .categories
+                        .chars()
+                        .all(|c| c != '"' && c != '\\' && c >= ' ')
+                    {
+                        continue;
+                    }
+                    for category in e.categories.split(',').filter(|c| !c.is_empty()) {
+                        categories.push((category, micros(e.at), id));
+                    }
+                }
+                rest = after;
+            }
+        }
+        let mut rest = &categories[..];
+        for (which, rows) in ACTIVITY_STATEMENT_ROWS.into_iter().enumerate() {
+            while rest.len() >= rows {
+                let (chunk, after) = rest.split_at(rows);
+                let mut insert = sqlx::query(category_insert_sql(which));
+                for (category, at_us, id) in chunk {
+                    insert = insert.bind(text(category)).bind(*at_us).bind(*id);
                 }
                 insert.execute(&mut *tx).await?;
                 rest = after;

@@ -62,6 +62,35 @@ async fn batches_of_every_size_are_stored_whole() {
     for (got, want) in stored.iter().zip(&written) {
         assert_eq!(got, want);
     }
+    // The category side table: a row for each category of each event,
+    // pointing at that event (its id, time and categories).
+    let expected = written
+        .iter()
+        .map(|e| e.categories.split(',').filter(|c| !c.is_empty()).count() as i64)
+        .sum::<i64>();
+    assert!(expected > 0);
+    let (rows, matching): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), \
+                sum(EXISTS (SELECT 1 FROM activity a WHERE a.id = c.activity_id AND a.at_us = c.at_us \
+                            AND ',' || a.categories || ',' LIKE '%,' || c.category || ',%')) \
+         FROM activity_category c",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("count");
+    assert_eq!((rows, matching), (expected, expected));
+    for category in ["games", "streaming"] {
+        let found = store
+            .search_activity(&ActivityQuery {
+                category: Some(category.to_owned()),
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert_eq!(found.len() as i64, expected / 2, "{category}");
+        assert!(found.iter().all(|e| e.categories.contains(category)));
+    }
 }
 
 #[tokio::test]
