@@ -450,6 +450,7 @@ fn importing_a_domain_list_reports_junk_with_line_numbers() {
     let status = school.ok(&["lists", "status"]);
     assert!(status.contains("local/local-games"), "{status}");
     assert!(status.contains("by a.technician"), "{status}");
+    assert!(status.contains("imported (UK time)"), "{status}");
     // The starter lists are still there.
     assert_eq!(
         rule(&school.check("ks2", LESSON, "https://www.bet365.com/")),

@@ -119,12 +119,8 @@ pub async fn run(dir: &DataDir, args: &ActivityArgs) -> Result<()> {
         ))
         .into());
     }
-    // Times are read and shown on the school's clock; before any policy is
-    // saved, the default policy's.
-    let zone = match dir.school_zone().await {
-        Ok(zone) => zone,
-        Err(_) => ::policy::defaults::default_policy().time_zone()?,
-    };
+    // Times are read and shown on the school's clock.
+    let zone = super::shown_zone(dir).await?;
     let query = ActivityQuery {
         username: args.user.clone(),
         device: args.device.clone(),

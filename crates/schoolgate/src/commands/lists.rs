@@ -284,11 +284,17 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
         out!("{value}");
         return Ok(());
     }
+    let zone = super::shown_zone(dir).await?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<32} {:<22} {:>9} {:>7} {:>6}  imported",
-        "list", "category", "domains", "urls", "junk"
+        "{:<32} {:<22} {:>9} {:>7} {:>6}  imported ({})",
+        "list",
+        "category",
+        "domains",
+        "urls",
+        "junk",
+        crate::monitoring::zone_name(&zone)
     )?;
     for r in &records {
         writeln!(
@@ -299,7 +305,7 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
             r.domains,
             r.urls,
             r.junk,
-            r.imported_at.strftime("%Y-%m-%d %H:%M"),
+            super::clock(r.imported_at, &zone),
             r.actor,
             r.source
         )?;
@@ -326,7 +332,7 @@ async fn status(dir: &DataDir, json: bool) -> Result<()> {
                 kind.name(),
                 r.entries,
                 r.fingerprint,
-                r.loaded_at.strftime("%Y-%m-%d %H:%M"),
+                super::clock(r.loaded_at, &zone),
                 r.actor,
                 r.form
             )?,

@@ -80,6 +80,23 @@ fn check_time_zone(
         })
 }
 
+/// The clock the command line shows times on: the school's
+/// (`school.timezone` in the policy in force), or the default policy's
+/// before any policy is saved.
+async fn shown_zone(dir: &DataDir) -> Result<jiff::tz::TimeZone> {
+    match dir.school_zone().await {
+        Ok(zone) => Ok(zone),
+        Err(_) => Ok(::policy::defaults::default_policy().time_zone()?),
+    }
+}
+
+/// A time as the command line shows it, on `zone`'s clock: "2026-11-18 09:15".
+fn clock(at: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(zone.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// The policy's time zone, for `check-config`, which sets up no data
 /// folder: a folder not yet set up will start with the default policy's.
 async fn zone_before_set_up(data: &std::path::Path) -> Result<jiff::tz::TimeZone> {

@@ -230,13 +230,22 @@ pub async fn networks(dir: &DataDir, command: &NetworksCommand, actor: &str) -> 
 }
 
 pub async fn reviews(dir: &DataDir, limit: usize) -> Result<()> {
+    let zone = super::shown_zone(dir).await?;
+    let requests = dir.store.review_requests(limit).await?;
     let mut out = std::io::stdout().lock();
-    for r in dir.store.review_requests(limit).await? {
+    if !requests.is_empty() {
+        writeln!(
+            out,
+            "Review requests, newest first (times in {}):",
+            crate::monitoring::zone_name(&zone)
+        )?;
+    }
+    for r in requests {
         writeln!(
             out,
             "#{} {} {} — {} (profile {}, {}) from {}{}{}",
             r.id,
-            r.at.strftime("%Y-%m-%d %H:%M"),
+            super::clock(r.at, &zone),
             r.reference,
             r.url,
             r.profile,
