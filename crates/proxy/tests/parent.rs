@@ -145,24 +145,6 @@ async fn the_parent_s_own_blocks_are_passed_on() {
     assert!(web.seen().is_empty());
 }
 
-/// Two origins on one port: the ordinary host on 127.0.0.1 and the
-/// enforcing host's stand-in on another loopback address.
-async fn engine_and_stand_in(https: bool) -> (common::Origin, common::Origin) {
-    for _ in 0..20 {
-        let mut ordinary = origin("ordinary");
-        let mut stand_in = origin("forcesafesearch").ip("127.0.0.2");
-        if https {
-            ordinary = ordinary.https();
-            stand_in = stand_in.https();
-        }
-        let ordinary = ordinary.start().await;
-        if let Ok(stand_in) = stand_in.port(ordinary.port()).try_start().await {
-            return (ordinary, stand_in);
-        }
-    }
-    panic!("no free port pair");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn safe_search_stays_enforced_through_the_parent() {
     // The parent does not enforce safe search itself (staff at lunch would
@@ -174,7 +156,7 @@ async fn safe_search_stays_enforced_through_the_parent() {
         .await;
     let child = school(&parent.addr.to_string()).start().await;
 
-    let (google, safe) = engine_and_stand_in(true).await;
+    let (google, safe) = engine_and_stand_in("127.0.0.2", "forcesafesearch", true).await;
     let got = curl(
         &child,
         &https_url("www.google.com", &google, "/search?q=otters"),
@@ -188,7 +170,7 @@ async fn safe_search_stays_enforced_through_the_parent() {
 
     // Plain HTTP: through a tunnel to the enforcing host, so that the Host
     // header is still the one the browser sent.
-    let (google, safe) = engine_and_stand_in(false).await;
+    let (google, safe) = engine_and_stand_in("127.0.0.2", "forcesafesearch", false).await;
     let url = http_url("www.google.co.uk", &google, "/search?q=volcano+facts");
     let got = curl(&child, &url, &[]).await;
     assert_eq!(got.status, 200, "{got:?}");
@@ -214,7 +196,7 @@ async fn a_parent_that_refuses_the_safe_search_tunnel_fails_closed() {
         .start()
         .await;
     let child = school(&parent.addr.to_string()).start().await;
-    let (google, safe) = engine_and_stand_in(false).await;
+    let (google, safe) = engine_and_stand_in("127.0.0.2", "forcesafesearch", false).await;
     let got = curl(
         &child,
         &http_url("www.google.com", &google, "/search?q=x"),

@@ -178,27 +178,9 @@ async fn tunnels_only_reach_the_allowed_ports() {
     assert_eq!(events[0].verdict, "block");
 }
 
-/// Two origins on one port: the ordinary host on 127.0.0.1 and the
-/// enforcing host's stand-in on another loopback address.
-async fn engine_and_stand_in(stand_in_ip: &str, label: &str) -> (common::Origin, common::Origin) {
-    for _ in 0..20 {
-        let ordinary = origin("ordinary").https().start().await;
-        let stand_in = origin(label)
-            .ip(stand_in_ip)
-            .port(ordinary.port())
-            .https()
-            .try_start()
-            .await;
-        if let Ok(stand_in) = stand_in {
-            return (ordinary, stand_in);
-        }
-    }
-    panic!("no free port pair");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_search_goes_to_the_enforcing_host() {
-    let (google, safe) = engine_and_stand_in("127.0.0.2", "forcesafesearch").await;
+    let (google, safe) = engine_and_stand_in("127.0.0.2", "forcesafesearch", true).await;
     let mut p = proxy()
         .profile("ks2")
         .resolve("forcesafesearch.google.com", "127.0.0.2")
@@ -222,7 +204,7 @@ async fn https_search_goes_to_the_enforcing_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn youtube_is_strict_for_pupils_and_moderate_for_staff() {
-    let (youtube, strict) = engine_and_stand_in("127.0.0.3", "strict").await;
+    let (youtube, strict) = engine_and_stand_in("127.0.0.3", "strict", true).await;
     let moderate = origin("moderate")
         .ip("127.0.0.4")
         .port(youtube.port())

@@ -43,39 +43,42 @@ use crate::{
 /// on any error, so nothing of a failed batch is kept either way.
 const ACTIVITY_STATEMENT_ROWS: [usize; 4] = [256, 32, 4, 1];
 
-/// The INSERT for the `which`th size of [`ACTIVITY_STATEMENT_ROWS`].
-fn activity_insert_sql(which: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<[String; ACTIVITY_STATEMENT_ROWS.len()]> =
-        std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        ACTIVITY_STATEMENT_ROWS.map(|rows| {
-            let row = format!("({})", ["?"; 17].join(", "));
-            let values = vec![row; rows].join(", ");
-            format!(
-                "INSERT OR FAIL INTO activity (at_us, source, client_ip, username, device, profile, method, url, \
-                 host, search_term, categories, verdict, rule, status, bytes, duration_ms, reference) \
-                 VALUES {values}"
-            )
-        })
+type Statements = std::sync::OnceLock<[String; ACTIVITY_STATEMENT_ROWS.len()]>;
+
+/// `head` followed by `values` rows of `columns` parameters, for each size
+/// of [`ACTIVITY_STATEMENT_ROWS`], made once; the `which`th.
+fn multi_row(cell: &'static Statements, head: &str, columns: usize, which: usize) -> &'static str {
+    let all = cell.get_or_init(|| {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        ACTIVITY_STATEMENT_ROWS
+            .map(|rows| format!("{head} VALUES {}", vec![row.as_str(); rows].join(", ")))
     });
     &all[which]
+}
+
+/// The INSERT for the `which`th size of [`ACTIVITY_STATEMENT_ROWS`].
+fn activity_insert_sql(which: usize) -> &'static str {
+    static SQL: Statements = Statements::new();
+    multi_row(
+        &SQL,
+        "INSERT OR FAIL INTO activity (at_us, source, client_ip, username, device, profile, method, url, \
+         host, search_term, categories, verdict, rule, status, bytes, duration_ms, reference)",
+        17,
+        which,
+    )
 }
 
 /// The side table's INSERT for the `which`th size of
 /// [`ACTIVITY_STATEMENT_ROWS`]; an event that names a category twice has
 /// one row for it.
 fn category_insert_sql(which: usize) -> &'static str {
-    static SQL: std::sync::OnceLock<[String; ACTIVITY_STATEMENT_ROWS.len()]> =
-        std::sync::OnceLock::new();
-    let all = SQL.get_or_init(|| {
-        ACTIVITY_STATEMENT_ROWS.map(|rows| {
-            let values = vec!["(?, ?, ?)"; rows].join(", ");
-            format!(
-                "INSERT OR IGNORE INTO activity_category (category, at_us, activity_id) VALUES {values}"
-            )
-        })
-    });
-    &all[which]
+    static SQL: Statements = Statements::new();
+    multi_row(
+        &SQL,
+        "INSERT OR IGNORE INTO activity_category (category, at_us, activity_id)",
+        3,
+        which,
+    )
 }
 
 /// A text value for binding in one allocation: the driver copies a bound

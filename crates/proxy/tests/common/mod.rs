@@ -726,6 +726,25 @@ pub fn event<'a>(events: &'a [ActivityEvent], url: &str) -> &'a ActivityEvent {
     matching[0]
 }
 
+/// Two origins on one port, over HTTPS or plain HTTP: the ordinary host on
+/// 127.0.0.1 and a search engine's enforcing host's stand-in, labelled
+/// `label`, on another loopback address.
+pub async fn engine_and_stand_in(stand_in_ip: &str, label: &str, https: bool) -> (Origin, Origin) {
+    for _ in 0..20 {
+        let mut ordinary = origin("ordinary");
+        let mut stand_in = origin(label).ip(stand_in_ip);
+        if https {
+            ordinary = ordinary.https();
+            stand_in = stand_in.https();
+        }
+        let ordinary = ordinary.start().await;
+        if let Ok(stand_in) = stand_in.port(ordinary.port()).try_start().await {
+            return (ordinary, stand_in);
+        }
+    }
+    panic!("no free port pair");
+}
+
 /// A loopback port that refuses connections: bound but not listening, and
 /// held while the socket lives, so that no other test's listener takes it.
 pub fn closed_port() -> (tokio::net::TcpSocket, u16) {
