@@ -78,6 +78,32 @@ impl std::fmt::Debug for SchoolZone {
     }
 }
 
+/// A time as a person types it, read on the school's clock in `zone`: an
+/// RFC 3339 time with its offset (`2026-11-18T09:00:00Z`), a date and time
+/// (`2026-11-18T09:00`, `2026-11-18 09:00`), or a date alone, meaning the
+/// midnight that begins it or, with `end_of_day`, the one that ends it.
+/// `None` when it is none of these.
+pub fn read_time(text: &str, zone: &TimeZone, end_of_day: bool) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Some(at);
+    }
+    // A date alone also reads as a date and time (its midnight), so it is
+    // told apart by having no time in it.
+    let civil = if text.contains(['T', 't', ' ']) {
+        text.parse::<jiff::civil::DateTime>().ok()?
+    } else {
+        let date = text.parse::<Date>().ok()?;
+        let date = if end_of_day {
+            date.tomorrow().ok()?
+        } else {
+            date
+        };
+        date.to_datetime(jiff::civil::Time::midnight())
+    };
+    civil.to_zoned(zone.clone()).ok().map(|z| z.timestamp())
+}
+
 /// From the start of `first` to the start of the day after `last`, in
 /// `zone`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -265,6 +291,33 @@ impl Term {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_times_are_read_on_the_school_s_clock() {
+        let dubai = TimeZone::get("Asia/Dubai").expect("zone");
+        let utc = |t: &str| t.parse::<Timestamp>().expect("time");
+        assert_eq!(
+            read_time("2026-11-18 09:00", &dubai, false),
+            Some(utc("2026-11-18T05:00:00Z"))
+        );
+        assert_eq!(
+            read_time("2026-11-18T09:00", &dubai, true),
+            Some(utc("2026-11-18T05:00:00Z"))
+        );
+        assert_eq!(
+            read_time("2026-11-18", &dubai, false),
+            Some(utc("2026-11-17T20:00:00Z"))
+        );
+        assert_eq!(
+            read_time("2026-11-18", &dubai, true),
+            Some(utc("2026-11-18T20:00:00Z"))
+        );
+        assert_eq!(
+            read_time(" 2026-11-18T09:00:00Z ", &dubai, false),
+            Some(utc("2026-11-18T09:00:00Z"))
+        );
+        assert_eq!(read_time("monday", &dubai, false), None);
+    }
     use jiff::civil::date;
 
     #[test]

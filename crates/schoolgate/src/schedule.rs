@@ -751,19 +751,12 @@ pub fn digest_message(
 
 /// Reads `--at`: an instant, or a date and time in the school's zone.
 fn parse_at(text: &str, zone: &TimeZone) -> Result<Timestamp, String> {
-    let text = text.trim();
-    if let Ok(at) = text.parse::<Timestamp>() {
-        return Ok(at);
-    }
-    text.parse::<jiff::civil::DateTime>()
-        .ok()
-        .and_then(|local| local.to_zoned(zone.clone()).ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| {
-            format!(
-                "'{text}' is not a time; write it like 2026-11-16T07:45:00Z, or 2026-11-16T07:45 for the school's own time"
-            )
-        })
+    reports::period::read_time(text, zone, false).ok_or_else(|| {
+        format!(
+            "'{}' is not a time; write it like 2026-11-16T07:45:00Z, or 2026-11-16T07:45 for the school's own time",
+            text.trim()
+        )
+    })
 }
 
 /// `schoolgate schedule [--at TIME]`: one step of the schedule, by hand.

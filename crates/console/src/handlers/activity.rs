@@ -23,7 +23,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -83,24 +82,7 @@ type FieldProblems = Vec<(&'static str, String)>;
 
 /// A time typed in the school's time zone.
 fn school_time<S: Store>(console: &Console<S>, text: &str, end_of_day: bool) -> Option<Timestamp> {
-    let text = text.trim();
-    let civil = match text.parse::<DateTime>() {
-        Ok(dt) => dt,
-        Err(_) => {
-            let date = text.parse::<Date>().ok()?;
-            if end_of_day {
-                date.tomorrow()
-                    .ok()?
-                    .to_datetime(jiff::civil::Time::midnight())
-            } else {
-                date.to_datetime(jiff::civil::Time::midnight())
-            }
-        }
-    };
-    civil
-        .to_zoned(console.time_zone())
-        .ok()
-        .map(|z| z.timestamp())
+    reports::period::read_time(text, &console.time_zone(), end_of_day)
 }
 
 fn words(text: &str) -> Option<String> {

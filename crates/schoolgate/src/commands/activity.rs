@@ -4,7 +4,6 @@ use std::io::Write;
 
 use anyhow::Result;
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use store::{ActivityEvent, ActivityQuery, Source, Store};
 
@@ -20,17 +19,9 @@ fn time(flag: &str, text: &Option<String>, zone: &TimeZone) -> Result<Option<Tim
     let Some(text) = text.as_deref().map(str::trim) else {
         return Ok(None);
     };
-    if let Ok(at) = text.parse::<Timestamp>() {
-        return Ok(Some(at));
-    }
-    let civil = text.parse::<DateTime>().or_else(|_| {
-        text.parse::<Date>()
-            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-    });
-    civil
-        .and_then(|civil| civil.to_zoned(zone.clone()))
-        .map(|zoned| Some(zoned.timestamp()))
-        .map_err(|_| {
+    reports::period::read_time(text, zone, false)
+        .map(Some)
+        .ok_or_else(|| {
             Failure::usage(format!(
                 "{flag} '{text}' is not a date or time; write a date (2026-11-18), a time on the school's clock (2026-11-18 09:00) or an RFC 3339 time (2026-11-18T09:00:00Z)"
             ))
